@@ -1,0 +1,46 @@
+//! # neural-style
+//!
+//! Style transfer after Gatys, Ecker & Bethge, "Image Style Transfer Using
+//! Convolutional Neural Networks" (CVPR 2016), on the CPU, with no ML framework.
+//!
+//! ## Conventions (written once, here)
+//! - **Tensors** are `f32`, row-major, `(C, H, W)`: channel planes one after
+//!   another, rows within a plane. A layer's features as a matrix are
+//!   `F (N, M)` with `N = C` channels and `M = H*W` positions, the same memory.
+//!   There is no batch axis.
+//! - **Convolution weights** are `(O, I, KH, KW)` (out channel, in channel,
+//!   kernel row, kernel column), applied as a cross-correlation (no flip), stride
+//!   1, zero padding. Biases are `(O)`. The input-gradient pass uses the same
+//!   weights flipped and transposed to `(I, O, KH, KW)`, packed once at load.
+//! - **Images** handed to and returned by the library are `(3, H, W)` RGB in
+//!   [0, 1] ([`image_io`]).
+//! - The **preprocessed image** is what the network eats and what the optimiser
+//!   moves: `(3, H, W)` in the weights' own input convention
+//!   ([`preprocess::InputConvention`]). For the shipped VGG19 that is Caffe's:
+//!   BGR, 0..255, mean pixel `[103.939, 116.779, 123.68]` (B, G, R) subtracted.
+//!   Losses, gradients and total variation are taken with respect to it.
+//! - **Layers** are named as in the paper: `conv4_2` is a convolution, `relu4_2`
+//!   the tap after its ReLU ([`vgg::Tap`]). Pooling between blocks is 2x2,
+//!   stride 2, average by default.
+//! - **Determinism**: every parallel loop works on a partition fixed by the
+//!   shapes alone, and every sum runs in a fixed order, so results are
+//!   bit-identical for any number of threads.
+//!
+//! ## Losses (F_l is `(N_l, M_l)`)
+//! - content `L_c = 1/2 sum (F_l - P_l)^2`, summed over the content layers;
+//! - Gram `G_l = F_l F_l^T / M_l`;
+//! - style `E_l = 1/(4 N_l^2) sum (G_l - A_l)^2`, `L_s = sum_l w_l E_l`;
+//! - total variation `L_tv = sum (x[c,i,j+1]-x[c,i,j])^2 + (x[c,i+1,j]-x[c,i,j])^2`;
+//! - total `L = alpha L_c + beta L_s + gamma L_tv`.
+
+pub mod error;
+pub mod loss;
+pub mod objective;
+pub mod ops;
+pub mod preprocess;
+pub mod rng;
+pub mod vgg;
+
+pub use error::Error;
+pub use objective::{ContentTarget, Evaluation, LossWeights, Objective, StyleTarget};
+pub use vgg::{Pooling, Tap, Vgg19};

@@ -1,0 +1,13 @@
+//! The paper's losses and their gradients with respect to the features (or, for
+//! total variation, the image). Each adds `scale * gradient` into a buffer the
+//! caller owns and returns the unweighted loss in f64.
+
+pub mod content;
+pub mod gram;
+pub mod style;
+pub mod tv;
+
+pub use content::content_layer;
+pub use gram::gram;
+pub use style::style_layer;
+pub use tv::total_variation;

@@ -1,0 +1,162 @@
+//! The objective `L = alpha L_c + beta L_s + gamma L_tv` over a preprocessed
+//! image, with targets computed once. One [`Objective::evaluate`] is one forward
+//! and one backward and returns every loss part with the gradient.
+
+use crate::error::Error;
+use crate::loss::{content_layer, gram, style_layer, total_variation};
+use crate::vgg::{Tap, Vgg19};
+use ndarray::{Array2, Array3, ArrayView3};
+use std::sync::Arc;
+
+/// alpha, beta, gamma.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LossWeights {
+    pub content: f32,
+    pub style: f32,
+    pub tv: f32,
+}
+
+/// `P_l`: the content image's features at one tap.
+#[derive(Clone, Debug)]
+pub struct ContentTarget {
+    pub tap: Tap,
+    /// (N, h, w)
+    pub features: Array3<f32>,
+}
+
+/// `A_l` at one tap, with the layer's weight `w_l`.
+#[derive(Clone, Debug)]
+pub struct StyleTarget {
+    pub tap: Tap,
+    /// (N, N), normalised by positions; a blend when several style images are given.
+    pub gram: Array2<f32>,
+    pub layer_weight: f32,
+}
+
+/// Every part of one evaluation.
+#[derive(Clone, Debug)]
+pub struct Evaluation {
+    /// The weighted total `alpha L_c + beta L_s + gamma L_tv`.
+    pub loss: f64,
+    /// Unweighted `L_c`.
+    pub content: f64,
+    /// Unweighted `L_s = sum_l w_l E_l`.
+    pub style: f64,
+    /// Each style layer's unweighted `E_l`.
+    pub style_layers: Vec<(Tap, f64)>,
+    /// Unweighted `L_tv`.
+    pub tv: f64,
+    /// dL/dx, `(3, H, W)`, of the weighted total.
+    pub grad: Array3<f32>,
+}
+
+/// Content targets for a preprocessed content image `(3, H, W)`.
+pub fn content_targets(net: &Vgg19, image: ArrayView3<f32>, taps: &[Tap]) -> Result<Vec<ContentTarget>, Error> {
+    net.check_taps(taps)?;
+    if taps.is_empty() {
+        return Ok(Vec::new());
+    }
+    let feats = net.features(image, taps);
+    Ok(taps.iter().zip(feats).map(|(&tap, features)| ContentTarget { tap, features }).collect())
+}
+
+/// Style targets: for each tap, the blend `sum_s b_s G_l(image_s)` of the style
+/// images' normalised Grams. `blend` must sum to 1 (checked to 1e-4);
+/// `layer_weights` gives `w_l` per tap.
+pub fn style_targets(
+    net: &Vgg19,
+    images: &[ArrayView3<f32>],
+    blend: &[f32],
+    taps: &[Tap],
+    layer_weights: &[f32],
+) -> Result<Vec<StyleTarget>, Error> {
+    net.check_taps(taps)?;
+    if images.len() != blend.len() {
+        return Err(Error::Config(format!("{} style images but {} blend weights", images.len(), blend.len())));
+    }
+    if taps.len() != layer_weights.len() {
+        return Err(Error::Config(format!("{} style layers but {} layer weights", taps.len(), layer_weights.len())));
+    }
+    let total: f32 = blend.iter().sum();
+    if (total - 1.0).abs() > 1e-4 || blend.iter().any(|b| !b.is_finite() || *b < 0.0) {
+        return Err(Error::Config(format!("style blend weights must be non-negative and sum to 1 (sum {total})")));
+    }
+    let mut grams: Vec<Array2<f32>> = taps.iter().map(|&t| Array2::zeros((net.channels(t), net.channels(t)))).collect();
+    for (img, &b) in images.iter().zip(blend) {
+        if taps.is_empty() {
+            break;
+        }
+        for (acc, f) in grams.iter_mut().zip(net.features(*img, taps)) {
+            let (n, h, w) = f.dim();
+            let g = gram(f.as_slice().unwrap(), n, h * w);
+            acc.iter_mut().zip(&g).for_each(|(a, g)| *a += b * g);
+        }
+    }
+    Ok(taps
+        .iter()
+        .zip(grams)
+        .zip(layer_weights)
+        .map(|((&tap, gram), &layer_weight)| StyleTarget { tap, gram, layer_weight })
+        .collect())
+}
+
+/// The whole objective, ready to evaluate at any image of any size.
+#[derive(Clone)]
+pub struct Objective {
+    pub net: Arc<Vgg19>,
+    pub content: Vec<ContentTarget>,
+    pub style: Vec<StyleTarget>,
+    pub weights: LossWeights,
+    taps: Vec<Tap>,
+}
+
+impl Objective {
+    pub fn new(net: Arc<Vgg19>, content: Vec<ContentTarget>, style: Vec<StyleTarget>, weights: LossWeights) -> Self {
+        let mut taps: Vec<Tap> = content.iter().map(|c| c.tap).chain(style.iter().map(|s| s.tap)).collect();
+        taps.sort();
+        taps.dedup();
+        Objective { net, content, style, weights, taps }
+    }
+
+    /// The taps this objective reads, shallow to deep.
+    pub fn taps(&self) -> &[Tap] {
+        &self.taps
+    }
+
+    /// One forward and one backward at the preprocessed image `x (3, H, W)`.
+    /// Content targets must match the feature sizes of `x` (same image size).
+    pub fn evaluate(&self, x: ArrayView3<f32>) -> Evaluation {
+        let (_, h, w) = x.dim();
+        let mut content = 0.0;
+        let mut style_layers: Vec<(Tap, f64)> = Vec::new();
+        let mut grad = if self.taps.is_empty() {
+            Array3::zeros(x.dim())
+        } else {
+            self.net.forward_backward(x, &self.taps, |tap, f| {
+                let (n, fh, fw) = f.dim();
+                let fs = f.as_slice().expect("features are contiguous");
+                let mut g = vec![0.0f32; fs.len()];
+                for c in self.content.iter().filter(|c| c.tap == tap) {
+                    assert_eq!(c.features.dim(), f.dim(), "content target size differs from the image's");
+                    content += content_layer(fs, c.features.as_slice().unwrap(), self.weights.content, &mut g);
+                }
+                for s in self.style.iter().filter(|s| s.tap == tap) {
+                    let scale = self.weights.style * s.layer_weight;
+                    let e = style_layer(fs, n, fh * fw, s.gram.as_slice().unwrap(), scale, &mut g);
+                    style_layers.push((tap, e));
+                }
+                g
+            })
+        };
+        // Report style layers in the order they were given.
+        let style_layers: Vec<(Tap, f64)> = self
+            .style
+            .iter()
+            .map(|s| *style_layers.iter().find(|(t, _)| *t == s.tap).expect("style tap reached"))
+            .collect();
+        let style: f64 = self.style.iter().zip(&style_layers).map(|(s, (_, e))| s.layer_weight as f64 * e).sum();
+        let tv = total_variation(x.as_standard_layout().as_slice().unwrap(), 3, h, w, self.weights.tv, grad.as_slice_mut().unwrap());
+        let loss = self.weights.content as f64 * content + self.weights.style as f64 * style + self.weights.tv as f64 * tv;
+        Evaluation { loss, content, style, style_layers, tv, grad }
+    }
+}

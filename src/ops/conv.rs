@@ -1,0 +1,214 @@
+//! Convolution (stride 1, square kernel, zero padding): forward by im2col + GEMM
+//! tiled over output positions, input gradient by the same kernel on flipped,
+//! transposed weights; plain direct references beside both.
+//!
+//! Why the backward is a convolution: for stride 1,
+//! `dX = col2im(W^T dY)` equals the convolution of `dY` (padding `k-1-pad`) with
+//! `W'[i, o, kh, kw] = W[o, i, k-1-kh, k-1-kw]`. Computing it that way keeps the
+//! tiles independent (col2im's scatter makes neighbouring tiles overlap), makes
+//! every sum's order fixed, and reuses the tuned forward path. The col2im form is
+//! kept as the reference ([`conv_backward_reference`]) and tested against it.
+
+use super::gemm::{ColumnTiles, MatRef};
+use super::im2col::{col2im_reference, im2col_tile};
+use rayon::prelude::*;
+use std::cell::RefCell;
+
+/// Geometry of one convolution: input `(c_in, h, w)`, kernel `(c_out, c_in, k, k)`,
+/// zero padding `pad` on every side, stride 1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConvGeom {
+    pub c_in: usize,
+    pub c_out: usize,
+    pub h: usize,
+    pub w: usize,
+    pub k: usize,
+    pub pad: usize,
+}
+
+impl ConvGeom {
+    /// VGG's convolution: 3x3, pad 1, same size out as in.
+    pub fn vgg(c_in: usize, c_out: usize, h: usize, w: usize) -> Self {
+        ConvGeom { c_in, c_out, h, w, k: 3, pad: 1 }
+    }
+    pub fn out_h(&self) -> usize {
+        (self.h + 2 * self.pad + 1).saturating_sub(self.k)
+    }
+    pub fn out_w(&self) -> usize {
+        (self.w + 2 * self.pad + 1).saturating_sub(self.k)
+    }
+    /// Rows of the column matrix: `c_in * k * k`.
+    pub fn patch_len(&self) -> usize {
+        self.c_in * self.k * self.k
+    }
+    /// The convolution that computes this one's input gradient (see module docs).
+    pub fn input_gradient(&self) -> ConvGeom {
+        assert!(self.pad < self.k, "input gradient needs pad < k");
+        ConvGeom {
+            c_in: self.c_out,
+            c_out: self.c_in,
+            h: self.out_h(),
+            w: self.out_w(),
+            k: self.k,
+            pad: self.k - 1 - self.pad,
+        }
+    }
+    /// Multiply-adds of the forward pass, times two: its FLOP count.
+    pub fn flops(&self) -> f64 {
+        2.0 * (self.c_out * self.patch_len() * self.out_h() * self.out_w()) as f64
+    }
+}
+
+/// Weights `(c_out, c_in, k, k)` rearranged for the input gradient:
+/// `(c_in, c_out, k, k)` with both kernel axes reversed.
+pub fn flip_transpose(g: &ConvGeom, w: &[f32]) -> Vec<f32> {
+    let (k, kk) = (g.k, g.k * g.k);
+    assert_eq!(w.len(), g.c_out * g.c_in * kk);
+    let mut wt = vec![0.0; w.len()];
+    for o in 0..g.c_out {
+        for i in 0..g.c_in {
+            for kh in 0..k {
+                for kw in 0..k {
+                    wt[((i * g.c_out + o) * k + (k - 1 - kh)) * k + (k - 1 - kw)] =
+                        w[((o * g.c_in + i) * k + kh) * k + kw];
+                }
+            }
+        }
+    }
+    wt
+}
+
+/// How many column-matrix floats one tile aims for (`patch_len * positions`).
+///
+/// 256 Ki floats = 1 MiB per thread keeps the tile in L2 beside the packed GEMM
+/// panels; chosen from `cargo bench --bench engine` on the VGG shapes at 256 and
+/// 512 on a Zen 3 core (see README, Performance). Override with [`conv_forward_tiled`].
+pub const TILE_FLOATS: usize = 256 * 1024;
+
+/// Output positions per tile for a geometry: a function of the shape alone, so
+/// the partition (and therefore every bit of the result) is the same for any
+/// number of threads.
+pub fn tile_positions(g: &ConvGeom) -> usize {
+    let p = g.out_h() * g.out_w();
+    let by_cache = (TILE_FLOATS / g.patch_len().max(1)).clamp(64, 4096);
+    // Enough tiles to share among threads even on the small deep layers.
+    let by_count = p.div_ceil(8).max(32);
+    let t = by_cache.min(by_count);
+    (t.div_ceil(16) * 16).min(p.max(1))
+}
+
+thread_local! {
+    /// Per-thread column buffer, kept across calls and evaluations.
+    static COLUMNS: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
+}
+
+/// `y = w * x + bias`, then ReLU if `relu`. Shapes: `x (c_in, h, w)`,
+/// `w (c_out, c_in, k, k)`, `bias (c_out)`, `y (c_out, out_h, out_w)`.
+pub fn conv_forward(g: &ConvGeom, x: &[f32], w: &[f32], bias: Option<&[f32]>, relu: bool, y: &mut [f32]) {
+    conv_forward_tiled(g, x, w, bias, relu, y, tile_positions(g))
+}
+
+/// [`conv_forward`] with an explicit number of output positions per tile.
+#[inline(never)]
+pub fn conv_forward_tiled(
+    g: &ConvGeom,
+    x: &[f32],
+    w: &[f32],
+    bias: Option<&[f32]>,
+    relu: bool,
+    y: &mut [f32],
+    tile: usize,
+) {
+    let kdim = g.patch_len();
+    let p = g.out_h() * g.out_w();
+    assert_eq!(x.len(), g.c_in * g.h * g.w, "conv: input is not (c_in, h, w)");
+    assert_eq!(w.len(), g.c_out * kdim, "conv: weights are not (c_out, c_in, k, k)");
+    assert_eq!(y.len(), g.c_out * p, "conv: output is not (c_out, out_h, out_w)");
+    if let Some(b) = bias {
+        assert_eq!(b.len(), g.c_out, "conv: bias is not (c_out)");
+    }
+    if p == 0 || g.c_out == 0 {
+        return;
+    }
+    let tile = tile.max(1);
+    let tiles = ColumnTiles::new(y, g.c_out, p);
+    let wmat = MatRef::row_major(w, g.c_out, kdim);
+    (0..p.div_ceil(tile)).into_par_iter().with_max_len(1).for_each(|ti| {
+        let p0 = ti * tile;
+        let p1 = (p0 + tile).min(p);
+        let t = p1 - p0;
+        // SAFETY: tile ti covers columns p0..p1 of a fixed partition; each index
+        // ti is visited by exactly one task.
+        let mut out = unsafe { tiles.tile(p0, t) };
+        COLUMNS.with(|cell| {
+            let mut col = cell.borrow_mut();
+            if col.len() < kdim * t {
+                col.resize(kdim * t, 0.0);
+            }
+            let col = &mut col[..kdim * t];
+            im2col_tile(g, x, p0, p1, col);
+            out.gemm(1.0, wmat, MatRef::row_major(col, kdim, t), 0.0);
+        });
+        if bias.is_some() || relu {
+            for o in 0..g.c_out {
+                let b = bias.map_or(0.0, |b| b[o]);
+                let row = out.row_mut(o);
+                if relu {
+                    row.iter_mut().for_each(|v| *v = (*v + b).max(0.0));
+                } else {
+                    row.iter_mut().for_each(|v| *v += b);
+                }
+            }
+        }
+    });
+}
+
+/// Input gradient of a convolution: `dx (c_in, h, w)` from `dy (c_out, out_h, out_w)`,
+/// given `wt = flip_transpose(g, w)`. Overwrites `dx`.
+pub fn conv_backward_input(g: &ConvGeom, dy: &[f32], wt: &[f32], dx: &mut [f32]) {
+    let gb = g.input_gradient();
+    conv_forward_tiled(&gb, dy, wt, None, false, dx, tile_positions(&gb))
+}
+
+/// Direct convolution, one multiply-add at a time. Reference only.
+pub fn conv_forward_reference(g: &ConvGeom, x: &[f32], w: &[f32], bias: Option<&[f32]>) -> Vec<f32> {
+    let (k, oh, ow) = (g.k, g.out_h(), g.out_w());
+    let mut y = vec![0.0f32; g.c_out * oh * ow];
+    for o in 0..g.c_out {
+        for oy in 0..oh {
+            for ox in 0..ow {
+                let mut s = bias.map_or(0.0, |b| b[o] as f64);
+                for i in 0..g.c_in {
+                    for kh in 0..k {
+                        for kw in 0..k {
+                            let iy = oy as isize + kh as isize - g.pad as isize;
+                            let ix = ox as isize + kw as isize - g.pad as isize;
+                            if iy >= 0 && ix >= 0 && (iy as usize) < g.h && (ix as usize) < g.w {
+                                s += w[((o * g.c_in + i) * k + kh) * k + kw] as f64
+                                    * x[(i * g.h + iy as usize) * g.w + ix as usize] as f64;
+                            }
+                        }
+                    }
+                }
+                y[(o * oh + oy) * ow + ox] = s as f32;
+            }
+        }
+    }
+    y
+}
+
+/// Input gradient as the textbook writes it, untiled: `dX = col2im(W^T dY)`. Reference only.
+pub fn conv_backward_reference(g: &ConvGeom, dy: &[f32], w: &[f32]) -> Vec<f32> {
+    let (kdim, p) = (g.patch_len(), g.out_h() * g.out_w());
+    let mut dcol = vec![0.0f32; kdim * p];
+    for r in 0..kdim {
+        for q in 0..p {
+            let mut s = 0.0f64;
+            for o in 0..g.c_out {
+                s += w[o * kdim + r] as f64 * dy[o * p + q] as f64;
+            }
+            dcol[r * p + q] = s as f32;
+        }
+    }
+    col2im_reference(g, &dcol)
+}

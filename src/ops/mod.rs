@@ -1,0 +1,9 @@
+//! The network's operations on `(C, H, W)` f32 slices, each fast path beside its
+//! plain reference. See the crate root for layouts.
+
+pub mod conv;
+pub mod gemm;
+pub mod im2col;
+pub mod pool;
+pub mod reduce;
+pub mod relu;

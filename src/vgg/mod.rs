@@ -1,0 +1,7 @@
+//! VGG19's convolutional part (Simonyan & Zisserman), as the paper uses it.
+
+pub mod layers;
+pub mod model;
+
+pub use layers::{paper_content_taps, paper_style_taps, LayerSpec, Tap, VGG19};
+pub use model::{ConvLayer, Pooling, Vgg19};

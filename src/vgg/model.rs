@@ -1,0 +1,259 @@
+//! VGG19 up to any tap: forward, and the backward to the input image that adds
+//! each tap's gradient as it walks past it.
+
+use super::layers::{LayerSpec, Tap, VGG19};
+use crate::error::Error;
+use crate::ops::conv::{conv_backward_input, conv_forward, flip_transpose, ConvGeom};
+use crate::ops::pool::{avg_pool_backward, avg_pool_forward, max_pool_backward, max_pool_forward, pooled};
+use crate::ops::relu::{relu_backward, relu_mask};
+use crate::preprocess::InputConvention;
+use crate::rng::Rng;
+use ndarray::{Array3, ArrayView3};
+
+/// Pooling between blocks: the paper's average pooling, or VGG's original max.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Pooling {
+    #[default]
+    Avg,
+    Max,
+}
+
+/// One convolution layer with its weights, packed once at load.
+#[derive(Clone, Debug)]
+pub struct ConvLayer {
+    pub spec: &'static LayerSpec,
+    pub c_in: usize,
+    pub c_out: usize,
+    /// (c_out, c_in, 3, 3)
+    pub weight: Vec<f32>,
+    /// (c_in, c_out, 3, 3), kernel flipped: the input gradient's weights.
+    pub weight_t: Vec<f32>,
+    /// (c_out)
+    pub bias: Vec<f32>,
+}
+
+impl ConvLayer {
+    pub fn new(spec: &'static LayerSpec, c_in: usize, c_out: usize, weight: Vec<f32>, bias: Vec<f32>) -> Self {
+        assert_eq!(weight.len(), c_out * c_in * 9);
+        assert_eq!(bias.len(), c_out);
+        let weight_t = flip_transpose(&ConvGeom::vgg(c_in, c_out, 1, 1), &weight);
+        ConvLayer { spec, c_in, c_out, weight, weight_t, bias }
+    }
+    pub fn geom(&self, h: usize, w: usize) -> ConvGeom {
+        ConvGeom::vgg(self.c_in, self.c_out, h, w)
+    }
+}
+
+/// VGG19's convolutional part with its input convention.
+#[derive(Clone, Debug)]
+pub struct Vgg19 {
+    layers: Vec<ConvLayer>,
+    pub pooling: Pooling,
+    pub convention: InputConvention,
+}
+
+/// What the backward needs from one layer's forward.
+struct Saved {
+    /// ReLU output > 0, (c_out, h, w)
+    mask: Vec<u8>,
+    /// max-pool winners of the pool before this layer, if any
+    pool_arg: Vec<u8>,
+    /// input size of this layer's pool (before pooling) and its conv's (h, w)
+    pre_pool: (usize, usize),
+    size: (usize, usize),
+    /// dL/d(features) at this tap, if it is one, (c_out, h, w)
+    tap_grad: Option<Vec<f32>>,
+}
+
+impl Vgg19 {
+    /// A network from its layers, conv1_1 onwards (a prefix of VGG19 is allowed:
+    /// it then runs only as deep as its last layer).
+    pub fn new(layers: Vec<ConvLayer>, pooling: Pooling, convention: InputConvention) -> Result<Self, Error> {
+        if layers.is_empty() || layers.len() > VGG19.len() {
+            return Err(Error::Weights(format!("expected 1 to 16 convolution layers, got {}", layers.len())));
+        }
+        let mut c = 3;
+        for (l, spec) in layers.iter().zip(VGG19.iter()) {
+            if l.spec.conv != spec.conv || l.c_in != c {
+                return Err(Error::Weights(format!(
+                    "layer {} does not follow VGG19 (expected {} with {} input channels)",
+                    l.spec.conv, spec.conv, c
+                )));
+            }
+            c = l.c_out;
+        }
+        Ok(Vgg19 { layers, pooling, convention })
+    }
+
+    /// VGG19 with random He-initialised weights and channel counts divided by
+    /// `width_div` (1 = the real widths): for tests and benchmarks.
+    pub fn random(seed: u64, width_div: usize) -> Self {
+        let mut rng = Rng::new(seed);
+        let mut c_in = 3;
+        let layers = VGG19
+            .iter()
+            .map(|spec| {
+                let c_out = (spec.c_out / width_div).max(1);
+                let std = (2.0 / (c_in * 9) as f32).sqrt();
+                let w = (0..c_out * c_in * 9).map(|_| rng.normal() * std).collect();
+                let b = (0..c_out).map(|_| rng.normal() * 0.01).collect();
+                let layer = ConvLayer::new(spec, c_in, c_out, w, b);
+                c_in = c_out;
+                layer
+            })
+            .collect();
+        Vgg19::new(layers, Pooling::Avg, InputConvention::caffe()).unwrap()
+    }
+
+    pub fn layers(&self) -> &[ConvLayer] {
+        &self.layers
+    }
+    pub fn layers_mut(&mut self) -> &mut [ConvLayer] {
+        &mut self.layers
+    }
+    /// Channels at a tap of this network.
+    pub fn channels(&self, tap: Tap) -> usize {
+        self.layers[tap.index()].c_out
+    }
+    /// The deepest tap this network can produce.
+    pub fn deepest(&self) -> Tap {
+        Tap::from_index(self.layers.len() - 1).unwrap()
+    }
+    /// Checks that every tap is within this network.
+    pub fn check_taps(&self, taps: &[Tap]) -> Result<(), Error> {
+        match taps.iter().find(|t| t.index() >= self.layers.len()) {
+            Some(t) => Err(Error::Weights(format!("{t} is deeper than the loaded network ({} layers)", self.layers.len()))),
+            None => Ok(()),
+        }
+    }
+
+    /// Forward FLOPs of the convolutions up to `deepest` for an input `(h, w)`.
+    pub fn flops(&self, h: usize, w: usize, deepest: Tap) -> f64 {
+        let (mut h, mut w) = (h, w);
+        let mut total = 0.0;
+        for l in &self.layers[..=deepest.index()] {
+            if l.spec.pool_before {
+                (h, w) = pooled(h, w);
+            }
+            total += l.geom(h, w).flops();
+        }
+        total
+    }
+
+    fn pool_forward(&self, c: usize, h: usize, w: usize, x: &[f32], arg: &mut Vec<u8>) -> Vec<f32> {
+        let (oh, ow) = pooled(h, w);
+        let mut y = vec![0.0; c * oh * ow];
+        match self.pooling {
+            Pooling::Avg => avg_pool_forward(c, h, w, x, &mut y),
+            Pooling::Max => max_pool_forward(c, h, w, x, &mut y, arg),
+        }
+        y
+    }
+
+    /// Features at each tap (same order as `taps`) for a preprocessed image `x (3, H, W)`.
+    pub fn features(&self, x: ArrayView3<f32>, taps: &[Tap]) -> Vec<Array3<f32>> {
+        let mut out: Vec<Option<Array3<f32>>> = vec![None; taps.len()];
+        self.run_forward(x, taps, false, |tap, f| {
+            for (i, t) in taps.iter().enumerate() {
+                if *t == tap {
+                    out[i] = Some(f.to_owned());
+                }
+            }
+            None
+        });
+        out.into_iter().map(|f| f.expect("every tap is reached")).collect()
+    }
+
+    /// One forward and one backward. At each tap in `taps` the forward calls
+    /// `tap_grad(tap, features)`, which returns dL/d(features) `(C, h, w)`; the
+    /// backward sums these as it passes the taps and returns dL/dx `(3, H, W)`.
+    pub fn forward_backward(
+        &self,
+        x: ArrayView3<f32>,
+        taps: &[Tap],
+        mut tap_grad: impl FnMut(Tap, ArrayView3<f32>) -> Vec<f32>,
+    ) -> Array3<f32> {
+        let (_, h, w) = x.dim();
+        let saved = self.run_forward(x, taps, true, |tap, f| Some(tap_grad(tap, f)));
+        self.backward(saved, h, w)
+    }
+
+    /// Runs the layers up to the deepest of `taps`. With `keep`, returns what the
+    /// backward needs; `at_tap` sees each tap's features and may return its gradient.
+    fn run_forward(
+        &self,
+        x: ArrayView3<f32>,
+        taps: &[Tap],
+        keep: bool,
+        mut at_tap: impl FnMut(Tap, ArrayView3<f32>) -> Option<Vec<f32>>,
+    ) -> Vec<Saved> {
+        let deepest = taps.iter().map(|t| t.index()).max().expect("at least one tap");
+        assert!(deepest < self.layers.len(), "tap deeper than the network");
+        let (c0, mut h, mut w) = x.dim();
+        assert_eq!(c0, 3, "input must be (3, H, W)");
+        let mut cur: Vec<f32> = x.as_standard_layout().iter().copied().collect();
+        let mut c = 3;
+        let mut saved = Vec::new();
+        for (i, layer) in self.layers[..=deepest].iter().enumerate() {
+            let pre_pool = (h, w);
+            let mut pool_arg = Vec::new();
+            if layer.spec.pool_before {
+                cur = self.pool_forward(c, h, w, &cur, &mut pool_arg);
+                (h, w) = pooled(h, w);
+            }
+            let g = layer.geom(h, w);
+            let mut y = vec![0.0; layer.c_out * h * w];
+            conv_forward(&g, &cur, &layer.weight, Some(&layer.bias), true, &mut y);
+            c = layer.c_out;
+            let tap = Tap::from_index(i).unwrap();
+            let tap_grad = if taps.contains(&tap) {
+                let view = ArrayView3::from_shape((c, h, w), &y).unwrap();
+                let g = at_tap(tap, view);
+                if let Some(g) = &g {
+                    assert_eq!(g.len(), y.len(), "tap gradient must match the features' shape");
+                }
+                g
+            } else {
+                None
+            };
+            if keep {
+                let mut mask = Vec::new();
+                relu_mask(&y, &mut mask);
+                saved.push(Saved { mask, pool_arg, pre_pool, size: (h, w), tap_grad });
+            }
+            cur = y;
+        }
+        saved
+    }
+
+    fn backward(&self, saved: Vec<Saved>, h0: usize, w0: usize) -> Array3<f32> {
+        let mut grad: Option<Vec<f32>> = None;
+        for (i, s) in saved.into_iter().enumerate().rev() {
+            let layer = &self.layers[i];
+            let (h, w) = s.size;
+            let mut g = match (grad.take(), s.tap_grad) {
+                (Some(mut g), Some(t)) => {
+                    g.iter_mut().zip(&t).for_each(|(a, b)| *a += b);
+                    g
+                }
+                (Some(g), None) => g,
+                (None, Some(t)) => t,
+                (None, None) => vec![0.0; layer.c_out * h * w],
+            };
+            relu_backward(&mut g, &s.mask);
+            let mut dx = vec![0.0; layer.c_in * h * w];
+            conv_backward_input(&layer.geom(h, w), &g, &layer.weight_t, &mut dx);
+            if layer.spec.pool_before {
+                let (ph, pw) = s.pre_pool;
+                let mut dp = vec![0.0; layer.c_in * ph * pw];
+                match self.pooling {
+                    Pooling::Avg => avg_pool_backward(layer.c_in, ph, pw, &dx, &mut dp),
+                    Pooling::Max => max_pool_backward(layer.c_in, ph, pw, &dx, &s.pool_arg, &mut dp),
+                }
+                dx = dp;
+            }
+            grad = Some(dx);
+        }
+        Array3::from_shape_vec((3, h0, w0), grad.expect("at least one layer")).unwrap()
+    }
+}

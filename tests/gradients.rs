@@ -1,0 +1,142 @@
+//! Finite-difference checks of the losses' gradients and of the whole objective
+//! on a tiny random-weight VGG19, with labelled tolerances; determinism across
+//! thread counts.
+
+mod common;
+use common::*;
+use neural_style::loss::gram::{gram, gram_reference};
+use neural_style::loss::style::style_layer_reference;
+use neural_style::loss::*;
+use neural_style::objective::{content_targets, style_targets};
+use neural_style::vgg::{paper_content_taps, paper_style_taps, Tap};
+use neural_style::{LossWeights, Objective, Vgg19};
+use ndarray::{Array3, ArrayView3};
+use std::sync::Arc;
+
+#[test]
+fn gram_matches_reference() {
+    for &(n, m) in &[(1, 1), (3, 7), (5, 13), (17, 49), (64, 100)] {
+        let f = randn(20, n * m);
+        assert_close(&format!("gram {n}x{m}"), &gram(&f, n, m), &gram_reference(&f, n, m), 1e-5);
+    }
+}
+
+#[test]
+fn style_loss_value_and_gradient() {
+    for &(n, m) in &[(1, 5), (5, 13), (17, 20)] {
+        let f = randn(21, n * m);
+        let a = gram(&randn(22, n * m), n, m);
+        let mut g = vec![0.0; n * m];
+        let e = style_layer(&f, n, m, &a, 1.0, &mut g);
+        let e_ref = style_layer_reference(&f, n, m, &a);
+        assert!((e - e_ref).abs() <= 1e-5 * e_ref.abs(), "style E {e} vs reference {e_ref}");
+        // Tolerance 1e-3: f32 features, central differences with eps 1e-3.
+        check_directional("style gradient", &f, &g, 1e-3, 1e-3, |f| style_layer_reference(f, n, m, &a));
+    }
+}
+
+#[test]
+fn paper_form_of_style_loss_for_equal_sizes() {
+    // For equal sizes E = 1/(4 N^2 M^2) sum (G~ - A~)^2 on unnormalised Grams.
+    let (n, m) = (6, 11);
+    let f = randn(23, n * m);
+    let s = randn(24, n * m);
+    let raw = |x: &[f32]| gram(x, n, m).iter().map(|v| v * m as f32).collect::<Vec<f32>>();
+    let paper: f64 = raw(&f).iter().zip(raw(&s)).map(|(a, b)| ((a - b) as f64).powi(2)).sum::<f64>()
+        / (4.0 * (n * n * m * m) as f64);
+    let mut g = vec![0.0; n * m];
+    let e = style_layer(&f, n, m, &gram(&s, n, m), 0.0, &mut g);
+    assert!((e - paper).abs() <= 1e-5 * paper, "{e} vs paper's {paper}");
+}
+
+#[test]
+fn content_loss_value_and_gradient() {
+    let f = randn(25, 300);
+    let p = randn(26, 300);
+    let mut g = vec![0.0; 300];
+    let l = content_layer(&f, &p, 1.0, &mut g);
+    let want: f64 = f.iter().zip(&p).map(|(a, b)| 0.5 * ((a - b) as f64).powi(2)).sum();
+    assert!((l - want).abs() < 1e-9 * want);
+    check_directional("content gradient", &f, &g, 1e-2, 1e-3, |f| {
+        f.iter().zip(&p).map(|(a, b)| 0.5 * ((a - b) as f64).powi(2)).sum()
+    });
+}
+
+#[test]
+fn total_variation_value_and_gradient() {
+    for &(c, h, w) in &[(3, 1, 1), (3, 5, 7), (1, 13, 2)] {
+        let x = randn(27, c * h * w);
+        let mut g = vec![0.0; x.len()];
+        total_variation(&x, c, h, w, 1.0, &mut g);
+        check_directional("tv gradient", &x, &g, 1e-2, 1e-4, |x| {
+            let mut scratch = vec![0.0; x.len()];
+            total_variation(x, c, h, w, 0.0, &mut scratch)
+        });
+    }
+}
+
+fn tiny_objective(h: usize, w: usize) -> (Objective, Array3<f32>) {
+    let net = Arc::new(Vgg19::random(5, 16));
+    let content = Array3::from_shape_vec((3, h, w), randn(30, 3 * h * w)).unwrap();
+    let style = Array3::from_shape_vec((3, h + 3, w - 2), randn(31, 3 * (h + 3) * (w - 2))).unwrap();
+    let style2 = Array3::from_shape_vec((3, h, w), randn(32, 3 * h * w)).unwrap();
+    let ct = content_targets(&net, content.view(), &paper_content_taps()).unwrap();
+    let st = style_targets(
+        &net,
+        &[style.view(), style2.view()],
+        &[0.7, 0.3],
+        &paper_style_taps(),
+        &[0.2; 5],
+    )
+    .unwrap();
+    let obj = Objective::new(net, ct, st, LossWeights { content: 1e-2, style: 1.0, tv: 1e-3 });
+    let x = Array3::from_shape_vec((3, h, w), randn(33, 3 * h * w)).unwrap();
+    (obj, x)
+}
+
+#[test]
+fn whole_objective_gradient_by_finite_differences() {
+    let (h, w) = (21, 19);
+    for pooling in [neural_style::Pooling::Avg, neural_style::Pooling::Max] {
+        let (mut obj, x) = tiny_objective(h, w);
+        let mut net = (*obj.net).clone();
+        net.pooling = pooling;
+        obj.net = Arc::new(net);
+        let e = obj.evaluate(x.view());
+        assert!(e.content > 0.0 && e.style > 0.0 && e.tv > 0.0);
+        let loss = |v: &[f32]| obj.evaluate(ArrayView3::from_shape((3, h, w), v).unwrap()).loss;
+        // ReLU kinks and f32 forward passes: 2% along a random direction.
+        check_directional(&format!("objective ({pooling:?} pooling)"), x.as_slice().unwrap(), e.grad.as_slice().unwrap(), 1e-3, 2e-2, loss);
+    }
+}
+
+#[test]
+fn evaluation_parts_add_up() {
+    let (obj, x) = tiny_objective(16, 16);
+    let e = obj.evaluate(x.view());
+    let style: f64 = e.style_layers.iter().map(|(_, v)| 0.2f32 as f64 * v).sum();
+    assert!((style - e.style).abs() <= 1e-12 * e.style.abs().max(1.0));
+    let total = 1e-2f32 as f64 * e.content + e.style + 1e-3f32 as f64 * e.tv;
+    assert!((total - e.loss).abs() <= 1e-9 * e.loss.abs());
+    let names: Vec<&str> = e.style_layers.iter().map(|(t, _)| t.name()).collect();
+    assert_eq!(names, ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"]);
+}
+
+#[test]
+fn forward_stops_at_the_deepest_tap() {
+    let net = Vgg19::random(1, 16);
+    let x = Array3::from_shape_vec((3, 12, 10), randn(34, 360)).unwrap();
+    let taps = [Tap::parse("relu2_1").unwrap(), Tap::parse("relu1_2").unwrap()];
+    let f = net.features(x.view(), &taps);
+    assert_eq!(f[0].dim(), (128 / 16, 6, 5));
+    assert_eq!(f[1].dim(), (64 / 16, 12, 10));
+}
+
+#[test]
+fn objective_is_bit_identical_on_one_and_two_threads() {
+    let (obj, x) = tiny_objective(37, 29);
+    let one = with_threads(1, || obj.evaluate(x.view()));
+    let two = with_threads(2, || obj.evaluate(x.view()));
+    assert_eq!(one.loss.to_bits(), two.loss.to_bits());
+    assert!(one.grad == two.grad, "gradients differ between 1 and 2 threads");
+}

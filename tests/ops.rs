@@ -1,0 +1,198 @@
+//! Every op against its plain reference at awkward sizes; tiling and thread
+//! count never change a bit.
+
+mod common;
+use common::*;
+use neural_style::ops::conv::*;
+use neural_style::ops::im2col::{im2col_reference, im2col_tile};
+use neural_style::ops::pool::*;
+
+const SIZES: [usize; 5] = [1, 2, 5, 7, 13];
+
+fn geoms() -> Vec<ConvGeom> {
+    let mut v = Vec::new();
+    for &h in &SIZES {
+        for &w in &SIZES {
+            for &(c_in, c_out) in &[(1, 1), (3, 5), (5, 3)] {
+                v.push(ConvGeom { c_in, c_out, h, w, k: 3, pad: 1 });
+            }
+        }
+    }
+    // Other kernels and paddings: 1x1, 3x3 valid, 5x5 pad 2, 2x2 pad 1, 3x3 pad 2.
+    for &(k, pad) in &[(1, 0), (3, 0), (5, 2), (2, 1), (3, 2), (5, 1)] {
+        v.push(ConvGeom { c_in: 3, c_out: 4, h: 7, w: 5, k, pad });
+        v.push(ConvGeom { c_in: 2, c_out: 1, h: 13, w: 2, k, pad });
+    }
+    v
+}
+
+#[test]
+fn im2col_tiles_match_reference() {
+    for g in geoms() {
+        let x = randn(1, g.c_in * g.h * g.w);
+        let full = im2col_reference(&g, &x);
+        let p = g.out_h() * g.out_w();
+        let kdim = g.patch_len();
+        for tile in [1, 3, 7, p.max(1)] {
+            let mut p0 = 0;
+            while p0 < p {
+                let p1 = (p0 + tile).min(p);
+                let mut col = vec![f32::NAN; kdim * (p1 - p0)];
+                im2col_tile(&g, &x, p0, p1, &mut col);
+                for r in 0..kdim {
+                    for q in p0..p1 {
+                        assert_eq!(col[r * (p1 - p0) + q - p0], full[r * p + q], "{g:?} tile {tile} row {r} pos {q}");
+                    }
+                }
+                p0 = p1;
+            }
+        }
+    }
+}
+
+#[test]
+fn conv_forward_matches_direct_reference() {
+    for g in geoms() {
+        let x = randn(2, g.c_in * g.h * g.w);
+        let w = randn(3, g.c_out * g.patch_len());
+        let b = randn(4, g.c_out);
+        let want = conv_forward_reference(&g, &x, &w, Some(&b));
+        let mut y = vec![f32::NAN; want.len()];
+        conv_forward(&g, &x, &w, Some(&b), false, &mut y);
+        assert_close(&format!("conv forward {g:?}"), &y, &want, 1e-5);
+        // Fused ReLU.
+        let mut yr = vec![f32::NAN; want.len()];
+        conv_forward(&g, &x, &w, Some(&b), true, &mut yr);
+        let want_r: Vec<f32> = want.iter().map(|v| v.max(0.0)).collect();
+        assert_close(&format!("conv forward+relu {g:?}"), &yr, &want_r, 1e-5);
+    }
+}
+
+#[test]
+fn conv_backward_matches_col2im_reference() {
+    for g in geoms().into_iter().filter(|g| g.pad < g.k) {
+        let dy = randn(5, g.c_out * g.out_h() * g.out_w());
+        let w = randn(6, g.c_out * g.patch_len());
+        let want = conv_backward_reference(&g, &dy, &w);
+        let mut dx = vec![f32::NAN; g.c_in * g.h * g.w];
+        conv_backward_input(&g, &dy, &flip_transpose(&g, &w), &mut dx);
+        assert_close(&format!("conv backward {g:?}"), &dx, &want, 1e-5);
+    }
+}
+
+#[test]
+fn conv_backward_is_the_adjoint_by_finite_differences() {
+    // L(x) = <conv(x), r>: dL/dx = backward(r). Linear, so central differences are exact up to rounding.
+    let g = ConvGeom { c_in: 5, c_out: 3, h: 7, w: 13, k: 3, pad: 1 };
+    let w = randn(7, g.c_out * g.patch_len());
+    let r = randn(8, g.c_out * g.h * g.w);
+    let x = randn(9, g.c_in * g.h * g.w);
+    let mut dx = vec![0.0; x.len()];
+    conv_backward_input(&g, &r, &flip_transpose(&g, &w), &mut dx);
+    check_directional("conv backward", &x, &dx, 1e-2, 1e-4, |x| {
+        let mut y = vec![0.0; r.len()];
+        conv_forward(&g, x, &w, None, false, &mut y);
+        dot(&y, &r)
+    });
+}
+
+#[test]
+fn tiled_equals_untiled_bit_for_bit() {
+    for g in [
+        ConvGeom { c_in: 5, c_out: 7, h: 13, w: 13, k: 3, pad: 1 },
+        ConvGeom { c_in: 64, c_out: 64, h: 24, w: 17, k: 3, pad: 1 },
+        ConvGeom { c_in: 300, c_out: 33, h: 9, w: 11, k: 3, pad: 1 },
+    ] {
+        let x = randn(10, g.c_in * g.h * g.w);
+        let w = randn(11, g.c_out * g.patch_len());
+        let b = randn(12, g.c_out);
+        let p = g.out_h() * g.out_w();
+        let mut untiled = vec![0.0; g.c_out * p];
+        conv_forward_tiled(&g, &x, &w, Some(&b), true, &mut untiled, p);
+        for tile in [1, 5, 16, 37, tile_positions(&g)] {
+            let mut y = vec![0.0; g.c_out * p];
+            conv_forward_tiled(&g, &x, &w, Some(&b), true, &mut y, tile);
+            assert!(y == untiled, "{g:?}: tile {tile} differs from untiled");
+        }
+    }
+}
+
+#[test]
+fn one_and_two_threads_bit_identical() {
+    let g = ConvGeom { c_in: 64, c_out: 128, h: 32, w: 29, k: 3, pad: 1 };
+    let x = randn(13, g.c_in * g.h * g.w);
+    let w = randn(14, g.c_out * g.patch_len());
+    let run = || {
+        let mut y = vec![0.0; g.c_out * g.h * g.w];
+        conv_forward(&g, &x, &w, None, true, &mut y);
+        let mut dx = vec![0.0; x.len()];
+        conv_backward_input(&g, &y, &flip_transpose(&g, &w), &mut dx);
+        (y, dx)
+    };
+    let one = with_threads(1, run);
+    let two = with_threads(2, run);
+    assert!(one == two, "1 thread and 2 threads differ");
+}
+
+#[test]
+fn pooling_matches_reference() {
+    for &h in &SIZES {
+        for &w in &SIZES {
+            for c in [1, 3, 5] {
+                let x = randn(15, c * h * w);
+                let (oh, ow) = pooled(h, w);
+                let mut y = vec![f32::NAN; c * oh * ow];
+                avg_pool_forward(c, h, w, &x, &mut y);
+                assert_close("avg pool", &y, &avg_pool_reference(c, h, w, &x), 1e-6);
+                let mut arg = Vec::new();
+                max_pool_forward(c, h, w, &x, &mut y, &mut arg);
+                assert_eq!(y, max_pool_reference(c, h, w, &x), "max pool {c}x{h}x{w}");
+            }
+        }
+    }
+}
+
+#[test]
+fn pooling_backward_by_finite_differences() {
+    for &(c, h, w) in &[(3, 7, 5), (1, 13, 13), (5, 2, 7)] {
+        let x = randn(16, c * h * w);
+        let (oh, ow) = pooled(h, w);
+        let r = randn(17, c * oh * ow);
+        let mut dx = vec![f32::NAN; x.len()];
+        avg_pool_backward(c, h, w, &r, &mut dx);
+        check_directional("avg pool backward", &x, &dx, 1e-2, 1e-4, |x| {
+            let mut y = vec![0.0; r.len()];
+            avg_pool_forward(c, h, w, x, &mut y);
+            dot(&y, &r)
+        });
+        let mut y = vec![0.0; r.len()];
+        let mut arg = Vec::new();
+        max_pool_forward(c, h, w, &x, &mut y, &mut arg);
+        max_pool_backward(c, h, w, &r, &arg, &mut dx);
+        // Small step: the winners must not change (random normals are well separated).
+        check_directional("max pool backward", &x, &dx, 1e-4, 1e-3, |x| {
+            let mut y = vec![0.0; r.len()];
+            let mut a = Vec::new();
+            max_pool_forward(c, h, w, x, &mut y, &mut a);
+            dot(&y, &r)
+        });
+    }
+}
+
+#[test]
+fn relu_backward_by_finite_differences() {
+    use neural_style::ops::relu::*;
+    let x = randn(18, 1000);
+    let r = randn(19, 1000);
+    let mut y = x.clone();
+    relu_forward(&mut y);
+    let mut mask = Vec::new();
+    relu_mask(&y, &mut mask);
+    let mut g = r.clone();
+    relu_backward(&mut g, &mask);
+    check_directional("relu backward", &x, &g, 1e-4, 1e-3, |x| {
+        let mut y = x.to_vec();
+        relu_forward(&mut y);
+        dot(&y, &r)
+    });
+}
