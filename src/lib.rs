@@ -34,12 +34,16 @@
 //! - total `L = alpha L_c + beta L_s + gamma L_tv`.
 
 pub mod error;
+pub mod image_io;
 pub mod loss;
 pub mod objective;
+pub mod optim;
 pub mod ops;
 pub mod preprocess;
 pub mod rng;
+pub mod transfer;
 pub mod vgg;
+pub mod weights;
 
 pub use error::Error;
 pub use objective::{ContentTarget, Evaluation, LossWeights, Objective, StyleTarget};

@@ -105,6 +105,13 @@ impl Vgg19 {
         Vgg19::new(layers, Pooling::Avg, InputConvention::caffe()).unwrap()
     }
 
+    /// Drops the layers below `deepest`: a run never needs them, and conv5_2 ...
+    /// conv5_4 alone hold 56 MB of weights.
+    pub fn truncated(mut self, deepest: Tap) -> Vgg19 {
+        self.layers.truncate(deepest.index() + 1);
+        self
+    }
+
     pub fn layers(&self) -> &[ConvLayer] {
         &self.layers
     }

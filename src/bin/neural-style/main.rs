@@ -1,1 +1,315 @@
-fn main(){}
+//! The `neural-style` binary: a thin layer over the library. Every failure is
+//! one line on stderr; exit 2 for usage errors, 1 for failures at run time,
+//! 130 when interrupted (after writing the best image so far).
+
+mod args;
+mod report;
+mod signals;
+
+use args::{Args, CalibrateArgs, Command, Usage};
+use neural_style::transfer::{self, Control, Init, StopReason};
+use neural_style::{image_io, weights, Error, Tap, Vgg19};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+enum Fail {
+    Usage(String),
+    Run(Error),
+}
+
+impl From<Error> for Fail {
+    fn from(e: Error) -> Self {
+        Fail::Run(e)
+    }
+}
+impl From<Usage> for Fail {
+    fn from(u: Usage) -> Self {
+        Fail::Usage(u.0)
+    }
+}
+
+fn main() {
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    let code = match real_main(&argv) {
+        Ok(code) => code,
+        Err(Fail::Usage(m)) => {
+            eprintln!("neural-style: {m}");
+            2
+        }
+        Err(Fail::Run(e)) => {
+            eprintln!("neural-style: {e}");
+            1
+        }
+    };
+    std::process::exit(code);
+}
+
+fn real_main(argv: &[String]) -> Result<i32, Fail> {
+    match args::parse(argv)? {
+        Command::Help => {
+            print!("{}", args::HELP);
+            Ok(0)
+        }
+        Command::Version => {
+            println!("neural-style {}", env!("CARGO_PKG_VERSION"));
+            Ok(0)
+        }
+        Command::Calibrate(c) => calibrate(&c),
+        Command::Run(a) => {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(a.threads.unwrap_or(0))
+                .build()
+                .map_err(|e| Fail::Run(Error::Config(format!("cannot start threads: {e}"))))?;
+            pool.install(|| run(&a))
+        }
+    }
+}
+
+/// Checks, before any long work, that `path` can be written: its folder exists
+/// and accepts a file, and it is none of the inputs.
+fn check_writable(flag: &str, path: &Path, inputs: &[&Path]) -> Result<(), Fail> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    if !dir.is_dir() {
+        return Err(Fail::Usage(format!("{flag}: folder {} does not exist", dir.display())));
+    }
+    let probe = dir.join(format!(".neural-style-probe-{}", std::process::id()));
+    match std::fs::write(&probe, b"") {
+        Ok(()) => {
+            let _ = std::fs::remove_file(&probe);
+        }
+        Err(e) => return Err(Fail::Run(Error::io(dir, e))),
+    }
+    if path.is_dir() {
+        return Err(Fail::Usage(format!("{flag}: {} is a folder", path.display())));
+    }
+    let canon = |p: &Path| std::fs::canonicalize(p).ok();
+    let target = canon(dir).map(|d| d.join(path.file_name().unwrap_or_default()));
+    for input in inputs {
+        if target.is_some() && canon(input) == target {
+            return Err(Fail::Usage(format!("{flag}: {} is also an input; it would be overwritten", path.display())));
+        }
+    }
+    Ok(())
+}
+
+fn load_network(path: Option<&PathBuf>, pooling: neural_style::Pooling, normalized: bool) -> Result<Vgg19, Error> {
+    let file = match path {
+        Some(p) => weights::load(p)?,
+        None => weights::shipped(),
+    };
+    file.to_network(pooling, normalized).map_err(|e| match (e, path) {
+        (Error::Weights(m), Some(p)) => Error::Weights(format!("{}: {m}", p.display())),
+        (e, _) => e,
+    })
+}
+
+/// Memory the machine can give now (Linux `MemAvailable`), in bytes.
+fn available_memory() -> Option<u64> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+fn run(a: &Args) -> Result<i32, Fail> {
+    signals::install();
+    let started = Instant::now();
+    image_io::format_for(&a.output).map_err(|e| Fail::Usage(format!("--output: {e}")))?;
+    let mut inputs: Vec<&Path> = a.styles.iter().map(PathBuf::as_path).collect();
+    inputs.extend(a.content.as_deref());
+    inputs.extend(a.init_path.as_deref());
+    inputs.extend(a.weights.as_deref());
+    check_writable("--output", &a.output, &inputs)?;
+    if let Some(t) = &a.trace {
+        let mut all = inputs.clone();
+        all.push(&a.output);
+        check_writable("--trace", t, &all)?;
+    }
+
+    let mut config = a.config.clone();
+    let taps: Vec<Tap> = config.content_layers.iter().chain(&config.style_layers).copied().collect();
+    let net = load_network(a.weights.as_ref(), a.pooling, a.normalized)?;
+    net.check_taps(&taps)?;
+    let deepest = taps.iter().max().copied().unwrap_or(net.deepest());
+    let net = Arc::new(net.truncated(deepest));
+
+    let content = a.content.as_deref().map(image_io::load).transpose()?;
+    let styles = a.styles.iter().map(|p| image_io::load(p)).collect::<Result<Vec<_>, _>>()?;
+    let dims = |x: &ndarray::Array3<f32>| (x.dim().1, x.dim().2);
+    let (h, w) = config.output_size(content.as_ref().map(dims), styles.first().map(dims))?;
+    if let Some(p) = &a.init_path {
+        let img = image_io::load(p)?;
+        if dims(&img) != (h, w) {
+            return Err(Fail::Usage(format!(
+                "--init: {} is {}x{} but the result will be {}x{} (use an image of that size)",
+                p.display(),
+                img.dim().2,
+                img.dim().1,
+                w,
+                h
+            )));
+        }
+        config.init = Init::Image(img);
+    }
+
+    let need = transfer::estimate_memory(&net, &config, h, w);
+    let limit = a.max_memory_mb.map(|mb| mb * 1024 * 1024).or_else(available_memory);
+    if let Some(limit) = limit {
+        if need > limit {
+            let mut fit = config.size;
+            while fit > 16 {
+                fit = fit * 9 / 10;
+                let mut c = config.clone();
+                c.size = fit;
+                let (fh, fw) = c.output_size(content.as_ref().map(dims), styles.first().map(dims))?;
+                if transfer::estimate_memory(&net, &c, fh, fw) <= limit {
+                    break;
+                }
+            }
+            return Err(Fail::Run(Error::Memory(format!(
+                "a {w}x{h} run needs about {} MB but {} MB are available; --size {fit} would fit",
+                need >> 20,
+                limit >> 20
+            ))));
+        }
+    }
+
+    let content_view = content.as_ref().map(|c| c.view());
+    let style_views: Vec<_> = styles.iter().map(|s| s.view()).collect();
+    let prepared = transfer::prepare(net.clone(), &config, content_view, &style_views)?;
+    if !a.quiet {
+        eprintln!(
+            "neural-style: {:?}, {w}x{h}, {} threads, {} iterations; setup {:.1}s",
+            prepared.mode,
+            rayon::current_num_threads(),
+            config.iterations,
+            started.elapsed().as_secs_f64()
+        );
+    }
+
+    let mut trace = match &a.trace {
+        Some(p) => Some(std::io::BufWriter::new(std::fs::File::create(p).map_err(|e| Error::io(p, e))?)),
+        None => None,
+    };
+    let mut trace_error: Option<Error> = None;
+    let mut last_saved = 0;
+    let mut save_error: Option<Error> = None;
+    let weights = prepared.objective.weights;
+    let mut callback = |p: &transfer::Progress| {
+        if let (Some(t), Some(path)) = (trace.as_mut(), a.trace.as_ref()) {
+            let line = report::trace_line(p, weights.content, weights.style, weights.tv);
+            if let Err(e) = writeln!(t, "{line}") {
+                trace_error.get_or_insert(Error::io(path, e));
+            }
+        }
+        if !a.quiet && (p.eval == 1 || p.eval % a.print_every == 0) {
+            let per_iter = p.seconds / p.iteration.max(1) as f64;
+            let left = per_iter * config.iterations.saturating_sub(p.iteration) as f64;
+            eprintln!(
+                "eval {:>5}  iter {:>4}/{}  loss {:.4e}  content {:.3e}  style {:.3e}  tv {:.3e}  {:.2}s/iter  {} left",
+                p.eval,
+                p.iteration,
+                config.iterations,
+                p.evaluation.loss,
+                p.evaluation.content,
+                p.evaluation.style,
+                p.evaluation.tv,
+                per_iter,
+                report::duration(left)
+            );
+        }
+        if let Some(every) = a.save_every {
+            if p.iteration >= last_saved + every {
+                last_saved = p.iteration - p.iteration % every;
+                let x = ndarray::ArrayView3::from_shape(p.x.dim(), p.best).unwrap();
+                let img = net.convention.deprocess(x);
+                if let Err(e) = image_io::save(img.view(), &numbered(&a.output, last_saved)) {
+                    save_error.get_or_insert(e);
+                }
+            }
+        }
+        if signals::stop_requested() || trace_error.is_some() || save_error.is_some() {
+            Control::Stop
+        } else {
+            Control::Continue
+        }
+    };
+    let outcome = transfer::optimise(&prepared, &config, &mut callback)?;
+    if let Some(t) = trace.as_mut() {
+        t.flush().map_err(|e| Error::io(a.trace.as_ref().unwrap(), e))?;
+    }
+    image_io::save(outcome.image.view(), &a.output)?;
+    if let Some(e) = trace_error.or(save_error) {
+        return Err(Fail::Run(e));
+    }
+    if !a.quiet {
+        eprintln!(
+            "neural-style: wrote {} ({w}x{h}): loss {:.4e} after {} iterations, {} evaluations, {} ({:.2}s per evaluation); stopped: {:?}",
+            a.output.display(),
+            outcome.loss,
+            outcome.iterations,
+            outcome.evals,
+            report::duration(outcome.seconds),
+            outcome.seconds / outcome.evals.max(1) as f64,
+            outcome.stop
+        );
+    }
+    match outcome.stop {
+        StopReason::Stopped if signals::stop_requested() => {
+            eprintln!("neural-style: interrupted; wrote the best image so far to {}", a.output.display());
+            Ok(130)
+        }
+        StopReason::NonFinite(why) => Err(Fail::Run(Error::NonFinite(format!(
+            "{why}; wrote the last finite image to {}",
+            a.output.display()
+        )))),
+        _ => Ok(0),
+    }
+}
+
+/// `out.png` -> `out_0010.png`.
+fn numbered(path: &Path, n: usize) -> PathBuf {
+    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let ext = path.extension().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    path.with_file_name(format!("{stem}_{n:04}.{ext}"))
+}
+
+fn calibrate(c: &CalibrateArgs) -> Result<i32, Fail> {
+    let mut file = match &c.weights {
+        Some(p) => weights::load(p)?,
+        None => weights::shipped(),
+    };
+    check_writable("--output", &c.output, &c.weights.iter().map(PathBuf::as_path).collect::<Vec<_>>())?;
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&c.images)
+        .map_err(|e| Error::io(&c.images, e))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+            matches!(ext.as_str(), "png" | "jpg" | "jpeg")
+        })
+        .collect();
+    paths.sort();
+    if paths.is_empty() {
+        return Err(Fail::Usage(format!("--images: no PNG or JPEG files in {}", c.images.display())));
+    }
+    let conv = file.convention;
+    let mut pre = Vec::new();
+    for p in &paths {
+        let img = image_io::load(p)?;
+        pre.push(conv.preprocess(image_io::resize_longest(img.view(), c.size).view()));
+    }
+    let views: Vec<_> = pre.iter().map(|x| x.view()).collect();
+    let means = weights::normalise::mean_activations(&file, c.pooling, &views)?;
+    let dead = weights::normalise::store_scales(&mut file, &means);
+    image_io::write_atomic(&c.output, &file.to_bytes())?;
+    eprintln!(
+        "neural-style: wrote {} with per-filter scales from {} images at {} px ({} dead filters kept at scale 1)",
+        c.output.display(),
+        paths.len(),
+        c.size,
+        dead
+    );
+    Ok(0)
+}

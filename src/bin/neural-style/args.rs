@@ -1,0 +1,305 @@
+//! The command line: flags, their defaults, and their checks. Hand-written to
+//! keep the binary's dependencies to the library's.
+
+use neural_style::optim::lbfgs::DEFAULT_HISTORY;
+use neural_style::transfer::{Config, Init, Optimizer};
+use neural_style::{Pooling, Tap};
+use std::path::PathBuf;
+
+pub const HELP: &str = "\
+neural-style: paint a photograph in the style of a painting (Gatys, Ecker & Bethge, CVPR 2016), on the CPU, offline.
+
+USAGE
+  neural-style --content PHOTO --style PAINTING[,PAINTING...] --output OUT.png [options]
+  neural-style --content PHOTO --output OUT.png [options]       content reconstruction
+  neural-style --style PAINTING --output OUT.png [options]      texture synthesis
+  neural-style calibrate --images DIR --output WEIGHTS.nsw [--weights PATH] [--size N]
+
+IMAGES
+  --content PATH             photograph (PNG or JPEG)
+  --style PATH[,PATH...]     painting(s); several are blended
+  --style-blend-weights W,.. weight of each style image (normalised to sum 1; default equal)
+  --output PATH              result, .png or .jpg (required)
+  --size N                   longest side of the result [512]
+  --style-scale F            style images' longest side is size * F [1.0]
+  --init noise|content|style|PATH   starting image [content if given, else noise]
+  --seed N                   seed of the noise start [0]
+
+OBJECTIVE  (alpha * content + beta * style + gamma * total variation)
+  --content-weight F         alpha [1e-2]
+  --style-weight F           beta [1]
+  --tv-weight F              gamma, on the preprocessed image [0]
+  --content-layers L,..      [relu4_2]
+  --style-layers L,..        [relu1_1,relu2_1,relu3_1,relu4_1,relu5_1]
+  --style-layer-weights W,.. w_l per style layer [1/number of layers each]
+  --pooling avg|max          [avg, as in the paper]
+  --weights PATH             another weights file (.nsw; see tools/) [the built-in VGG19]
+  --normalized               use the paper's normalised network (scales from `calibrate`)
+
+OPTIMISER
+  --iterations N             optimiser iterations [100]
+  --max-evals N              cap on forward+backward passes [none]
+  --optimizer lbfgs|adam     [lbfgs]
+  --lbfgs-history N          L-BFGS memory [10]
+  --learning-rate F          Adam step in 0..255 pixel units [10]
+
+RUN
+  --threads N                worker threads [all cores]
+  --max-memory MB            refuse runs estimated to need more [what the machine has available]
+  --print-every N            progress line every N evaluations [10]
+  --save-every N             write OUT_NNNN.ext every N iterations [never]
+  --trace PATH               one JSON line per evaluation
+  --quiet                    no progress on stderr
+  --help, --version
+";
+
+/// Everything the command line said.
+pub struct Args {
+    pub content: Option<PathBuf>,
+    pub styles: Vec<PathBuf>,
+    pub output: PathBuf,
+    pub init_path: Option<PathBuf>,
+    pub config: Config,
+    pub pooling: Pooling,
+    pub weights: Option<PathBuf>,
+    pub normalized: bool,
+    pub threads: Option<usize>,
+    pub max_memory_mb: Option<u64>,
+    pub print_every: usize,
+    pub save_every: Option<usize>,
+    pub trace: Option<PathBuf>,
+    pub quiet: bool,
+}
+
+pub struct CalibrateArgs {
+    pub images: PathBuf,
+    pub output: PathBuf,
+    pub weights: Option<PathBuf>,
+    pub size: usize,
+    pub pooling: Pooling,
+}
+
+pub enum Command {
+    Run(Box<Args>),
+    Calibrate(CalibrateArgs),
+    Help,
+    Version,
+}
+
+/// A usage error: printed as one line, exit code 2.
+pub struct Usage(pub String);
+
+fn usage<T>(msg: impl Into<String>) -> Result<T, Usage> {
+    Err(Usage(msg.into()))
+}
+
+fn number<T: std::str::FromStr>(flag: &str, v: &str) -> Result<T, Usage> {
+    v.trim().parse().or_else(|_| usage(format!("{flag}: '{v}' is not a valid number")))
+}
+
+fn finite(flag: &str, v: &str) -> Result<f32, Usage> {
+    let x: f32 = number(flag, v)?;
+    if !x.is_finite() || x < 0.0 {
+        return usage(format!("{flag}: must be a finite number >= 0, got '{v}'"));
+    }
+    Ok(x)
+}
+
+fn list_f32(flag: &str, v: &str) -> Result<Vec<f32>, Usage> {
+    v.split(',').map(|s| finite(flag, s)).collect()
+}
+
+fn positive(flag: &str, v: &str) -> Result<usize, Usage> {
+    let n: usize = number(flag, v)?;
+    if n == 0 {
+        return usage(format!("{flag}: must be at least 1"));
+    }
+    Ok(n)
+}
+
+fn taps(flag: &str, v: &str) -> Result<Vec<Tap>, Usage> {
+    Tap::parse_list(v).map_err(|e| Usage(format!("{flag}: {e}")))
+}
+
+const FLAGS_WITHOUT_VALUE: [&str; 4] = ["--quiet", "--normalized", "--help", "--version"];
+
+/// Splits `--flag value` and `--flag=value` pairs, refusing unknown shapes.
+fn pairs(argv: &[String]) -> Result<Vec<(String, Option<String>)>, Usage> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < argv.len() {
+        let a = &argv[i];
+        if !a.starts_with("--") {
+            return usage(format!("unexpected argument '{a}' (flags start with --; see --help)"));
+        }
+        if let Some((k, v)) = a.split_once('=') {
+            out.push((k.to_string(), Some(v.to_string())));
+        } else if FLAGS_WITHOUT_VALUE.contains(&a.as_str()) {
+            out.push((a.clone(), None));
+        } else {
+            match argv.get(i + 1) {
+                Some(v) if !v.starts_with("--") => {
+                    out.push((a.clone(), Some(v.clone())));
+                    i += 1;
+                }
+                _ => return usage(format!("{a}: missing value")),
+            }
+        }
+        i += 1;
+    }
+    Ok(out)
+}
+
+pub fn parse(argv: &[String]) -> Result<Command, Usage> {
+    if argv.first().map(String::as_str) == Some("calibrate") {
+        return parse_calibrate(&argv[1..]);
+    }
+    let mut a = Args {
+        content: None,
+        styles: Vec::new(),
+        output: PathBuf::new(),
+        init_path: None,
+        config: Config::default(),
+        pooling: Pooling::Avg,
+        weights: None,
+        normalized: false,
+        threads: None,
+        max_memory_mb: None,
+        print_every: 10,
+        save_every: None,
+        trace: None,
+        quiet: false,
+    };
+    let mut output = None;
+    let mut init: Option<String> = None;
+    let mut history = DEFAULT_HISTORY;
+    let mut lr = 10.0f32;
+    let mut optimizer = "lbfgs".to_string();
+    let mut blend: Option<Vec<f32>> = None;
+    for (k, v) in pairs(argv)? {
+        let v = v.unwrap_or_default();
+        let c = &mut a.config;
+        match k.as_str() {
+            "--help" => return Ok(Command::Help),
+            "--version" => return Ok(Command::Version),
+            "--content" => a.content = Some(PathBuf::from(v)),
+            "--style" => a.styles = v.split(',').filter(|s| !s.is_empty()).map(PathBuf::from).collect(),
+            "--style-blend-weights" => blend = Some(list_f32(&k, &v)?),
+            "--output" => output = Some(PathBuf::from(v)),
+            "--size" => c.size = positive(&k, &v)?,
+            "--style-scale" => {
+                c.style_scale = finite(&k, &v)?;
+                if c.style_scale == 0.0 {
+                    return usage("--style-scale: must be > 0");
+                }
+            }
+            "--iterations" => c.iterations = number(&k, &v)?,
+            "--max-evals" => c.max_evals = Some(positive(&k, &v)?),
+            "--content-weight" => c.weights.content = finite(&k, &v)?,
+            "--style-weight" => c.weights.style = finite(&k, &v)?,
+            "--tv-weight" => c.weights.tv = finite(&k, &v)?,
+            "--content-layers" => c.content_layers = taps(&k, &v)?,
+            "--style-layers" => c.style_layers = taps(&k, &v)?,
+            "--style-layer-weights" => c.style_layer_weights = Some(list_f32(&k, &v)?),
+            "--init" => init = Some(v),
+            "--seed" => c.seed = number(&k, &v)?,
+            "--pooling" => {
+                a.pooling = match v.as_str() {
+                    "avg" => Pooling::Avg,
+                    "max" => Pooling::Max,
+                    _ => return usage(format!("--pooling: expected avg or max, got '{v}'")),
+                }
+            }
+            "--optimizer" => optimizer = v,
+            "--lbfgs-history" => history = positive(&k, &v)?,
+            "--learning-rate" => {
+                lr = finite(&k, &v)?;
+                if lr == 0.0 {
+                    return usage("--learning-rate: must be > 0");
+                }
+            }
+            "--weights" => a.weights = Some(PathBuf::from(v)),
+            "--normalized" => a.normalized = true,
+            "--threads" => a.threads = Some(positive(&k, &v)?),
+            "--max-memory" => a.max_memory_mb = Some(positive(&k, &v)? as u64),
+            "--print-every" => a.print_every = positive(&k, &v)?,
+            "--save-every" => a.save_every = Some(positive(&k, &v)?),
+            "--trace" => a.trace = Some(PathBuf::from(v)),
+            "--quiet" => a.quiet = true,
+            _ => return usage(format!("unknown flag '{k}' (see --help)")),
+        }
+    }
+    a.output = output.ok_or_else(|| Usage("--output: required (where to write the result)".into()))?;
+    if a.content.is_none() && a.styles.is_empty() {
+        return usage("give --content, --style, or both (see --help)");
+    }
+    a.config.optimizer = match optimizer.as_str() {
+        "lbfgs" => Optimizer::Lbfgs { history },
+        "adam" => Optimizer::Adam { learning_rate: lr },
+        _ => return usage(format!("--optimizer: expected lbfgs or adam, got '{optimizer}'")),
+    };
+    if let Some(b) = blend {
+        if b.len() != a.styles.len() {
+            return usage(format!("--style-blend-weights: {} weights for {} style images", b.len(), a.styles.len()));
+        }
+        let sum: f32 = b.iter().sum();
+        if sum <= 0.0 {
+            return usage("--style-blend-weights: the weights must not all be zero");
+        }
+        a.config.style_blend = Some(b.iter().map(|w| w / sum).collect());
+    }
+    if a.content.is_some() && a.styles.is_empty() && a.config.content_layers.is_empty() {
+        return usage("--content-layers: content reconstruction needs at least one layer");
+    }
+    if a.content.is_none() && a.config.style_layers.is_empty() {
+        return usage("--style-layers: texture synthesis needs at least one layer");
+    }
+    a.config.init = match init.as_deref() {
+        None if a.content.is_some() && !a.styles.is_empty() => Init::Content,
+        None => Init::Noise,
+        Some("noise") => Init::Noise,
+        Some("content") if a.content.is_some() => Init::Content,
+        Some("content") => return usage("--init content: needs --content"),
+        Some("style") if !a.styles.is_empty() => Init::Style,
+        Some("style") => return usage("--init style: needs --style"),
+        Some(path) => {
+            a.init_path = Some(PathBuf::from(path));
+            Init::Noise // replaced by the loaded image
+        }
+    };
+    a.config.validate().map_err(|e| Usage(e.to_string()))?;
+    Ok(Command::Run(Box::new(a)))
+}
+
+fn parse_calibrate(argv: &[String]) -> Result<Command, Usage> {
+    let mut images = None;
+    let mut output = None;
+    let mut weights = None;
+    let mut size = 256;
+    let mut pooling = Pooling::Avg;
+    for (k, v) in pairs(argv)? {
+        let v = v.unwrap_or_default();
+        match k.as_str() {
+            "--help" => return Ok(Command::Help),
+            "--images" => images = Some(PathBuf::from(v)),
+            "--output" => output = Some(PathBuf::from(v)),
+            "--weights" => weights = Some(PathBuf::from(v)),
+            "--size" => size = positive(&k, &v)?,
+            "--pooling" => {
+                pooling = match v.as_str() {
+                    "avg" => Pooling::Avg,
+                    "max" => Pooling::Max,
+                    _ => return usage(format!("--pooling: expected avg or max, got '{v}'")),
+                }
+            }
+            _ => return usage(format!("calibrate: unknown flag '{k}' (see --help)")),
+        }
+    }
+    Ok(Command::Calibrate(CalibrateArgs {
+        images: images.ok_or_else(|| Usage("calibrate: --images DIR is required".into()))?,
+        output: output.ok_or_else(|| Usage("calibrate: --output PATH is required".into()))?,
+        weights,
+        size,
+        pooling,
+    }))
+}

@@ -1,0 +1,55 @@
+//! What the run tells the user: progress lines on stderr and the JSON trace.
+
+use neural_style::optim::Progress;
+use std::fmt::Write as _;
+
+/// One JSON object for the trace (no serde: the fields are numbers and names).
+pub fn trace_line(p: &Progress, content_weight: f32, style_weight: f32, tv_weight: f32) -> String {
+    let e = p.evaluation;
+    let mut layers = String::new();
+    for (i, (tap, v)) in e.style_layers.iter().enumerate() {
+        if i > 0 {
+            layers.push(',');
+        }
+        let _ = write!(layers, "\"{}\":{}", tap.name(), num(*v));
+    }
+    format!(
+        "{{\"eval\":{},\"iteration\":{},\"loss\":{},\"content\":{},\"style\":{},\"style_layers\":{{{}}},\"tv\":{},\"content_weight\":{},\"style_weight\":{},\"tv_weight\":{},\"grad_norm\":{},\"seconds\":{}}}",
+        p.eval,
+        p.iteration,
+        num(e.loss),
+        num(e.content),
+        num(e.style),
+        layers,
+        num(e.tv),
+        num(content_weight as f64),
+        num(style_weight as f64),
+        num(tv_weight as f64),
+        num(p.grad_norm),
+        num(p.seconds)
+    )
+}
+
+/// A JSON number (JSON has no NaN or infinity: those become null).
+fn num(v: f64) -> String {
+    if v.is_finite() {
+        format!("{v:e}")
+    } else {
+        "null".into()
+    }
+}
+
+/// `1h02m`, `3m05s`, `12.3s`.
+pub fn duration(s: f64) -> String {
+    if !s.is_finite() {
+        return "?".into();
+    }
+    let t = s.round() as u64;
+    if t >= 3600 {
+        format!("{}h{:02}m", t / 3600, (t % 3600) / 60)
+    } else if t >= 60 {
+        format!("{}m{:02}s", t / 60, t % 60)
+    } else {
+        format!("{s:.1}s")
+    }
+}

@@ -1,0 +1,37 @@
+//! Adam (Kingma & Ba), the alternative optimiser peers offer.
+
+use super::evaluator::{Evaluator, StopReason};
+use crate::error::Error;
+
+pub const BETA1: f32 = 0.9;
+pub const BETA2: f32 = 0.999;
+pub const EPS: f32 = 1e-8;
+
+/// Runs `iterations` Adam steps of size `lr` (in preprocessed-image units) from `x0`.
+pub(crate) fn run(ev: &Evaluator, mut x: Vec<f32>, iterations: usize, lr: f32) -> Result<StopReason, Error> {
+    let mut m = vec![0.0f32; x.len()];
+    let mut v = vec![0.0f32; x.len()];
+    for t in 1..=iterations {
+        let (_, g) = match ev.eval(&x) {
+            Ok(r) => r,
+            Err(_) if ev.stop.borrow().is_some() => return Ok(ev.stop.borrow().clone().unwrap()),
+            Err(e) => return Err(e),
+        };
+        let (c1, c2) = (1.0 - BETA1.powi(t as i32), 1.0 - BETA2.powi(t as i32));
+        for i in 0..x.len() {
+            m[i] = BETA1 * m[i] + (1.0 - BETA1) * g[i];
+            v[i] = BETA2 * v[i] + (1.0 - BETA2) * g[i] * g[i];
+            x[i] -= lr * (m[i] / c1) / ((v[i] / c2).sqrt() + EPS);
+        }
+        ev.iteration.set(t);
+        if let Some(reason) = ev.stop.borrow().clone() {
+            return Ok(reason);
+        }
+    }
+    // The final point, so the best image can be the last one.
+    match ev.eval(&x) {
+        Ok(_) => Ok(StopReason::Iterations),
+        Err(_) if ev.stop.borrow().is_some() => Ok(ev.stop.borrow().clone().unwrap()),
+        Err(e) => Err(e),
+    }
+}

@@ -1,0 +1,151 @@
+//! What the optimisers see of the objective: one cached evaluation per distinct
+//! point, the best point so far, the stop flag, and the progress callback.
+
+use crate::error::Error;
+use crate::objective::{Evaluation, Objective};
+use ndarray::ArrayView3;
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::time::Instant;
+
+/// What the callback says after each evaluation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Control {
+    Continue,
+    Stop,
+}
+
+/// Why a run ended.
+#[derive(Clone, Debug, PartialEq)]
+pub enum StopReason {
+    /// The iteration cap was reached.
+    Iterations,
+    /// The evaluation cap was reached.
+    Evaluations,
+    /// The optimiser converged (or its line search could make no more progress).
+    Converged(String),
+    /// The progress callback asked to stop (e.g. Ctrl-C).
+    Stopped,
+    /// The loss or gradient became NaN or infinite; the best finite image is kept.
+    NonFinite(String),
+}
+
+/// One evaluation as the callback sees it.
+pub struct Progress<'a> {
+    /// 1-based count of evaluations (distinct points).
+    pub eval: usize,
+    /// L-BFGS / Adam iterations completed before this evaluation.
+    pub iteration: usize,
+    pub evaluation: &'a Evaluation,
+    /// L2 norm of the gradient of the weighted total.
+    pub grad_norm: f64,
+    /// Seconds since the optimisation started.
+    pub seconds: f64,
+    /// The preprocessed image `(3, H, W)` this evaluation was at.
+    pub x: ArrayView3<'a, f32>,
+    /// The best (lowest loss) preprocessed image so far, flattened.
+    pub best: &'a [f32],
+}
+
+pub type Callback<'a> = dyn FnMut(&Progress) -> Control + 'a;
+
+pub(crate) struct Evaluator<'a> {
+    objective: &'a Objective,
+    shape: (usize, usize, usize),
+    /// Loss and gradient are multiplied by this before the optimiser sees them
+    /// (a constant: it changes L-BFGS's first trial step, not the minimiser).
+    pub(crate) scale: Cell<f32>,
+    cache: RefCell<Option<(Vec<f32>, f64, Vec<f32>)>>,
+    best: RefCell<(f64, Vec<f32>)>,
+    pub(crate) evals: Cell<usize>,
+    pub(crate) iteration: Rc<Cell<usize>>,
+    max_evals: usize,
+    pub(crate) stop: RefCell<Option<StopReason>>,
+    callback: RefCell<&'a mut Callback<'a>>,
+    start: Instant,
+}
+
+impl<'a> Evaluator<'a> {
+    pub(crate) fn new(
+        objective: &'a Objective,
+        x0: &[f32],
+        shape: (usize, usize, usize),
+        max_evals: usize,
+        callback: &'a mut Callback<'a>,
+    ) -> Self {
+        Evaluator {
+            objective,
+            shape,
+            scale: Cell::new(1.0),
+            cache: RefCell::new(None),
+            best: RefCell::new((f64::INFINITY, x0.to_vec())),
+            evals: Cell::new(0),
+            iteration: Rc::new(Cell::new(0)),
+            max_evals,
+            stop: RefCell::new(None),
+            callback: RefCell::new(callback),
+            start: Instant::now(),
+        }
+    }
+
+    /// Loss (times `scale`) and gradient (times `scale`) at `x`: one forward and
+    /// one backward per distinct point, the cached pair for a repeated one.
+    pub(crate) fn eval(&self, x: &[f32]) -> Result<(f32, Vec<f32>), Error> {
+        let s = self.scale.get();
+        if let Some((cx, loss, g)) = self.cache.borrow().as_ref() {
+            if cx.as_slice() == x {
+                return Ok(((*loss * s as f64) as f32, g.iter().map(|v| v * s).collect()));
+            }
+        }
+        if let Some(reason) = self.stop.borrow().as_ref() {
+            return Err(Error::Optimizer(format!("stopped: {reason:?}")));
+        }
+        let view = ArrayView3::from_shape(self.shape, x).expect("parameter has the image's shape");
+        let e = self.objective.evaluate(view);
+        let n = self.evals.get() + 1;
+        self.evals.set(n);
+        let grad = e.grad.as_slice().expect("contiguous gradient").to_vec();
+        let grad_norm = grad.iter().map(|v| (*v as f64) * (*v as f64)).sum::<f64>().sqrt();
+        if !e.loss.is_finite() || !grad_norm.is_finite() {
+            let why = format!("at evaluation {n} the loss is {} and the gradient norm {grad_norm}", e.loss);
+            *self.stop.borrow_mut() = Some(StopReason::NonFinite(why.clone()));
+            return Err(Error::NonFinite(why));
+        }
+        {
+            let mut best = self.best.borrow_mut();
+            if e.loss < best.0 {
+                *best = (e.loss, x.to_vec());
+            }
+        }
+        let control = {
+            let best = self.best.borrow();
+            let p = Progress {
+                eval: n,
+                iteration: self.iteration.get(),
+                evaluation: &e,
+                grad_norm,
+                seconds: self.start.elapsed().as_secs_f64(),
+                x: view,
+                best: &best.1,
+            };
+            (self.callback.borrow_mut())(&p)
+        };
+        let mut stop = self.stop.borrow_mut();
+        if control == Control::Stop && stop.is_none() {
+            *stop = Some(StopReason::Stopped);
+        } else if n >= self.max_evals && stop.is_none() {
+            *stop = Some(StopReason::Evaluations);
+        }
+        let out = ((e.loss * s as f64) as f32, grad.iter().map(|v| v * s).collect());
+        *self.cache.borrow_mut() = Some((x.to_vec(), e.loss, grad));
+        Ok(out)
+    }
+
+    /// The best point so far and its (unscaled) loss.
+    pub(crate) fn best(&self) -> (f64, Vec<f32>) {
+        self.best.borrow().clone()
+    }
+    pub(crate) fn seconds(&self) -> f64 {
+        self.start.elapsed().as_secs_f64()
+    }
+}

