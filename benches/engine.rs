@@ -1,1 +1,152 @@
-fn main(){}
+//! Benchmarks (not tests): per-layer convolution forward and input-gradient
+//! GFLOP/s at VGG19's real shapes, and whole evaluations (forward + backward +
+//! losses) with the shipped weights. Prints a table: median, min and max of N runs.
+//!
+//!     cargo bench --bench engine                      # everything, sizes 256 and 512, 1 and 2 threads
+//!     cargo bench --bench engine -- eval 512 --runs 7 # only whole evaluations at 512
+//!
+//! Words on the command line pick parts (`layers`, `eval`, `profile`), sizes (numbers >= 16),
+//! `--threads 1,2` and `--runs N`.
+
+use ndarray::Array3;
+use neural_style::objective::{content_targets, style_targets};
+use neural_style::ops::conv::{conv_backward_input, conv_forward, flip_transpose, ConvGeom};
+use neural_style::rng::Rng;
+use neural_style::vgg::{paper_content_taps, paper_style_taps, VGG19};
+use neural_style::{weights, LossWeights, Objective, Pooling};
+use std::sync::Arc;
+use std::time::Instant;
+
+struct Stats {
+    median: f64,
+    min: f64,
+    max: f64,
+}
+
+fn time(runs: usize, mut f: impl FnMut()) -> Stats {
+    f(); // warm-up: page faults, thread-local buffers
+    let mut t: Vec<f64> = (0..runs)
+        .map(|_| {
+            let s = Instant::now();
+            f();
+            s.elapsed().as_secs_f64()
+        })
+        .collect();
+    t.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    Stats { median: t[t.len() / 2], min: t[0], max: t[t.len() - 1] }
+}
+
+fn randn(seed: u64, n: usize) -> Vec<f32> {
+    let mut r = Rng::new(seed);
+    (0..n).map(|_| r.normal()).collect()
+}
+
+fn layers(size: usize, threads: usize, runs: usize) {
+    println!("\n## Convolutions at {size}x{size}, {threads} thread(s): GFLOP/s (median of {runs}; time in ms: median [min, max])");
+    println!("| layer | shape | forward GFLOP/s | forward ms | backward GFLOP/s | backward ms |");
+    println!("|---|---|---|---|---|---|");
+    let (mut h, mut w) = (size, size);
+    let (mut tf, mut tb, mut flops) = (0.0, 0.0, 0.0);
+    for (i, spec) in VGG19.iter().enumerate().take(13) {
+        if spec.pool_before {
+            (h, w) = (h / 2, w / 2);
+        }
+        let g = ConvGeom::vgg(spec.c_in, spec.c_out, h, w);
+        let x = randn(i as u64, g.c_in * h * w);
+        let wt = randn(100 + i as u64, g.c_out * g.patch_len());
+        let b = randn(200 + i as u64, g.c_out);
+        let wflip = flip_transpose(&g, &wt);
+        let mut y = vec![0.0; g.c_out * h * w];
+        let mut dx = vec![0.0; g.c_in * h * w];
+        let f = time(runs, || conv_forward(&g, &x, &wt, Some(&b), true, &mut y));
+        let bw = time(runs, || conv_backward_input(&g, &y, &wflip, &mut dx));
+        let gf = g.flops() / 1e9;
+        tf += f.median;
+        tb += bw.median;
+        flops += gf;
+        println!(
+            "| {} | {}x{}x{}->{} | {:.1} | {:.1} [{:.1}, {:.1}] | {:.1} | {:.1} [{:.1}, {:.1}] |",
+            spec.conv, spec.c_in, h, w, spec.c_out,
+            gf / f.median, f.median * 1e3, f.min * 1e3, f.max * 1e3,
+            gf / bw.median, bw.median * 1e3, bw.min * 1e3, bw.max * 1e3
+        );
+    }
+    println!("| conv1_1..conv5_1 | {flops:.1} GFLOP | {:.1} | {:.0} | {:.1} | {:.0} |", flops / tf, tf * 1e3, flops / tb, tb * 1e3);
+}
+
+fn objective(size: usize) -> (Objective, Array3<f32>) {
+    let net = weights::shipped().to_network(Pooling::Avg, false).unwrap();
+    let net = Arc::new(net.truncated(*paper_style_taps().iter().max().unwrap()));
+    let img = |seed| {
+        let mut r = Rng::new(seed);
+        net.convention.preprocess(Array3::from_shape_simple_fn((3, size, size), || r.uniform()).view())
+    };
+    let (c, s, x) = (img(1), img(2), img(3));
+    let ct = content_targets(&net, c.view(), &paper_content_taps()).unwrap();
+    let st = style_targets(&net, &[s.view()], &[1.0], &paper_style_taps(), &[0.2; 5]).unwrap();
+    (Objective::new(net, ct, st, LossWeights { content: 1e-3, style: 1.0, tv: 0.0 }), x)
+}
+
+fn evaluation(size: usize, threads: usize, runs: usize) -> String {
+    let (obj, x) = objective(size);
+    let gflop = 2.0 * obj.net.flops(size, size, *obj.taps().iter().max().unwrap()) / 1e9;
+    let t = time(runs, || {
+        std::hint::black_box(obj.evaluate(x.view()));
+    });
+    format!(
+        "| {size}x{size} | {threads} | {:.2} | {:.2} | {:.2} | {:.1} |",
+        t.median, t.min, t.max, gflop / t.median
+    )
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
+    let mut parts: Vec<&str> = Vec::new();
+    let mut sizes: Vec<usize> = Vec::new();
+    let mut threads = vec![1, 2];
+    let mut runs = 5;
+    let mut i = 0;
+    while i < args.len() {
+        match args[i].as_str() {
+            "--threads" => {
+                threads = args[i + 1].split(',').map(|t| t.parse().unwrap()).collect();
+                i += 1;
+            }
+            "--runs" => {
+                runs = args[i + 1].parse().unwrap();
+                i += 1;
+            }
+            p @ ("layers" | "eval") => parts.push(p),
+            n => {
+                if let Ok(s) = n.parse::<usize>() {
+                    sizes.push(s);
+                }
+            }
+        }
+        i += 1;
+    }
+    if parts.is_empty() {
+        parts = vec!["layers", "eval"];
+    }
+    if sizes.is_empty() {
+        sizes = vec![256, 512];
+    }
+    let pool = |t: usize| rayon::ThreadPoolBuilder::new().num_threads(t).build().unwrap();
+    if parts.contains(&"layers") {
+        for &s in &sizes {
+            for &t in &threads {
+                pool(t).install(|| layers(s, t, runs));
+            }
+        }
+    }
+    if parts.contains(&"eval") {
+        println!("\n## One evaluation (forward + input gradient + losses), shipped VGG19 to relu5_1, {runs} runs");
+        println!("| size | threads | median s | min s | max s | conv GFLOP/s |");
+        println!("|---|---|---|---|---|---|");
+        for &s in &sizes {
+            for &t in &threads {
+                println!("{}", pool(t).install(|| evaluation(s, t, runs)));
+            }
+        }
+    }
+}

@@ -3,7 +3,7 @@
 //! and one backward and returns every loss part with the gradient.
 
 use crate::error::Error;
-use crate::loss::{content_layer, gram, style_layer, total_variation};
+use crate::loss::{gram, tap_in_place, total_variation};
 use crate::vgg::{Tap, Vgg19};
 use ndarray::{Array2, Array3, ArrayView3};
 use std::sync::Arc;
@@ -132,20 +132,19 @@ impl Objective {
         let mut grad = if self.taps.is_empty() {
             Array3::zeros(x.dim())
         } else {
-            self.net.forward_backward(x, &self.taps, |tap, f| {
+            self.net.forward_backward(x, &self.taps, |tap, mut f| {
                 let (n, fh, fw) = f.dim();
-                let fs = f.as_slice().expect("features are contiguous");
-                let mut g = vec![0.0f32; fs.len()];
-                for c in self.content.iter().filter(|c| c.tap == tap) {
-                    assert_eq!(c.features.dim(), f.dim(), "content target size differs from the image's");
-                    content += content_layer(fs, c.features.as_slice().unwrap(), self.weights.content, &mut g);
-                }
-                for s in self.style.iter().filter(|s| s.tap == tap) {
-                    let scale = self.weights.style * s.layer_weight;
-                    let e = style_layer(fs, n, fh * fw, s.gram.as_slice().unwrap(), scale, &mut g);
+                let fs = f.as_slice_mut().expect("features are contiguous");
+                let c = self.content.iter().find(|c| c.tap == tap).map(|c| {
+                    assert_eq!(c.features.len(), fs.len(), "content target size differs from the image's");
+                    (c.features.as_slice().unwrap(), self.weights.content)
+                });
+                let s = self.style.iter().find(|s| s.tap == tap).map(|s| (s.gram.as_slice().unwrap(), self.weights.style * s.layer_weight));
+                let l = tap_in_place(fs, n, fh * fw, c, s);
+                content += l.content.unwrap_or(0.0);
+                if let Some(e) = l.style {
                     style_layers.push((tap, e));
                 }
-                g
             })
         };
         // Report style layers in the order they were given.

@@ -140,3 +140,26 @@ fn objective_is_bit_identical_on_one_and_two_threads() {
     assert_eq!(one.loss.to_bits(), two.loss.to_bits());
     assert!(one.grad == two.grad, "gradients differ between 1 and 2 threads");
 }
+
+#[test]
+fn in_place_tap_gradient_matches_separate_losses() {
+    for &(n, m) in &[(1, 1), (3, 7), (64, 5000), (5, 20000)] {
+        let f = randn(50, n * m);
+        let p = randn(51, n * m);
+        let a = gram(&randn(52, n * m), n, m);
+        let mut want = vec![0.0; n * m];
+        let lc = content_layer(&f, &p, 0.3, &mut want);
+        let e = style_layer(&f, n, m, &a, 2.0, &mut want);
+        let mut got = f.clone();
+        let l = tap_in_place(&mut got, n, m, Some((&p, 0.3)), Some((&a, 2.0)));
+        assert_eq!(l.content, Some(lc));
+        assert_eq!(l.style, Some(e));
+        assert_close(&format!("in-place gradient {n}x{m}"), &got, &want, 1e-5);
+        // Content alone and style alone.
+        let mut only_c = f.clone();
+        let l = tap_in_place(&mut only_c, n, m, Some((&p, 1.0)), None);
+        assert_eq!(l.style, None);
+        let want_c: Vec<f32> = f.iter().zip(&p).map(|(a, b)| a - b).collect();
+        assert_close("content alone", &only_c, &want_c, 1e-6);
+    }
+}

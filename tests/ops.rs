@@ -186,8 +186,10 @@ fn relu_backward_by_finite_differences() {
     let r = randn(19, 1000);
     let mut y = x.clone();
     relu_forward(&mut y);
-    let mut mask = Vec::new();
-    relu_mask(&y, &mut mask);
+    let mask = relu_mask(&y);
+    for (i, v) in y.iter().enumerate() {
+        assert_eq!(mask.get(i), *v > 0.0);
+    }
     let mut g = r.clone();
     relu_backward(&mut g, &mask);
     check_directional("relu backward", &x, &g, 1e-4, 1e-3, |x| {

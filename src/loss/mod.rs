@@ -5,9 +5,11 @@
 pub mod content;
 pub mod gram;
 pub mod style;
+pub mod tap;
 pub mod tv;
 
 pub use content::content_layer;
 pub use gram::gram;
 pub use style::style_layer;
+pub use tap::{tap_in_place, TapLosses};
 pub use tv::total_variation;

@@ -1,13 +1,10 @@
 //! The style loss of one layer: `E = 1/(4 N^2) sum_ij (G - A)_ij^2` with
 //! `G = F F^T / M`, and its gradient `dE/dF = (G - A) F / (N^2 M)`.
 
-use super::gram::gram;
-use crate::ops::gemm::{gemm, MatRef};
+use super::gram::{gram, position_chunk};
+use crate::ops::gemm::{ColumnTiles, MatRef};
 use crate::ops::reduce::sum_map2;
 use rayon::prelude::*;
-
-/// Rows of dF per parallel task.
-const ROWS_PER_TASK: usize = 8;
 
 /// Returns `E` for features `f (N, M)` against the target Gram `a (N, N)`, and
 /// adds `scale * dE/dF` into `grad (N, M)`.
@@ -24,12 +21,16 @@ pub fn style_layer(f: &[f32], n: usize, m: usize, a: &[f32], scale: f32, grad: &
     d.iter_mut().zip(a).for_each(|(g, a)| *g -= a);
     if scale != 0.0 && m > 0 {
         let alpha = (scale as f64 / (nn * m as f64)) as f32;
-        let fm = MatRef::row_major(f, n, m);
-        grad.par_chunks_mut(ROWS_PER_TASK * m).enumerate().for_each(|(b, rows)| {
-            let r0 = b * ROWS_PER_TASK;
-            let nr = rows.len() / m;
-            let dm = MatRef::row_major(&d[r0 * n..(r0 + nr) * n], nr, n);
-            gemm(alpha, dm, fm, 1.0, rows, m);
+        // dF[:, p0..p1] += alpha * D F[:, p0..p1], one position chunk per task.
+        let chunk = position_chunk(m);
+        let dm = MatRef::row_major(&d, n, n);
+        let tiles = ColumnTiles::new(grad, n, m);
+        (0..m.div_ceil(chunk)).into_par_iter().with_max_len(1).for_each(|c| {
+            let (p0, p1) = (c * chunk, ((c + 1) * chunk).min(m));
+            // SAFETY: chunk c covers columns p0..p1 of a fixed partition, one task each.
+            let mut out = unsafe { tiles.tile(0, n, p0, p1 - p0) };
+            let fm = MatRef { data: &f[p0..], rows: n, cols: p1 - p0, rs: m, cs: 1 };
+            out.gemm(alpha, dm, fm, 1.0);
         });
     }
     e

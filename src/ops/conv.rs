@@ -78,23 +78,52 @@ pub fn flip_transpose(g: &ConvGeom, w: &[f32]) -> Vec<f32> {
     wt
 }
 
-/// How many column-matrix floats one tile aims for (`patch_len * positions`).
-///
-/// 256 Ki floats = 1 MiB per thread keeps the tile in L2 beside the packed GEMM
-/// panels; chosen from `cargo bench --bench engine` on the VGG shapes at 256 and
-/// 512 on a Zen 3 core (see README, Performance). Override with [`conv_forward_tiled`].
-pub const TILE_FLOATS: usize = 256 * 1024;
+/// Output positions per tile, at most. matrixmultiply packs the weights (A,
+/// `c_out x K`) once per call and the columns once per element, so A's packing
+/// is amortised over the tile's positions: at 64 positions it took 25% of an
+/// evaluation, at 512 a few percent (perf on `cargo bench --bench engine`).
+/// 1024 is matrixmultiply's `nc` block: beyond it A is packed again anyway.
+pub const MAX_TILE: usize = 512;
 
-/// Output positions per tile for a geometry: a function of the shape alone, so
-/// the partition (and therefore every bit of the result) is the same for any
-/// number of threads.
+/// Parallel pieces a layer is cut into, at least, so two threads (one of them
+/// sometimes at half speed) share the work dynamically.
+pub const MIN_TASKS: usize = 8;
+
+/// Rows of the output (output channels) per task, at least: GEMM kernels are
+/// 8 or 16 rows tall and the columns are packed once per row block.
+pub const MIN_ROWS: usize = 64;
+
+/// How a layer's output `(c_out, P)` is cut into tasks: position tiles of
+/// `positions` columns, each split into row blocks of `rows` output channels.
+/// Every element of the result is the same whatever the cut (each is one dot
+/// product over K in a fixed order), so this may depend on anything.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tiling {
+    pub positions: usize,
+    pub rows: usize,
+}
+
+impl Tiling {
+    /// The measured default for a geometry.
+    pub fn for_geom(g: &ConvGeom) -> Tiling {
+        let p = (g.out_h() * g.out_w()).max(1);
+        let positions = MAX_TILE.min(p);
+        let tiles = p.div_ceil(positions);
+        let mut rows = g.c_out.max(1);
+        while tiles * g.c_out.div_ceil(rows) < MIN_TASKS && rows / 2 >= MIN_ROWS {
+            rows /= 2;
+        }
+        Tiling { positions, rows }
+    }
+    /// One task per `positions` columns, all rows together.
+    pub fn columns(positions: usize) -> Tiling {
+        Tiling { positions: positions.max(1), rows: usize::MAX }
+    }
+}
+
+/// Output positions per tile for a geometry (see [`Tiling::for_geom`]).
 pub fn tile_positions(g: &ConvGeom) -> usize {
-    let p = g.out_h() * g.out_w();
-    let by_cache = (TILE_FLOATS / g.patch_len().max(1)).clamp(64, 4096);
-    // Enough tiles to share among threads even on the small deep layers.
-    let by_count = p.div_ceil(8).max(32);
-    let t = by_cache.min(by_count);
-    (t.div_ceil(16) * 16).min(p.max(1))
+    Tiling::for_geom(g).positions
 }
 
 thread_local! {
@@ -105,11 +134,10 @@ thread_local! {
 /// `y = w * x + bias`, then ReLU if `relu`. Shapes: `x (c_in, h, w)`,
 /// `w (c_out, c_in, k, k)`, `bias (c_out)`, `y (c_out, out_h, out_w)`.
 pub fn conv_forward(g: &ConvGeom, x: &[f32], w: &[f32], bias: Option<&[f32]>, relu: bool, y: &mut [f32]) {
-    conv_forward_tiled(g, x, w, bias, relu, y, tile_positions(g))
+    conv_forward_with(g, x, w, bias, relu, y, Tiling::for_geom(g))
 }
 
-/// [`conv_forward`] with an explicit number of output positions per tile.
-#[inline(never)]
+/// [`conv_forward`] with tiles of `tile` output positions and all rows together.
 pub fn conv_forward_tiled(
     g: &ConvGeom,
     x: &[f32],
@@ -118,6 +146,35 @@ pub fn conv_forward_tiled(
     relu: bool,
     y: &mut [f32],
     tile: usize,
+) {
+    conv_forward_with(g, x, w, bias, relu, y, Tiling::columns(tile))
+}
+
+/// [`conv_forward`] with an explicit cut into tasks.
+pub fn conv_forward_with(
+    g: &ConvGeom,
+    x: &[f32],
+    w: &[f32],
+    bias: Option<&[f32]>,
+    relu: bool,
+    y: &mut [f32],
+    tiling: Tiling,
+) {
+    conv_core(g, x, w, bias, relu, false, y, tiling)
+}
+
+/// `y = w * x (+ y if accumulate) + bias`, then ReLU if `relu`.
+#[inline(never)]
+#[allow(clippy::too_many_arguments)]
+fn conv_core(
+    g: &ConvGeom,
+    x: &[f32],
+    w: &[f32],
+    bias: Option<&[f32]>,
+    relu: bool,
+    accumulate: bool,
+    y: &mut [f32],
+    tiling: Tiling,
 ) {
     let kdim = g.patch_len();
     let p = g.out_h() * g.out_w();
@@ -130,16 +187,22 @@ pub fn conv_forward_tiled(
     if p == 0 || g.c_out == 0 {
         return;
     }
-    let tile = tile.max(1);
+    let tile = tiling.positions.max(1);
+    let rows = tiling.rows.clamp(1, g.c_out);
+    let row_blocks = g.c_out.div_ceil(rows);
     let tiles = ColumnTiles::new(y, g.c_out, p);
-    let wmat = MatRef::row_major(w, g.c_out, kdim);
-    (0..p.div_ceil(tile)).into_par_iter().with_max_len(1).for_each(|ti| {
+    let tasks = p.div_ceil(tile) * row_blocks;
+    (0..tasks).into_par_iter().with_max_len(1).for_each(|task| {
+        let (ti, rb) = (task / row_blocks, task % row_blocks);
         let p0 = ti * tile;
         let p1 = (p0 + tile).min(p);
         let t = p1 - p0;
-        // SAFETY: tile ti covers columns p0..p1 of a fixed partition; each index
-        // ti is visited by exactly one task.
-        let mut out = unsafe { tiles.tile(p0, t) };
+        let r0 = rb * rows;
+        let r1 = (r0 + rows).min(g.c_out);
+        // SAFETY: task (ti, rb) covers rows r0..r1 of columns p0..p1 of a fixed
+        // partition; each task index is visited by exactly one closure call.
+        let mut out = unsafe { tiles.tile(r0, r1 - r0, p0, t) };
+        let wmat = MatRef::row_major(&w[r0 * kdim..r1 * kdim], r1 - r0, kdim);
         COLUMNS.with(|cell| {
             let mut col = cell.borrow_mut();
             if col.len() < kdim * t {
@@ -147,12 +210,12 @@ pub fn conv_forward_tiled(
             }
             let col = &mut col[..kdim * t];
             im2col_tile(g, x, p0, p1, col);
-            out.gemm(1.0, wmat, MatRef::row_major(col, kdim, t), 0.0);
+            out.gemm(1.0, wmat, MatRef::row_major(col, kdim, t), if accumulate { 1.0 } else { 0.0 });
         });
         if bias.is_some() || relu {
-            for o in 0..g.c_out {
+            for o in r0..r1 {
                 let b = bias.map_or(0.0, |b| b[o]);
-                let row = out.row_mut(o);
+                let row = out.row_mut(o - r0);
                 if relu {
                     row.iter_mut().for_each(|v| *v = (*v + b).max(0.0));
                 } else {
@@ -167,7 +230,14 @@ pub fn conv_forward_tiled(
 /// given `wt = flip_transpose(g, w)`. Overwrites `dx`.
 pub fn conv_backward_input(g: &ConvGeom, dy: &[f32], wt: &[f32], dx: &mut [f32]) {
     let gb = g.input_gradient();
-    conv_forward_tiled(&gb, dy, wt, None, false, dx, tile_positions(&gb))
+    conv_core(&gb, dy, wt, None, false, false, dx, Tiling::for_geom(&gb))
+}
+
+/// [`conv_backward_input`] adding into `dx` instead of overwriting it, so a
+/// gradient arriving from a tap needs no second buffer.
+pub fn conv_backward_input_add(g: &ConvGeom, dy: &[f32], wt: &[f32], dx: &mut [f32]) {
+    let gb = g.input_gradient();
+    conv_core(&gb, dy, wt, None, false, true, dx, Tiling::for_geom(&gb))
 }
 
 /// Direct convolution, one multiply-add at a time. Reference only.

@@ -76,8 +76,8 @@ unsafe fn sgemm_raw(alpha: f32, a: MatRef, b: MatRef, beta: f32, c: *mut f32, ld
     );
 }
 
-/// A row-major `(rows, cols)` buffer split into column ranges that parallel tasks
-/// fill independently: the output of a convolution `(C_out, H*W)` tiled over
+/// A row-major `(rows, cols)` buffer split into windows (row and column ranges)
+/// that parallel tasks fill independently: the output of a convolution `(C_out, H*W)` tiled over
 /// output positions.
 ///
 /// Each tile's window `[:, col0..col0+ncols]` is interleaved in memory with its
@@ -101,14 +101,14 @@ impl<'a, T> ColumnTiles<'a, T> {
         ColumnTiles { ptr: buf.as_mut_ptr(), rows, cols, _buf: PhantomData }
     }
 
-    /// The window of columns `col0..col0+ncols`.
+    /// The window of rows `row0..row0+nrows` and columns `col0..col0+ncols`.
     ///
     /// # Safety
-    /// While the returned [`Tile`] lives, no other tile over an overlapping column
-    /// range may exist. Callers hand each range of a fixed partition to exactly one task.
-    pub unsafe fn tile(&self, col0: usize, ncols: usize) -> Tile<'_, T> {
-        assert!(col0 + ncols <= self.cols, "tile exceeds the matrix");
-        Tile { ptr: self.ptr.add(col0), rows: self.rows, ncols, ld: self.cols, _m: PhantomData }
+    /// While the returned [`Tile`] lives, no other tile overlapping it may exist.
+    /// Callers hand each window of a fixed partition to exactly one task.
+    pub unsafe fn tile(&self, row0: usize, nrows: usize, col0: usize, ncols: usize) -> Tile<'_, T> {
+        assert!(row0 + nrows <= self.rows && col0 + ncols <= self.cols, "tile exceeds the matrix");
+        Tile { ptr: self.ptr.add(row0 * self.cols + col0), rows: nrows, ncols, ld: self.cols, _m: PhantomData }
     }
 }
 

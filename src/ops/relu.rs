@@ -13,23 +13,48 @@ pub fn relu_forward(x: &mut [f32]) {
     x.par_chunks_mut(CHUNK).for_each(|c| c.iter_mut().for_each(|v| *v = v.max(0.0)));
 }
 
-/// The mask the backward needs: `mask[i] = (y[i] > 0)` for a ReLU output `y`.
-pub fn relu_mask(y: &[f32], mask: &mut Vec<u8>) {
-    mask.resize(y.len(), 0);
-    mask.par_chunks_mut(CHUNK).zip(y.par_chunks(CHUNK)).for_each(|(m, y)| {
-        for (m, &v) in m.iter_mut().zip(y) {
-            *m = (v > 0.0) as u8;
+/// Where a ReLU output was positive, one bit per element: all the backward
+/// needs (1/32 of keeping the f32 activations).
+#[derive(Clone, Debug, Default)]
+pub struct ReluMask {
+    len: usize,
+    bits: Vec<u64>,
+}
+
+impl ReluMask {
+    pub fn len(&self) -> usize {
+        self.len
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+    pub fn get(&self, i: usize) -> bool {
+        self.bits[i / 64] >> (i % 64) & 1 == 1
+    }
+}
+
+/// The mask of a ReLU output `y`: bit i is `y[i] > 0`.
+pub fn relu_mask(y: &[f32]) -> ReluMask {
+    let mut bits = vec![0u64; y.len().div_ceil(64)];
+    bits.par_chunks_mut(CHUNK / 64).zip(y.par_chunks(CHUNK)).for_each(|(b, y)| {
+        for (word, y) in b.iter_mut().zip(y.chunks(64)) {
+            *word = y.iter().enumerate().fold(0u64, |acc, (j, &v)| acc | (((v > 0.0) as u64) << j));
         }
     });
+    ReluMask { len: y.len(), bits }
 }
 
 /// `dy *= mask`: the gradient through ReLU, in place.
-pub fn relu_backward(dy: &mut [f32], mask: &[u8]) {
-    assert_eq!(dy.len(), mask.len());
-    dy.par_chunks_mut(CHUNK).zip(mask.par_chunks(CHUNK)).for_each(|(d, m)| {
-        for (d, &m) in d.iter_mut().zip(m) {
-            if m == 0 {
-                *d = 0.0;
+pub fn relu_backward(dy: &mut [f32], mask: &ReluMask) {
+    assert_eq!(dy.len(), mask.len);
+    dy.par_chunks_mut(CHUNK).zip(mask.bits.par_chunks(CHUNK / 64)).for_each(|(d, b)| {
+        for (d, &word) in d.chunks_mut(64).zip(b) {
+            if word != u64::MAX {
+                for (j, v) in d.iter_mut().enumerate() {
+                    if word >> j & 1 == 0 {
+                        *v = 0.0;
+                    }
+                }
             }
         }
     });

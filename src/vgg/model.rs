@@ -3,12 +3,12 @@
 
 use super::layers::{LayerSpec, Tap, VGG19};
 use crate::error::Error;
-use crate::ops::conv::{conv_backward_input, conv_forward, flip_transpose, ConvGeom};
+use crate::ops::conv::{conv_backward_input, conv_backward_input_add, conv_forward, flip_transpose, ConvGeom};
 use crate::ops::pool::{avg_pool_backward, avg_pool_forward, max_pool_backward, max_pool_forward, pooled};
-use crate::ops::relu::{relu_backward, relu_mask};
+use crate::ops::relu::{relu_backward, relu_mask, ReluMask};
 use crate::preprocess::InputConvention;
 use crate::rng::Rng;
-use ndarray::{Array3, ArrayView3};
+use ndarray::{Array3, ArrayView3, ArrayViewMut3};
 
 /// Pooling between blocks: the paper's average pooling, or VGG's original max.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -55,7 +55,7 @@ pub struct Vgg19 {
 /// What the backward needs from one layer's forward.
 struct Saved {
     /// ReLU output > 0, (c_out, h, w)
-    mask: Vec<u8>,
+    mask: ReluMask,
     /// max-pool winners of the pool before this layer, if any
     pool_arg: Vec<u8>,
     /// input size of this layer's pool (before pooling) and its conv's (h, w)
@@ -166,33 +166,36 @@ impl Vgg19 {
                     out[i] = Some(f.to_owned());
                 }
             }
-            None
         });
         out.into_iter().map(|f| f.expect("every tap is reached")).collect()
     }
 
     /// One forward and one backward. At each tap in `taps` the forward calls
-    /// `tap_grad(tap, features)`, which returns dL/d(features) `(C, h, w)`; the
-    /// backward sums these as it passes the taps and returns dL/dx `(3, H, W)`.
+    /// `tap_grad(tap, features)`, which must overwrite the features `(C, h, w)`
+    /// with dL/d(features) (in place: no second buffer at the largest layers).
+    /// It is called once the next layer has read them. The backward sums these
+    /// gradients as it passes the taps and returns dL/dx `(3, H, W)`.
     pub fn forward_backward(
         &self,
         x: ArrayView3<f32>,
         taps: &[Tap],
-        mut tap_grad: impl FnMut(Tap, ArrayView3<f32>) -> Vec<f32>,
+        tap_grad: impl FnMut(Tap, ArrayViewMut3<f32>),
     ) -> Array3<f32> {
         let (_, h, w) = x.dim();
-        let saved = self.run_forward(x, taps, true, |tap, f| Some(tap_grad(tap, f)));
+        let saved = self.run_forward(x, taps, true, tap_grad);
         self.backward(saved, h, w)
     }
 
-    /// Runs the layers up to the deepest of `taps`. With `keep`, returns what the
-    /// backward needs; `at_tap` sees each tap's features and may return its gradient.
+    /// Runs the layers up to the deepest of `taps`. `at_tap` gets each tap's
+    /// features, mutable, after the next layer has used them; with `keep`, what
+    /// it leaves there becomes the tap's gradient and the masks are kept for the
+    /// backward.
     fn run_forward(
         &self,
         x: ArrayView3<f32>,
         taps: &[Tap],
         keep: bool,
-        mut at_tap: impl FnMut(Tap, ArrayView3<f32>) -> Option<Vec<f32>>,
+        mut at_tap: impl FnMut(Tap, ArrayViewMut3<f32>),
     ) -> Vec<Saved> {
         let deepest = taps.iter().map(|t| t.index()).max().expect("at least one tap");
         assert!(deepest < self.layers.len(), "tap deeper than the network");
@@ -200,67 +203,86 @@ impl Vgg19 {
         assert_eq!(c0, 3, "input must be (3, H, W)");
         let mut cur: Vec<f32> = x.as_standard_layout().iter().copied().collect();
         let mut c = 3;
-        let mut saved = Vec::new();
+        let mut saved: Vec<Saved> = Vec::new();
+        // The tap whose features `cur` holds, with their shape, until they are used.
+        let mut pending: Option<(Tap, (usize, usize, usize))> = None;
+        let mut finish = |tap: Tap, shape, mut f: Vec<f32>, saved: &mut Vec<Saved>| {
+            at_tap(tap, ArrayViewMut3::from_shape(shape, &mut f).unwrap());
+            if keep {
+                saved.last_mut().expect("a saved layer per tap").tap_grad = Some(f);
+            }
+        };
         for (i, layer) in self.layers[..=deepest].iter().enumerate() {
             let pre_pool = (h, w);
             let mut pool_arg = Vec::new();
-            if layer.spec.pool_before {
-                cur = self.pool_forward(c, h, w, &cur, &mut pool_arg);
+            let pooled_input = layer.spec.pool_before.then(|| {
+                let p = self.pool_forward(c, h, w, &cur, &mut pool_arg);
                 (h, w) = pooled(h, w);
-            }
+                p
+            });
             let g = layer.geom(h, w);
             let mut y = vec![0.0; layer.c_out * h * w];
-            conv_forward(&g, &cur, &layer.weight, Some(&layer.bias), true, &mut y);
-            c = layer.c_out;
-            let tap = Tap::from_index(i).unwrap();
-            let tap_grad = if taps.contains(&tap) {
-                let view = ArrayView3::from_shape((c, h, w), &y).unwrap();
-                let g = at_tap(tap, view);
-                if let Some(g) = &g {
-                    assert_eq!(g.len(), y.len(), "tap gradient must match the features' shape");
-                }
-                g
-            } else {
-                None
-            };
-            if keep {
-                let mut mask = Vec::new();
-                relu_mask(&y, &mut mask);
-                saved.push(Saved { mask, pool_arg, pre_pool, size: (h, w), tap_grad });
+            conv_forward(&g, pooled_input.as_ref().unwrap_or(&cur), &layer.weight, Some(&layer.bias), true, &mut y);
+            drop(pooled_input);
+            let prev = std::mem::replace(&mut cur, y);
+            match pending.take() {
+                Some((tap, shape)) => finish(tap, shape, prev, &mut saved),
+                None => drop(prev),
             }
-            cur = y;
+            c = layer.c_out;
+            if keep {
+                saved.push(Saved { mask: relu_mask(&cur), pool_arg, pre_pool, size: (h, w), tap_grad: None });
+            }
+            let tap = Tap::from_index(i).unwrap();
+            if taps.contains(&tap) {
+                pending = Some((tap, (c, h, w)));
+            }
+        }
+        if let Some((tap, shape)) = pending {
+            finish(tap, shape, cur, &mut saved);
         }
         saved
     }
 
-    fn backward(&self, saved: Vec<Saved>, h0: usize, w0: usize) -> Array3<f32> {
-        let mut grad: Option<Vec<f32>> = None;
-        for (i, s) in saved.into_iter().enumerate().rev() {
+    fn backward(&self, mut saved: Vec<Saved>, h0: usize, w0: usize) -> Array3<f32> {
+        // g: dL/d(output of layer i's ReLU), (c_out, h, w) of layer i.
+        let mut g = saved.last_mut().and_then(|s| s.tap_grad.take()).expect("the deepest layer is a tap");
+        for i in (0..saved.len()).rev() {
             let layer = &self.layers[i];
-            let (h, w) = s.size;
-            let mut g = match (grad.take(), s.tap_grad) {
-                (Some(mut g), Some(t)) => {
-                    g.iter_mut().zip(&t).for_each(|(a, b)| *a += b);
-                    g
+            let (h, w) = saved[i].size;
+            relu_backward(&mut g, &saved[i].mask);
+            let geom = layer.geom(h, w);
+            // dL/d(input of layer i): added straight into the previous tap's
+            // gradient when there is one (no third buffer at the largest layers).
+            let prev_tap = if i > 0 && !layer.spec.pool_before { saved[i - 1].tap_grad.take() } else { None };
+            let mut dx = match prev_tap {
+                Some(mut t) => {
+                    conv_backward_input_add(&geom, &g, &layer.weight_t, &mut t);
+                    t
                 }
-                (Some(g), None) => g,
-                (None, Some(t)) => t,
-                (None, None) => vec![0.0; layer.c_out * h * w],
+                None => {
+                    let mut dx = vec![0.0; layer.c_in * h * w];
+                    conv_backward_input(&geom, &g, &layer.weight_t, &mut dx);
+                    dx
+                }
             };
-            relu_backward(&mut g, &s.mask);
-            let mut dx = vec![0.0; layer.c_in * h * w];
-            conv_backward_input(&layer.geom(h, w), &g, &layer.weight_t, &mut dx);
+            drop(g);
             if layer.spec.pool_before {
-                let (ph, pw) = s.pre_pool;
+                let (ph, pw) = saved[i].pre_pool;
                 let mut dp = vec![0.0; layer.c_in * ph * pw];
                 match self.pooling {
                     Pooling::Avg => avg_pool_backward(layer.c_in, ph, pw, &dx, &mut dp),
-                    Pooling::Max => max_pool_backward(layer.c_in, ph, pw, &dx, &s.pool_arg, &mut dp),
+                    Pooling::Max => max_pool_backward(layer.c_in, ph, pw, &dx, &saved[i].pool_arg, &mut dp),
                 }
                 dx = dp;
+                if let Some(t) = (i > 0).then(|| saved[i - 1].tap_grad.take()).flatten() {
+                    dx.iter_mut().zip(&t).for_each(|(a, b)| *a += b);
+                }
             }
-            grad = Some(dx);
+            saved.truncate(i + 1);
+            saved[i].mask = ReluMask::default();
+            g = dx;
         }
-        Array3::from_shape_vec((3, h0, w0), grad.expect("at least one layer")).unwrap()
+        Array3::from_shape_vec((3, h0, w0), g).unwrap()
     }
 }

