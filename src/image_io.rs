@@ -25,13 +25,15 @@ pub fn decode(bytes: &[u8]) -> Result<Array3<f32>, String> {
     let reader = ImageReader::new(std::io::Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|e| format!("cannot read: {e}"))?;
-    if reader.format().is_none() {
-        return Err("not an image this build can read (PNG or JPEG)".into());
+    match reader.format() {
+        None => return Err("not an image this build can read (PNG or JPEG)".into()),
+        Some(image::ImageFormat::Png | image::ImageFormat::Jpeg) => {}
+        Some(f) => return Err(format!("{f:?} images are not supported (this build reads PNG and JPEG)")),
     }
     let mut limits = image::Limits::default();
     limits.max_image_width = Some(MAX_SIDE);
     limits.max_image_height = Some(MAX_SIDE);
-    limits.max_alloc = Some(4 << 30);
+    limits.max_alloc = Some(1 << 30);
     let mut reader = reader;
     reader.limits(limits);
     let mut decoder = reader.into_decoder().map_err(|e| format!("cannot decode: {e}"))?;

@@ -6,6 +6,7 @@ use crate::error::Error;
 use crate::loss::{gram, tap_in_place, total_variation};
 use crate::vgg::{Tap, Vgg19};
 use ndarray::{Array2, Array3, ArrayView3};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 /// alpha, beta, gamma.
@@ -101,13 +102,20 @@ pub fn style_targets(
 }
 
 /// The whole objective, ready to evaluate at any image of any size.
-#[derive(Clone)]
 pub struct Objective {
     pub net: Arc<Vgg19>,
     pub content: Vec<ContentTarget>,
     pub style: Vec<StyleTarget>,
     pub weights: LossWeights,
     taps: Vec<Tap>,
+    /// Forward+backward passes run so far.
+    passes: AtomicUsize,
+}
+
+impl Clone for Objective {
+    fn clone(&self) -> Self {
+        Objective::new(self.net.clone(), self.content.clone(), self.style.clone(), self.weights)
+    }
 }
 
 impl Objective {
@@ -115,7 +123,7 @@ impl Objective {
         let mut taps: Vec<Tap> = content.iter().map(|c| c.tap).chain(style.iter().map(|s| s.tap)).collect();
         taps.sort();
         taps.dedup();
-        Objective { net, content, style, weights, taps }
+        Objective { net, content, style, weights, taps, passes: AtomicUsize::new(0) }
     }
 
     /// The taps this objective reads, shallow to deep.
@@ -123,9 +131,15 @@ impl Objective {
         &self.taps
     }
 
+    /// How many forward+backward passes [`Objective::evaluate`] has run.
+    pub fn passes(&self) -> usize {
+        self.passes.load(Ordering::Relaxed)
+    }
+
     /// One forward and one backward at the preprocessed image `x (3, H, W)`.
     /// Content targets must match the feature sizes of `x` (same image size).
     pub fn evaluate(&self, x: ArrayView3<f32>) -> Evaluation {
+        self.passes.fetch_add(1, Ordering::Relaxed);
         let (_, h, w) = x.dim();
         let mut content = 0.0;
         let mut style_layers: Vec<(Tap, f64)> = Vec::new();

@@ -40,7 +40,8 @@ struct IterationCounter(Rc<Cell<usize>>);
 
 impl<I: State> Observe<I> for IterationCounter {
     fn observe_iter(&mut self, state: &I, _kv: &KV) -> Result<(), argmin::core::Error> {
-        self.0.set(state.get_iter() as usize);
+        // argmin observes before it increments: iteration k (0-based) just finished.
+        self.0.set(state.get_iter() as usize + 1);
         Ok(())
     }
 }

@@ -239,6 +239,12 @@ fn run(a: &Args) -> Result<i32, Fail> {
         t.flush().map_err(|e| Error::io(a.trace.as_ref().unwrap(), e))?;
     }
     image_io::save(outcome.image.view(), &a.output)?;
+    if let Some(every) = a.save_every {
+        // The last iteration ends after the last evaluation the callback saw.
+        if outcome.iterations % every == 0 && outcome.iterations > last_saved {
+            image_io::save(outcome.image.view(), &numbered(&a.output, outcome.iterations))?;
+        }
+    }
     if let Some(e) = trace_error.or(save_error) {
         return Err(Fail::Run(e));
     }

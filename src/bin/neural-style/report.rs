@@ -22,9 +22,9 @@ pub fn trace_line(p: &Progress, content_weight: f32, style_weight: f32, tv_weigh
         num(e.style),
         layers,
         num(e.tv),
-        num(content_weight as f64),
-        num(style_weight as f64),
-        num(tv_weight as f64),
+        num32(content_weight),
+        num32(style_weight),
+        num32(tv_weight),
         num(p.grad_norm),
         num(p.seconds)
     )
@@ -32,6 +32,15 @@ pub fn trace_line(p: &Progress, content_weight: f32, style_weight: f32, tv_weigh
 
 /// A JSON number (JSON has no NaN or infinity: those become null).
 fn num(v: f64) -> String {
+    if v.is_finite() {
+        format!("{v:e}")
+    } else {
+        "null".into()
+    }
+}
+
+/// An f32 setting as the user wrote it (`1e-3`, not its f64 widening).
+fn num32(v: f32) -> String {
     if v.is_finite() {
         format!("{v:e}")
     } else {

@@ -1,0 +1,146 @@
+//! The binary end to end at tiny sizes: the three modes, the trace, flags, and
+//! every bad input answered by one line, the right exit code and no output file.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_neural-style");
+
+struct Dir(PathBuf);
+
+impl Dir {
+    fn new(name: &str) -> Dir {
+        let d = std::env::temp_dir().join(format!("ns-cli-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        Dir(d)
+    }
+    fn path(&self, f: &str) -> PathBuf {
+        self.0.join(f)
+    }
+    /// A small picture with structure: gradients and a checker whose cell size
+    /// depends on the name, so two names give two different pictures.
+    fn image(&self, f: &str, w: u32, h: u32) -> PathBuf {
+        let p = self.path(f);
+        let cell = 2 + f.len() as u32 % 5 + f.as_bytes()[0] as u32 % 3;
+        image::RgbImage::from_fn(w, h, |x, y| {
+            image::Rgb([(x * 255 / w.max(1)) as u8, (y * 255 / h.max(1)) as u8, if (x / cell + y / cell) % 2 == 0 { 40 } else { 220 }])
+        })
+        .save(&p)
+        .unwrap();
+        p
+    }
+}
+
+impl Drop for Dir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn run(args: &[&str]) -> Output {
+    Command::new(BIN).args(args).output().unwrap()
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn transfer_content_reconstruction_and_texture_synthesis() {
+    let d = Dir::new("modes");
+    let c = d.image("c.png", 40, 30);
+    let st = d.image("s.jpg", 20, 36);
+    let out = d.path("t.png");
+    let o = run(&["--content", s(&c), "--style", s(&st), "--output", s(&out), "--size", "32", "--iterations", "3", "--quiet"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(image::image_dimensions(&out).unwrap(), (32, 24));
+
+    let out = d.path("c.jpg");
+    let o = run(&["--content", s(&c), "--output", s(&out), "--size", "24", "--iterations", "3", "--content-layers", "relu2_2", "--quiet"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(image::image_dimensions(&out).unwrap(), (24, 18));
+
+    let out = d.path("s.png");
+    let o = run(&["--style", s(&st), "--output", s(&out), "--size", "36", "--iterations", "3", "--style-layers", "relu1_1,relu2_1", "--quiet"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(image::image_dimensions(&out).unwrap(), (20, 36));
+}
+
+#[test]
+fn trace_has_every_field_per_evaluation() {
+    let d = Dir::new("trace");
+    let c = d.image("c.png", 32, 32);
+    let st = d.image("style.png", 32, 32);
+    let (out, trace) = (d.path("o.png"), d.path("t.jsonl"));
+    let o = run(&["--content", s(&c), "--style", s(&st), "--output", s(&out), "--size", "32", "--iterations", "4", "--trace", s(&trace), "--tv-weight", "1e-3", "--quiet"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&trace).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines.len() >= 5, "one line per evaluation, got {}", lines.len());
+    for (i, l) in lines.iter().enumerate() {
+        assert!(l.starts_with(&format!("{{\"eval\":{},", i + 1)), "{l}");
+        assert!(!l.contains("\"style\":0e0"), "content and style differ: {l}");
+        for key in ["\"iteration\":", "\"loss\":", "\"content\":", "\"style\":", "\"tv\":", "\"content_weight\":", "\"style_weight\":", "\"tv_weight\":1e-3", "\"grad_norm\":", "\"seconds\":"] {
+            assert!(l.contains(key), "missing {key} in {l}");
+        }
+        for layer in ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"] {
+            assert!(l.contains(&format!("\"{layer}\":")), "missing {layer} in {l}");
+        }
+    }
+}
+
+#[test]
+fn zero_iterations_traces_and_saves_the_start() {
+    let d = Dir::new("zero");
+    let c = d.image("c.png", 32, 24);
+    let st = d.image("s.png", 32, 32);
+    let (out, trace) = (d.path("o.png"), d.path("t.jsonl"));
+    let o = run(&["--content", s(&c), "--style", s(&st), "--output", s(&out), "--size", "32", "--iterations", "0", "--trace", s(&trace), "--quiet"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(&trace).unwrap().lines().count(), 1);
+    // The start is the content image, at its own size: the output is it, exactly.
+    assert_eq!(image::open(&out).unwrap().to_rgb8(), image::open(&c).unwrap().to_rgb8());
+}
+
+#[test]
+fn same_seed_same_bytes_for_any_thread_count() {
+    let d = Dir::new("det");
+    let c = d.image("c.png", 32, 32);
+    let st = d.image("s.png", 24, 24);
+    let mut outs = Vec::new();
+    for t in ["1", "2"] {
+        let out = d.path(&format!("o{t}.png"));
+        let o = run(&["--content", s(&c), "--style", s(&st), "--output", s(&out), "--size", "32", "--iterations", "4", "--init", "noise", "--seed", "7", "--threads", t, "--quiet"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        outs.push(std::fs::read(&out).unwrap());
+    }
+    assert!(outs[0] == outs[1], "--threads 1 and 2 give different images");
+}
+
+#[test]
+fn save_every_writes_numbered_snapshots() {
+    let d = Dir::new("snap");
+    let c = d.image("c.png", 24, 24);
+    let st = d.image("style.png", 24, 24);
+    let out = d.path("o.png");
+    let o = run(&["--content", s(&c), "--style", s(&st), "--output", s(&out), "--size", "24", "--iterations", "4", "--save-every", "2", "--quiet"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(d.path("o_0002.png").exists() && d.path("o_0004.png").exists());
+}
+
+#[test]
+fn help_and_version() {
+    let o = run(&["--help"]);
+    assert!(o.status.success());
+    let text = String::from_utf8_lossy(&o.stdout);
+    for flag in ["--content", "--style-blend-weights", "--lbfgs-history", "--trace", "--max-memory"] {
+        assert!(text.contains(flag), "--help lacks {flag}");
+    }
+    let o = run(&["--version"]);
+    assert!(String::from_utf8_lossy(&o.stdout).starts_with("neural-style "));
+}

@@ -1,0 +1,126 @@
+//! The optimisers through the library API: L-BFGS lowers the loss, every
+//! distinct point costs exactly one forward and one backward, stopping early
+//! keeps the best image, the paper's three modes run.
+
+mod common;
+use common::*;
+use ndarray::Array3;
+use neural_style::optim::Optimizer;
+use neural_style::transfer::{self, Config, Control, Init, Mode, StopReason};
+use neural_style::vgg::Tap;
+use neural_style::Vgg19;
+use std::collections::HashSet;
+use std::sync::Arc;
+
+fn image(seed: u64, h: usize, w: usize) -> Array3<f32> {
+    let mut r = neural_style::rng::Rng::new(seed);
+    Array3::from_shape_simple_fn((3, h, w), || r.uniform())
+}
+
+fn net() -> Arc<Vgg19> {
+    Arc::new(Vgg19::random(11, 8))
+}
+
+fn small_config() -> Config {
+    Config { size: 24, iterations: 15, init: Init::Noise, ..Default::default() }
+}
+
+#[test]
+fn lbfgs_lowers_the_loss_and_counts_one_pass_per_distinct_point() {
+    let content = image(1, 20, 24);
+    let style = image(2, 30, 16);
+    let config = small_config();
+    let prepared = transfer::prepare(net(), &config, Some(content.view()), &[style.view()]).unwrap();
+    assert_eq!(prepared.mode, Mode::Transfer);
+    let mut losses = Vec::new();
+    let mut points = HashSet::new();
+    let out = transfer::optimise(&prepared, &config, &mut |p| {
+        losses.push(p.evaluation.loss);
+        let bits: Vec<u32> = p.x.iter().map(|v| v.to_bits()).collect();
+        assert!(points.insert(bits), "evaluation {} repeats a point", p.eval);
+        Control::Continue
+    })
+    .unwrap();
+    assert_eq!(out.stop, StopReason::Iterations);
+    assert_eq!(out.iterations, 15);
+    assert_eq!(out.evals, losses.len());
+    // One forward and one backward per distinct point, no more.
+    assert_eq!(prepared.objective.passes(), points.len());
+    let best = losses.iter().cloned().fold(f64::INFINITY, f64::min);
+    assert!(best < 0.2 * losses[0], "L-BFGS went from {} to only {best}", losses[0]);
+    assert_eq!(out.loss, best);
+    assert_eq!(out.image.dim(), (3, 20, 24));
+}
+
+#[test]
+fn stopping_early_returns_the_best_image() {
+    let content = image(3, 16, 16);
+    let config = Config { iterations: 50, ..small_config() };
+    let out = transfer::run(net(), &config, Some(content.view()), &[image(4, 16, 16).view()], &mut |p| {
+        if p.eval >= 4 {
+            Control::Stop
+        } else {
+            Control::Continue
+        }
+    })
+    .unwrap();
+    assert_eq!(out.stop, StopReason::Stopped);
+    assert_eq!(out.evals, 4);
+}
+
+#[test]
+fn adam_lowers_the_loss() {
+    let content = image(5, 16, 16);
+    let config = Config { iterations: 30, optimizer: Optimizer::Adam { learning_rate: 10.0 }, ..small_config() };
+    let mut first = None;
+    let out = transfer::run(net(), &config, Some(content.view()), &[image(6, 16, 16).view()], &mut |p| {
+        first.get_or_insert(p.evaluation.loss);
+        Control::Continue
+    })
+    .unwrap();
+    assert!(out.loss < 0.5 * first.unwrap(), "Adam: {} -> {}", first.unwrap(), out.loss);
+}
+
+#[test]
+fn content_reconstruction_and_texture_synthesis() {
+    let content = image(7, 16, 20);
+    let config = Config { content_layers: vec![Tap::parse("relu2_2").unwrap()], ..small_config() };
+    let p = transfer::prepare(net(), &config, Some(content.view()), &[]).unwrap();
+    assert_eq!(p.mode, Mode::ContentReconstruction);
+    assert!(p.objective.style.is_empty());
+    let out = transfer::optimise(&p, &config, &mut |_| Control::Continue).unwrap();
+    assert_eq!(out.image.dim(), (3, 19, 24));
+
+    let style = image(8, 10, 30);
+    let config = Config { style_layers: Tap::parse_list("relu1_1,relu2_1").unwrap(), ..small_config() };
+    let p = transfer::prepare(net(), &config, None, &[style.view()]).unwrap();
+    assert_eq!(p.mode, Mode::TextureSynthesis);
+    assert!(p.objective.content.is_empty());
+    let out = transfer::optimise(&p, &config, &mut |_| Control::Continue).unwrap();
+    assert_eq!(out.image.dim(), (3, 8, 24), "the style's aspect at --size");
+}
+
+#[test]
+fn same_seed_same_result_on_any_thread_count() {
+    let content = image(9, 16, 16);
+    let config = Config { iterations: 5, ..small_config() };
+    let run = || transfer::run(net(), &config, Some(content.view()), &[image(10, 16, 16).view()], &mut |_| Control::Continue).unwrap().image;
+    let one = with_threads(1, run);
+    let two = with_threads(2, run);
+    assert!(one == two, "1 and 2 threads differ");
+}
+
+#[test]
+fn bad_settings_are_refused() {
+    let content = image(11, 8, 8);
+    for (config, what) in [
+        (Config { size: 0, ..small_config() }, "size"),
+        (Config { style_layer_weights: Some(vec![1.0]), ..small_config() }, "style-layer-weights"),
+        (Config { style_blend: Some(vec![0.3, 0.3]), ..small_config() }, "blend"),
+        (Config { init: Init::Image(image(1, 5, 5)), ..small_config() }, "init"),
+    ] {
+        let e = transfer::prepare(net(), &config, Some(content.view()), &[image(12, 8, 8).view()]);
+        let msg = e.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(msg.contains(what), "{what}: got '{msg}'");
+    }
+}

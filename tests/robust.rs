@@ -1,0 +1,280 @@
+//! Bad input, interruption, non-finite values: one clear line on stderr, exit 2
+//! for usage errors and 1 at run time, never a panic, and no output file.
+
+use neural_style::weights::{self, WeightsFile};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_neural-style");
+
+fn dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("ns-robust-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn picture(p: &Path, w: u32, h: u32, cell: u32) {
+    image::RgbImage::from_fn(w, h, |x, y| image::Rgb([(x * 7) as u8, (y * 5) as u8, if (x / cell + y / cell) % 2 == 0 { 30 } else { 200 }]))
+        .save(p)
+        .unwrap();
+}
+
+fn s(p: &Path) -> String {
+    p.to_str().unwrap().to_string()
+}
+
+/// Runs the binary and checks: exit code, one line on stderr containing every
+/// `needle`, no panic, and no file at `out`.
+fn refuses(args: &[String], code: i32, needles: &[&str], out: &Path) -> String {
+    let o: Output = Command::new(BIN).args(args).output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(o.status.code(), Some(code), "args {args:?}: stderr {err}");
+    assert!(!err.contains("panicked") && !err.contains("RUST_BACKTRACE"), "panic for {args:?}: {err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "one line expected for {args:?}: {err}");
+    for n in needles {
+        assert!(err.contains(n), "'{n}' not in the message for {args:?}: {err}");
+    }
+    assert!(!out.exists(), "an output file appeared for {args:?}");
+    err.trim_end().to_string()
+}
+
+struct Case {
+    d: PathBuf,
+    content: PathBuf,
+    style: PathBuf,
+    out: PathBuf,
+}
+
+fn case(name: &str) -> Case {
+    let d = dir(name);
+    let (content, style) = (d.join("c.png"), d.join("s.png"));
+    picture(&content, 32, 24, 4);
+    picture(&style, 24, 24, 3);
+    let out = d.join("out.png");
+    Case { d, content, style, out }
+}
+
+impl Case {
+    fn args(&self, extra: &[&str]) -> Vec<String> {
+        let mut a = vec!["--content".into(), s(&self.content), "--style".into(), s(&self.style), "--output".into(), s(&self.out), "--size".into(), "24".into(), "--iterations".into(), "2".into(), "--quiet".into()];
+        a.extend(extra.iter().map(|e| e.to_string()));
+        a
+    }
+    fn with(&self, flag: &str, value: &str) -> Vec<String> {
+        let mut a = self.args(&[]);
+        match a.iter().position(|x| x == flag) {
+            Some(i) => a[i + 1] = value.to_string(),
+            None => {
+                a.push(flag.into());
+                a.push(value.into());
+            }
+        }
+        a
+    }
+}
+
+impl Drop for Case {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.d);
+    }
+}
+
+#[test]
+fn bad_image_files() {
+    let c = case("images");
+    let missing = c.d.join("missing.png");
+    let empty = c.d.join("empty.png");
+    std::fs::write(&empty, b"").unwrap();
+    let text = c.d.join("notes.png");
+    std::fs::write(&text, b"this is not a picture\n").unwrap();
+    let truncated = c.d.join("trunc.png");
+    let full = std::fs::read(&c.content).unwrap();
+    std::fs::write(&truncated, &full[..full.len() / 2]).unwrap();
+    let gif = c.d.join("anim.gif");
+    std::fs::write(&gif, b"GIF89a\x01\x00\x01\x00\x00\x00\x00;").unwrap();
+    let zero = c.d.join("zero.png");
+    // A PNG header claiming 0x0 pixels.
+    let mut z = full.clone();
+    z[16..24].copy_from_slice(&[0; 8]);
+    std::fs::write(&zero, &z).unwrap();
+    let folder = c.d.join("folder.png");
+    std::fs::create_dir_all(&folder).unwrap();
+    for (p, why) in [
+        (&missing, "No such file"),
+        (&empty, "empty"),
+        (&text, "not an image"),
+        (&truncated, "decode"),
+        (&gif, "not supported"),
+        (&zero, "decode"),
+        (&folder, "folder.png"),
+    ] {
+        refuses(&c.with("--content", &s(p)), 1, &[&s(p), why], &c.out);
+        refuses(&c.with("--style", &s(p)), 1, &[&s(p)], &c.out);
+    }
+}
+
+#[test]
+fn bad_flags() {
+    let c = case("flags");
+    let other = c.d.join("other.png");
+    picture(&other, 10, 10, 2);
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (c.with("--style-layers", "relu1_1,relu9_1"), "relu9_1"),
+        (c.with("--content-layers", "conv4_2"), "conv4_2"),
+        (c.with("--content-weight", "-1"), "--content-weight"),
+        (c.with("--style-weight", "nan"), "--style-weight"),
+        (c.with("--tv-weight", "inf"), "--tv-weight"),
+        (c.with("--size", "0"), "--size"),
+        (c.with("--size", "big"), "--size"),
+        (c.with("--style-blend-weights", "0.5,0.5"), "--style-blend-weights"),
+        (c.with("--style-layer-weights", "1,2"), "--style-layer-weights"),
+        (c.with("--init", &s(&other)), "--init"),
+        (c.with("--pooling", "median"), "--pooling"),
+        (c.with("--optimizer", "sgd"), "--optimizer"),
+        (c.with("--lbfgs-history", "0"), "--lbfgs-history"),
+        (c.with("--output", &s(&c.d.join("out.bmp"))), "--output"),
+        (c.args(&["--bogus", "1"]), "--bogus"),
+        (c.args(&["--seed"]), "--seed: missing value"),
+        (vec!["--content".into(), s(&c.content)], "--output"),
+        (vec!["--output".into(), s(&c.out)], "--content"),
+    ];
+    for (args, needle) in cases {
+        refuses(&args, 2, &[needle], &c.out);
+    }
+}
+
+#[test]
+fn bad_weights_files() {
+    let c = case("weights");
+    let good = WeightsFile::from_network(&neural_style::Vgg19::random(1, 16), "random").to_bytes();
+    let variants: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("truncated.nsw", good[..good.len() / 3].to_vec(), "truncated"),
+        ("corrupt.nsw", {
+            let mut b = good.clone();
+            let n = b.len();
+            b[n / 2] ^= 0xff;
+            b
+        }, "checksum"),
+        ("other.nsw", b"PK\x03\x04 a zip, say a .pth".to_vec(), "not a neural-style weights file"),
+        ("nonfinite.nsw", {
+            let mut f = WeightsFile::parse(&good).unwrap();
+            f.layers[0].bias[0] = f32::NAN;
+            f.to_bytes()
+        }, "non-finite"),
+        ("shallow.nsw", {
+            let mut f = WeightsFile::parse(&good).unwrap();
+            f.layers.truncate(3);
+            f.to_bytes()
+        }, "deeper"),
+    ];
+    for (name, bytes, why) in variants {
+        let p = c.d.join(name);
+        std::fs::write(&p, bytes).unwrap();
+        refuses(&c.with("--weights", &s(&p)), 1, &[name, why], &c.out);
+    }
+    let missing = c.d.join("missing.nsw");
+    refuses(&c.with("--weights", &s(&missing)), 1, &["missing.nsw"], &c.out);
+    let _ = weights::SHIPPED.len();
+}
+
+#[test]
+fn output_checked_before_the_long_work() {
+    let c = case("output");
+    refuses(&c.with("--output", &s(&c.d.join("no/such/dir/out.png"))), 2, &["does not exist"], &c.d.join("no/such/dir/out.png"));
+    // The output would overwrite an input.
+    let before = std::fs::read(&c.content).unwrap();
+    let o = Command::new(BIN).args(c.with("--output", &s(&c.content))).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("also an input"));
+    assert_eq!(std::fs::read(&c.content).unwrap(), before, "the input was touched");
+}
+
+#[test]
+fn memory_guard_names_a_size_that_fits() {
+    let c = case("memory");
+    let msg = refuses(&c.args(&["--size", "4000", "--max-memory", "300"]), 1, &["not enough memory", "--size"], &c.out);
+    let fit: usize = msg.rsplit("--size ").next().unwrap().split_whitespace().next().unwrap().parse().unwrap();
+    assert!(fit < 4000 && fit > 16, "{msg}");
+    // And that size does fit.
+    let o = Command::new(BIN).args(c.args(&["--size", &fit.to_string(), "--max-memory", "300", "--iterations", "0"])).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+#[test]
+fn non_finite_loss_stops_with_a_message_and_keeps_an_image() {
+    let c = case("nan");
+    // A network whose activations overflow f32.
+    let mut f = WeightsFile::from_network(&neural_style::Vgg19::random(2, 16), "overflowing");
+    for l in &mut f.layers {
+        if let neural_style::weights::Encoding::F32(w) = &mut l.weights {
+            w.iter_mut().for_each(|v| *v *= 1e12);
+        }
+    }
+    let p = c.d.join("huge.nsw");
+    std::fs::write(&p, f.to_bytes()).unwrap();
+    let o = Command::new(BIN).args(c.with("--weights", &s(&p))).output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("non-finite") && err.lines().count() == 1, "{err}");
+    assert!(c.out.exists(), "the last finite image (the start) is written");
+}
+
+fn wait_for(child: &mut std::process::Child, limit: Duration) -> Option<std::process::ExitStatus> {
+    let t = Instant::now();
+    while t.elapsed() < limit {
+        if let Some(s) = child.try_wait().unwrap() {
+            return Some(s);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    None
+}
+
+fn kill(sig: &str, pid: u32) {
+    assert!(Command::new("kill").args([sig, &pid.to_string()]).status().unwrap().success());
+}
+
+#[test]
+fn sigint_and_sigterm_write_the_best_image_and_exit_130() {
+    for sig in ["-INT", "-TERM"] {
+        let c = case(&format!("signal{sig}"));
+        let trace = c.d.join("trace.jsonl");
+        let mut child = Command::new(BIN)
+            .args(c.args(&["--size", "64", "--iterations", "100000", "--trace", &s(&trace)]))
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Wait until the optimisation is under way (the trace has lines).
+        let t = Instant::now();
+        while std::fs::read_to_string(&trace).map_or(0, |t| t.lines().count()) < 3 && t.elapsed() < Duration::from_secs(60) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        kill(sig, child.id());
+        let status = wait_for(&mut child, Duration::from_secs(60)).expect("exits after the signal");
+        assert_eq!(status.code(), Some(130), "{sig}");
+        let mut err = String::new();
+        std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
+        assert!(err.contains("interrupted"), "{err}");
+        assert_eq!(image::image_dimensions(&c.out).unwrap(), (64, 48));
+        // No temporary file left behind.
+        let leftovers: Vec<_> = std::fs::read_dir(&c.d).unwrap().filter_map(|e| e.ok()).filter(|e| e.file_name().to_string_lossy().ends_with(".tmp")).collect();
+        assert!(leftovers.is_empty());
+    }
+}
+
+#[test]
+fn a_second_ctrl_c_exits_at_once() {
+    let c = case("twice");
+    let trace = c.d.join("trace.jsonl");
+    let mut child = Command::new(BIN).args(c.args(&["--size", "96", "--iterations", "100000", "--trace", &s(&trace)])).stderr(Stdio::null()).spawn().unwrap();
+    let t = Instant::now();
+    while !trace.exists() && t.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    kill("-INT", child.id());
+    kill("-INT", child.id());
+    let status = wait_for(&mut child, Duration::from_secs(30)).expect("exits");
+    assert_eq!(status.code(), Some(130));
+}
