@@ -33,14 +33,17 @@
 //! - total variation `L_tv = sum (x[c,i,j+1]-x[c,i,j])^2 + (x[c,i+1,j]-x[c,i,j])^2`;
 //! - total `L = alpha L_c + beta L_s + gamma L_tv`.
 
+pub mod color;
 pub mod error;
 pub mod image_io;
 pub mod loss;
 pub mod objective;
 pub mod optim;
+pub mod plot;
 pub mod ops;
 pub mod preprocess;
 pub mod rng;
+pub mod sheet;
 pub mod transfer;
 pub mod vgg;
 pub mod weights;

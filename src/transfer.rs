@@ -5,6 +5,7 @@
 //! - content alone: **content reconstruction** from the content layers;
 //! - style alone: **style reconstruction** (texture synthesis) from the style layers.
 
+use crate::color::{self, PreserveColors};
 use crate::error::Error;
 use crate::image_io::{fit_longest, resize, resize_longest};
 use crate::objective::{content_targets, style_targets, LossWeights, Objective};
@@ -51,6 +52,8 @@ pub struct Config {
     /// Seed of the noise start.
     pub seed: u64,
     pub optimizer: Optimizer,
+    /// Keep the photograph's colours (luminance-only transfer or histogram matching).
+    pub preserve_colors: PreserveColors,
 }
 
 impl Default for Config {
@@ -68,6 +71,7 @@ impl Default for Config {
             init: Init::Content,
             seed: 0,
             optimizer: Optimizer::default(),
+            preserve_colors: PreserveColors::None,
         }
     }
 }
@@ -169,6 +173,20 @@ pub struct Prepared {
     /// The preprocessed start `(3, H, W)`.
     pub x0: Array3<f32>,
     pub mode: Mode,
+    /// For luminance-only transfer: the content image whose chroma the result gets.
+    pub recolor: Option<Array3<f32>>,
+}
+
+impl Prepared {
+    /// A preprocessed image `(3, H, W)` as the picture the user gets: RGB in
+    /// [0, 1], with the content's colours put back for luminance-only transfer.
+    pub fn picture(&self, x: ArrayView3<f32>) -> Array3<f32> {
+        let rgb = self.objective.net.convention.deprocess(x);
+        match &self.recolor {
+            Some(c) => color::recombine(rgb.view(), c.view()),
+            None => rgb,
+        }
+    }
 }
 
 /// Resamples the images, computes the targets and the start. `content` and
@@ -180,7 +198,27 @@ pub fn prepare(net: Arc<Vgg19>, config: &Config, content: Option<ArrayView3<f32>
     let dims = |a: &ArrayView3<f32>| (a.dim().1, a.dim().2);
     let (h, w) = config.output_size(content.as_ref().map(dims), styles.first().map(dims))?;
 
-    let content_rgb = content.map(|c| resize(c, h, w));
+    let content_full = content.map(|c| resize(c, h, w));
+    let style_size = ((config.size as f32 * config.style_scale).round() as usize).max(1);
+    let mut styles_rgb: Vec<Array3<f32>> = styles.iter().map(|s| resize_longest(*s, style_size)).collect();
+    // Colour control: what the network sees of the content and the styles.
+    let (content_rgb, recolor) = match (config.preserve_colors, &content_full) {
+        (PreserveColors::None, _) => (content_full.clone(), None),
+        (_, None) => return Err(Error::Config("--preserve-colors needs a content image".into())),
+        (PreserveColors::Luminance, Some(c)) => {
+            let lum = color::luminance_rgb(c.view());
+            for s in styles_rgb.iter_mut() {
+                *s = color::match_luminance(color::luminance_rgb(s.view()).view(), lum.view());
+            }
+            (Some(lum), Some(c.clone()))
+        }
+        (PreserveColors::Histogram(how), Some(c)) => {
+            for s in styles_rgb.iter_mut() {
+                *s = color::match_histogram(s.view(), c.view(), how);
+            }
+            (Some(c.clone()), None)
+        }
+    };
     let mut weights = config.weights;
     let content_t = match (&content_rgb, mode) {
         (Some(c), Mode::Transfer | Mode::ContentReconstruction) => {
@@ -191,8 +229,6 @@ pub fn prepare(net: Arc<Vgg19>, config: &Config, content: Option<ArrayView3<f32>
     if mode == Mode::TextureSynthesis {
         weights.content = 0.0;
     }
-    let style_size = ((config.size as f32 * config.style_scale).round() as usize).max(1);
-    let styles_rgb: Vec<Array3<f32>> = styles.iter().map(|s| resize_longest(*s, style_size)).collect();
     let style_t = if mode == Mode::ContentReconstruction {
         weights.style = 0.0;
         Vec::new()
@@ -225,11 +261,14 @@ pub fn prepare(net: Arc<Vgg19>, config: &Config, content: Option<ArrayView3<f32>
                     h
                 )));
             }
-            img.clone()
+            match recolor {
+                Some(_) => color::luminance_rgb(img.view()),
+                None => img.clone(),
+            }
         }
     };
     let x0 = conv.preprocess(start_rgb.view());
-    Ok(Prepared { objective: Objective::new(net, content_t, style_t, weights), x0, mode })
+    Ok(Prepared { objective: Objective::new(net, content_t, style_t, weights), x0, mode, recolor })
 }
 
 /// Runs the optimiser on a prepared problem. `callback` sees every evaluation and
@@ -257,7 +296,7 @@ pub fn optimise(prepared: &Prepared, config: &Config, callback: &mut Callback) -
     let (loss, best) = ev.best();
     let x = Array3::from_shape_vec(shape, best).unwrap();
     Ok(Outcome {
-        image: prepared.objective.net.convention.deprocess(x.view()),
+        image: prepared.picture(x.view()),
         loss,
         evals: ev.evals.get(),
         iterations: ev.iteration.get(),
@@ -326,4 +365,38 @@ pub fn estimate_memory(net: &Vgg19, config: &Config, h: usize, w: usize) -> u64 
     };
     let columns = 2 * 4 * 1024 * 1024 * rayon::current_num_threads() as u64;
     weights + masks + taps + 4 * largest + optimiser + columns + 64 * 1024 * 1024
+}
+
+/// One step of a coarse-to-fine run: the longest side and the iterations there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Scale {
+    pub size: usize,
+    pub iterations: usize,
+}
+
+/// Each smaller scale runs this many times the iterations of the next larger one
+/// (the paper's follow-up runs 500 at the small size, then 200).
+pub const COARSE_ITERATION_FACTOR: f64 = 2.5;
+
+/// The sizes of a coarse-to-fine run: `scales` sizes doubling up to `size`
+/// (never below 32 pixels), the largest with `iterations` and each smaller one
+/// with 2.5 times the next one's, or the given per-scale iterations.
+pub fn coarse_to_fine(size: usize, scales: usize, iterations: usize, per_scale: Option<&[usize]>) -> Result<Vec<Scale>, Error> {
+    if scales == 0 {
+        return Err(Error::Config("--scales must be at least 1".into()));
+    }
+    let mut sizes: Vec<usize> = (0..scales).rev().map(|k| (size >> k).max(32.min(size))).collect();
+    sizes.dedup();
+    if let Some(p) = per_scale {
+        if p.len() != sizes.len() {
+            return Err(Error::Config(format!("--scale-iterations has {} values for {} scales", p.len(), sizes.len())));
+        }
+        return Ok(sizes.iter().zip(p).map(|(&size, &iterations)| Scale { size, iterations }).collect());
+    }
+    let n = sizes.len();
+    Ok(sizes
+        .iter()
+        .enumerate()
+        .map(|(k, &size)| Scale { size, iterations: (iterations as f64 * COARSE_ITERATION_FACTOR.powi((n - 1 - k) as i32)).round() as usize })
+        .collect())
 }

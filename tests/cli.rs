@@ -144,3 +144,37 @@ fn help_and_version() {
     let o = run(&["--version"]);
     assert!(String::from_utf8_lossy(&o.stdout).starts_with("neural-style "));
 }
+
+#[test]
+fn coarse_to_fine_runs_each_scale_and_traces_them_in_one_sequence() {
+    let d = Dir::new("scales");
+    let c = d.image("c.png", 64, 48);
+    let st = d.image("style.png", 40, 40);
+    let (out, trace) = (d.path("o.png"), d.path("t.jsonl"));
+    let o = run(&["--content", s(&c), "--style", s(&st), "--output", s(&out), "--size", "64", "--scales", "2", "--scale-iterations", "3,2", "--trace", s(&trace)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(image::image_dimensions(&out).unwrap(), (64, 48));
+    let text = std::fs::read_to_string(&trace).unwrap();
+    let sizes: Vec<&str> = text.lines().map(|l| l.rsplit("\"width\":").next().unwrap().trim_end_matches('}')).collect();
+    assert_eq!(sizes.first(), Some(&"32"));
+    assert_eq!(sizes.last(), Some(&"64"));
+    for (i, l) in text.lines().enumerate() {
+        assert!(l.starts_with(&format!("{{\"eval\":{},", i + 1)), "evaluations number on across scales: {l}");
+    }
+    assert!(stderr(&o).contains("scale 2 of 2"));
+}
+
+#[test]
+fn preserve_colors_modes_run() {
+    let d = Dir::new("colors");
+    let c = d.image("c.png", 32, 32);
+    let st = d.image("style.png", 32, 32);
+    for mode in ["luminance", "histogram", "histogram-cholesky"] {
+        let out = d.path(&format!("{mode}.png"));
+        let o = run(&["--content", s(&c), "--style", s(&st), "--output", s(&out), "--size", "32", "--iterations", "2", "--preserve-colors", mode, "--quiet"]);
+        assert!(o.status.success(), "{mode}: {}", stderr(&o));
+        assert!(out.exists());
+    }
+    let o = run(&["--style", s(&st), "--output", s(&d.path("x.png")), "--preserve-colors", "luminance"]);
+    assert_eq!(o.status.code(), Some(2));
+}

@@ -124,3 +124,18 @@ fn bad_settings_are_refused() {
         assert!(msg.contains(what), "{what}: got '{msg}'");
     }
 }
+
+#[test]
+fn coarse_to_fine_schedule() {
+    use neural_style::transfer::{coarse_to_fine, Scale};
+    let s = coarse_to_fine(1024, 3, 200, None).unwrap();
+    assert_eq!(s, vec![Scale { size: 256, iterations: 1250 }, Scale { size: 512, iterations: 500 }, Scale { size: 1024, iterations: 200 }]);
+    assert_eq!(coarse_to_fine(512, 1, 100, None).unwrap(), vec![Scale { size: 512, iterations: 100 }]);
+    // Never below 32 pixels; repeated sizes merge.
+    let s = coarse_to_fine(64, 4, 10, None).unwrap();
+    assert_eq!(s.iter().map(|s| s.size).collect::<Vec<_>>(), vec![32, 64]);
+    let s = coarse_to_fine(800, 2, 0, Some(&[500, 200])).unwrap();
+    assert_eq!(s, vec![Scale { size: 400, iterations: 500 }, Scale { size: 800, iterations: 200 }]);
+    assert!(coarse_to_fine(800, 2, 0, Some(&[1])).is_err());
+    assert!(coarse_to_fine(800, 0, 10, None).is_err());
+}

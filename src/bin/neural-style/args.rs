@@ -1,10 +1,11 @@
 //! The command line: flags, their defaults, and their checks. Hand-written to
 //! keep the binary's dependencies to the library's.
 
+use neural_style::color::{Histogram, PreserveColors};
 use neural_style::optim::lbfgs::DEFAULT_HISTORY;
 use neural_style::transfer::{Config, Init, Optimizer};
 use neural_style::{Pooling, Tap};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 pub const HELP: &str = "\
 neural-style: paint a photograph in the style of a painting (Gatys, Ecker & Bethge, CVPR 2016), on the CPU, offline.
@@ -14,6 +15,8 @@ USAGE
   neural-style --content PHOTO --output OUT.png [options]       content reconstruction
   neural-style --style PAINTING --output OUT.png [options]      texture synthesis
   neural-style calibrate --images DIR --output WEIGHTS.nsw [--weights PATH] [--size N]
+  neural-style sheet --output SHEET.png [--cols N] [--cell N] IMAGE[=LABEL] ...   contact sheet
+  neural-style plot --trace TRACE.jsonl --output LOSS.svg [--title TEXT]           loss plot
 
 IMAGES
   --content PATH             photograph (PNG or JPEG)
@@ -24,6 +27,9 @@ IMAGES
   --style-scale F            style images' longest side is size * F [1.0]
   --init noise|content|style|PATH   starting image [content if given, else noise]
   --seed N                   seed of the noise start [0]
+  --preserve-colors MODE     keep the photograph's colours: luminance (transfer on luminance only),
+                             histogram (style colours matched to the content's, eigen square roots),
+                             histogram-cholesky (the same with Cholesky factors) [off]
 
 OBJECTIVE  (alpha * content + beta * style + gamma * total variation)
   --content-weight F         alpha [1e-2]
@@ -41,6 +47,9 @@ OPTIMISER
   --max-evals N              cap on forward+backward passes [none]
   --optimizer lbfgs|adam     [lbfgs]
   --lbfgs-history N          L-BFGS memory [10]
+  --scales N                 coarse to fine: optimise at size/2^(N-1) first, upsample, ..., up to
+                             --size; each smaller scale runs 2.5x the iterations of the next [1]
+  --scale-iterations I,..    iterations at each scale, smallest first [from --iterations]
   --learning-rate F          Adam step in 0..255 pixel units [10]
 
 RUN
@@ -69,6 +78,8 @@ pub struct Args {
     pub save_every: Option<usize>,
     pub trace: Option<PathBuf>,
     pub quiet: bool,
+    pub scales: usize,
+    pub scale_iterations: Option<Vec<usize>>,
 }
 
 pub struct CalibrateArgs {
@@ -79,9 +90,25 @@ pub struct CalibrateArgs {
     pub pooling: Pooling,
 }
 
+pub struct SheetArgs {
+    pub output: PathBuf,
+    pub cols: usize,
+    /// Longest side of each picture in the sheet, if resampled.
+    pub cell: Option<usize>,
+    pub items: Vec<(PathBuf, String)>,
+}
+
+pub struct PlotArgs {
+    pub trace: PathBuf,
+    pub output: PathBuf,
+    pub title: String,
+}
+
 pub enum Command {
     Run(Box<Args>),
     Calibrate(CalibrateArgs),
+    Sheet(SheetArgs),
+    Plot(PlotArgs),
     Help,
     Version,
 }
@@ -151,8 +178,11 @@ fn pairs(argv: &[String]) -> Result<Vec<(String, Option<String>)>, Usage> {
 }
 
 pub fn parse(argv: &[String]) -> Result<Command, Usage> {
-    if argv.first().map(String::as_str) == Some("calibrate") {
-        return parse_calibrate(&argv[1..]);
+    match argv.first().map(String::as_str) {
+        Some("calibrate") => return parse_calibrate(&argv[1..]),
+        Some("sheet") => return parse_sheet(&argv[1..]),
+        Some("plot") => return parse_plot(&argv[1..]),
+        _ => {}
     }
     let mut a = Args {
         content: None,
@@ -169,6 +199,8 @@ pub fn parse(argv: &[String]) -> Result<Command, Usage> {
         save_every: None,
         trace: None,
         quiet: false,
+        scales: 1,
+        scale_iterations: None,
     };
     let mut output = None;
     let mut init: Option<String> = None;
@@ -203,6 +235,15 @@ pub fn parse(argv: &[String]) -> Result<Command, Usage> {
             "--style-layer-weights" => c.style_layer_weights = Some(list_f32(&k, &v)?),
             "--init" => init = Some(v),
             "--seed" => c.seed = number(&k, &v)?,
+            "--preserve-colors" => {
+                c.preserve_colors = match v.as_str() {
+                    "none" => PreserveColors::None,
+                    "luminance" => PreserveColors::Luminance,
+                    "histogram" => PreserveColors::Histogram(Histogram::Eigen),
+                    "histogram-cholesky" => PreserveColors::Histogram(Histogram::Cholesky),
+                    _ => return usage(format!("--preserve-colors: expected luminance, histogram or histogram-cholesky, got '{v}'")),
+                }
+            }
             "--pooling" => {
                 a.pooling = match v.as_str() {
                     "avg" => Pooling::Avg,
@@ -226,6 +267,10 @@ pub fn parse(argv: &[String]) -> Result<Command, Usage> {
             "--save-every" => a.save_every = Some(positive(&k, &v)?),
             "--trace" => a.trace = Some(PathBuf::from(v)),
             "--quiet" => a.quiet = true,
+            "--scales" => a.scales = positive(&k, &v)?,
+            "--scale-iterations" => {
+                a.scale_iterations = Some(v.split(',').map(|x| number(&k, x)).collect::<Result<_, _>>()?);
+            }
             _ => return usage(format!("unknown flag '{k}' (see --help)")),
         }
     }
@@ -267,7 +312,12 @@ pub fn parse(argv: &[String]) -> Result<Command, Usage> {
             Init::Noise // replaced by the loaded image
         }
     };
+    if a.config.preserve_colors != PreserveColors::None && (a.content.is_none() || a.styles.is_empty()) {
+        return usage("--preserve-colors: needs both --content and --style");
+    }
     a.config.validate().map_err(|e| Usage(e.to_string()))?;
+    neural_style::transfer::coarse_to_fine(a.config.size, a.scales, a.config.iterations, a.scale_iterations.as_deref())
+        .map_err(|e| Usage(e.to_string()))?;
     Ok(Command::Run(Box::new(a)))
 }
 
@@ -301,5 +351,53 @@ fn parse_calibrate(argv: &[String]) -> Result<Command, Usage> {
         weights,
         size,
         pooling,
+    }))
+}
+
+fn parse_sheet(argv: &[String]) -> Result<Command, Usage> {
+    let (mut output, mut cols, mut cell, mut items) = (None, 4, None, Vec::new());
+    let mut i = 0;
+    while i < argv.len() {
+        let a = argv[i].as_str();
+        let value = || argv.get(i + 1).cloned().ok_or_else(|| Usage(format!("sheet: {a}: missing value")));
+        match a {
+            "--output" => output = Some(PathBuf::from(value()?)),
+            "--cols" => cols = positive(a, &value()?)?,
+            "--cell" => cell = Some(positive(a, &value()?)?),
+            _ if a.starts_with("--") => return usage(format!("sheet: unknown flag '{a}'")),
+            _ => {
+                let (path, label) = match a.split_once('=') {
+                    Some((p, l)) => (p.to_string(), l.to_string()),
+                    None => (a.to_string(), Path::new(a).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()),
+                };
+                items.push((PathBuf::from(path), label));
+                i += 1;
+                continue;
+            }
+        }
+        i += 2;
+    }
+    if items.is_empty() {
+        return usage("sheet: give at least one IMAGE[=LABEL]");
+    }
+    let output = output.ok_or_else(|| Usage("sheet: --output is required".into()))?;
+    Ok(Command::Sheet(SheetArgs { output, cols, cell, items }))
+}
+
+fn parse_plot(argv: &[String]) -> Result<Command, Usage> {
+    let (mut trace, mut output, mut title) = (None, None, "neural-style: loss by evaluation".to_string());
+    for (k, v) in pairs(argv)? {
+        let v = v.unwrap_or_default();
+        match k.as_str() {
+            "--trace" => trace = Some(PathBuf::from(v)),
+            "--output" => output = Some(PathBuf::from(v)),
+            "--title" => title = v,
+            _ => return usage(format!("plot: unknown flag '{k}'")),
+        }
+    }
+    Ok(Command::Plot(PlotArgs {
+        trace: trace.ok_or_else(|| Usage("plot: --trace is required".into()))?,
+        output: output.ok_or_else(|| Usage("plot: --output is required".into()))?,
+        title,
     }))
 }

@@ -6,7 +6,7 @@ mod args;
 mod report;
 mod signals;
 
-use args::{Args, CalibrateArgs, Command, Usage};
+use args::{Args, CalibrateArgs, Command, PlotArgs, SheetArgs, Usage};
 use neural_style::transfer::{self, Control, Init, StopReason};
 use neural_style::{image_io, weights, Error, Tap, Vgg19};
 use std::io::Write;
@@ -57,6 +57,8 @@ fn real_main(argv: &[String]) -> Result<i32, Fail> {
             Ok(0)
         }
         Command::Calibrate(c) => calibrate(&c),
+        Command::Sheet(c) => sheet(&c),
+        Command::Plot(c) => plot(&c),
         Command::Run(a) => {
             let pool = rayon::ThreadPoolBuilder::new()
                 .num_threads(a.threads.unwrap_or(0))
@@ -176,73 +178,99 @@ fn run(a: &Args) -> Result<i32, Fail> {
 
     let content_view = content.as_ref().map(|c| c.view());
     let style_views: Vec<_> = styles.iter().map(|s| s.view()).collect();
-    let prepared = transfer::prepare(net.clone(), &config, content_view, &style_views)?;
-    if !a.quiet {
-        eprintln!(
-            "neural-style: {:?}, {w}x{h}, {} threads, {} iterations; setup {:.1}s",
-            prepared.mode,
-            rayon::current_num_threads(),
-            config.iterations,
-            started.elapsed().as_secs_f64()
-        );
-    }
-
+    let schedule = transfer::coarse_to_fine(config.size, a.scales, config.iterations, a.scale_iterations.as_deref())?;
     let mut trace = match &a.trace {
         Some(p) => Some(std::io::BufWriter::new(std::fs::File::create(p).map_err(|e| Error::io(p, e))?)),
         None => None,
     };
     let mut trace_error: Option<Error> = None;
-    let mut last_saved = 0;
     let mut save_error: Option<Error> = None;
-    let weights = prepared.objective.weights;
-    let mut callback = |p: &transfer::Progress| {
-        if let (Some(t), Some(path)) = (trace.as_mut(), a.trace.as_ref()) {
-            let line = report::trace_line(p, weights.content, weights.style, weights.tv);
-            if let Err(e) = writeln!(t, "{line}") {
-                trace_error.get_or_insert(Error::io(path, e));
-            }
+    let mut last_saved = 0;
+    // Iterations and evaluations of the scales already done.
+    let (mut iter_base, mut eval_base, mut seconds_base) = (0, 0, 0.0);
+    let mut outcome = None;
+    for (k, step) in schedule.iter().enumerate() {
+        let mut cfg = config.clone();
+        cfg.size = step.size;
+        cfg.iterations = step.iterations;
+        if let Some(prev) = &outcome {
+            // Start from the previous scale's result, upsampled.
+            let prev: &transfer::Outcome = prev;
+            let (ph, pw) = cfg.output_size(content.as_ref().map(dims), styles.first().map(dims))?;
+            cfg.init = Init::Image(image_io::resize(prev.image.view(), ph, pw));
         }
-        if !a.quiet && (p.eval == 1 || p.eval % a.print_every == 0) {
-            let per_iter = p.seconds / p.iteration.max(1) as f64;
-            let left = per_iter * config.iterations.saturating_sub(p.iteration) as f64;
+        let prepared = transfer::prepare(net.clone(), &cfg, content_view, &style_views)?;
+        let (_, ph, pw) = prepared.x0.dim();
+        if !a.quiet {
             eprintln!(
-                "eval {:>5}  iter {:>4}/{}  loss {:.4e}  content {:.3e}  style {:.3e}  tv {:.3e}  {:.2}s/iter  {} left",
-                p.eval,
-                p.iteration,
-                config.iterations,
-                p.evaluation.loss,
-                p.evaluation.content,
-                p.evaluation.style,
-                p.evaluation.tv,
-                per_iter,
-                report::duration(left)
+                "neural-style: {:?}, {pw}x{ph}{}, {} threads, {} iterations; setup {:.1}s",
+                prepared.mode,
+                if schedule.len() > 1 { format!(" (scale {} of {})", k + 1, schedule.len()) } else { String::new() },
+                rayon::current_num_threads(),
+                cfg.iterations,
+                started.elapsed().as_secs_f64()
             );
         }
-        if let Some(every) = a.save_every {
-            if p.iteration >= last_saved + every {
-                last_saved = p.iteration - p.iteration % every;
-                let x = ndarray::ArrayView3::from_shape(p.x.dim(), p.best).unwrap();
-                let img = net.convention.deprocess(x);
-                if let Err(e) = image_io::save(img.view(), &numbered(&a.output, last_saved)) {
-                    save_error.get_or_insert(e);
+        let weights = prepared.objective.weights;
+        let mut callback = |p: &transfer::Progress| {
+            if let (Some(t), Some(path)) = (trace.as_mut(), a.trace.as_ref()) {
+                let line = report::trace_line(p, eval_base, iter_base, seconds_base, weights.content, weights.style, weights.tv);
+                if let Err(e) = writeln!(t, "{line}") {
+                    trace_error.get_or_insert(Error::io(path, e));
                 }
             }
+            if !a.quiet && (p.eval == 1 || p.eval % a.print_every == 0) {
+                let per_iter = p.seconds / p.iteration.max(1) as f64;
+                let left = per_iter * cfg.iterations.saturating_sub(p.iteration) as f64;
+                eprintln!(
+                    "eval {:>5}  iter {:>4}/{}  loss {:.4e}  content {:.3e}  style {:.3e}  tv {:.3e}  {:.2}s/iter  {} left",
+                    p.eval,
+                    p.iteration,
+                    cfg.iterations,
+                    p.evaluation.loss,
+                    p.evaluation.content,
+                    p.evaluation.style,
+                    p.evaluation.tv,
+                    per_iter,
+                    report::duration(left)
+                );
+            }
+            if let Some(every) = a.save_every {
+                let done = iter_base + p.iteration;
+                if done >= last_saved + every {
+                    last_saved = done - done % every;
+                    let x = ndarray::ArrayView3::from_shape(p.x.dim(), p.best).unwrap();
+                    if let Err(e) = image_io::save(prepared.picture(x).view(), &numbered(&a.output, last_saved)) {
+                        save_error.get_or_insert(e);
+                    }
+                }
+            }
+            if signals::stop_requested() || trace_error.is_some() || save_error.is_some() {
+                Control::Stop
+            } else {
+                Control::Continue
+            }
+        };
+        let o = transfer::optimise(&prepared, &cfg, &mut callback)?;
+        iter_base += o.iterations;
+        eval_base += o.evals;
+        seconds_base += o.seconds;
+        let stop_early = !matches!(o.stop, StopReason::Iterations | StopReason::Converged(_));
+        outcome = Some(o);
+        if stop_early {
+            break;
         }
-        if signals::stop_requested() || trace_error.is_some() || save_error.is_some() {
-            Control::Stop
-        } else {
-            Control::Continue
-        }
-    };
-    let outcome = transfer::optimise(&prepared, &config, &mut callback)?;
+    }
+    let outcome = outcome.expect("at least one scale");
+    let (_, h, w) = outcome.image.dim();
     if let Some(t) = trace.as_mut() {
         t.flush().map_err(|e| Error::io(a.trace.as_ref().unwrap(), e))?;
     }
     image_io::save(outcome.image.view(), &a.output)?;
     if let Some(every) = a.save_every {
         // The last iteration ends after the last evaluation the callback saw.
-        if outcome.iterations % every == 0 && outcome.iterations > last_saved {
-            image_io::save(outcome.image.view(), &numbered(&a.output, outcome.iterations))?;
+        if iter_base % every == 0 && iter_base > last_saved {
+            image_io::save(outcome.image.view(), &numbered(&a.output, iter_base))?;
         }
     }
     if let Some(e) = trace_error.or(save_error) {
@@ -250,12 +278,12 @@ fn run(a: &Args) -> Result<i32, Fail> {
     }
     if !a.quiet {
         eprintln!(
-            "neural-style: wrote {} ({w}x{h}): loss {:.4e} after {} iterations, {} evaluations, {} ({:.2}s per evaluation); stopped: {:?}",
+            "neural-style: wrote {} ({w}x{h}): loss {:.4e} after {} iterations, {} evaluations, {} ({:.2}s per evaluation at the last scale); stopped: {:?}",
             a.output.display(),
             outcome.loss,
-            outcome.iterations,
-            outcome.evals,
-            report::duration(outcome.seconds),
+            iter_base,
+            eval_base,
+            report::duration(seconds_base),
             outcome.seconds / outcome.evals.max(1) as f64,
             outcome.stop
         );
@@ -315,5 +343,30 @@ fn calibrate(c: &CalibrateArgs) -> Result<i32, Fail> {
         c.size,
         dead
     );
+    Ok(0)
+}
+
+fn sheet(c: &SheetArgs) -> Result<i32, Fail> {
+    image_io::format_for(&c.output).map_err(|e| Fail::Usage(format!("--output: {e}")))?;
+    check_writable("--output", &c.output, &c.items.iter().map(|(p, _)| p.as_path()).collect::<Vec<_>>())?;
+    let mut pictures = Vec::new();
+    for (p, label) in &c.items {
+        let img = image_io::load(p)?;
+        let img = match c.cell {
+            Some(n) => image_io::resize_longest(img.view(), n),
+            None => img,
+        };
+        pictures.push((img, label.clone()));
+    }
+    let cells: Vec<_> = pictures.iter().map(|(img, l)| (img.view(), l.clone())).collect();
+    image_io::save(neural_style::sheet::contact_sheet(&cells, c.cols).view(), &c.output)?;
+    Ok(0)
+}
+
+fn plot(c: &PlotArgs) -> Result<i32, Fail> {
+    let text = std::fs::read_to_string(&c.trace).map_err(|e| Error::io(&c.trace, e))?;
+    let series = neural_style::plot::read_trace(&text).map_err(|e| Fail::Run(Error::Config(format!("{}: {e}", c.trace.display()))))?;
+    check_writable("--output", &c.output, &[c.trace.as_path()])?;
+    image_io::write_atomic(&c.output, neural_style::plot::svg(&series, &c.title).as_bytes())?;
     Ok(0)
 }

@@ -4,7 +4,9 @@ use neural_style::optim::Progress;
 use std::fmt::Write as _;
 
 /// One JSON object for the trace (no serde: the fields are numbers and names).
-pub fn trace_line(p: &Progress, content_weight: f32, style_weight: f32, tv_weight: f32) -> String {
+/// `eval_base`, `iter_base` and `seconds_base` count the scales already done, so
+/// a coarse-to-fine run numbers its evaluations on from one scale to the next.
+pub fn trace_line(p: &Progress, eval_base: usize, iter_base: usize, seconds_base: f64, content_weight: f32, style_weight: f32, tv_weight: f32) -> String {
     let e = p.evaluation;
     let mut layers = String::new();
     for (i, (tap, v)) in e.style_layers.iter().enumerate() {
@@ -14,9 +16,9 @@ pub fn trace_line(p: &Progress, content_weight: f32, style_weight: f32, tv_weigh
         let _ = write!(layers, "\"{}\":{}", tap.name(), num(*v));
     }
     format!(
-        "{{\"eval\":{},\"iteration\":{},\"loss\":{},\"content\":{},\"style\":{},\"style_layers\":{{{}}},\"tv\":{},\"content_weight\":{},\"style_weight\":{},\"tv_weight\":{},\"grad_norm\":{},\"seconds\":{}}}",
-        p.eval,
-        p.iteration,
+        "{{\"eval\":{},\"iteration\":{},\"loss\":{},\"content\":{},\"style\":{},\"style_layers\":{{{}}},\"tv\":{},\"content_weight\":{},\"style_weight\":{},\"tv_weight\":{},\"grad_norm\":{},\"seconds\":{},\"height\":{},\"width\":{}}}",
+        eval_base + p.eval,
+        iter_base + p.iteration,
         num(e.loss),
         num(e.content),
         num(e.style),
@@ -26,7 +28,9 @@ pub fn trace_line(p: &Progress, content_weight: f32, style_weight: f32, tv_weigh
         num32(style_weight),
         num32(tv_weight),
         num(p.grad_norm),
-        num(p.seconds)
+        num(seconds_base + p.seconds),
+        p.x.dim().1,
+        p.x.dim().2
     )
 }
 

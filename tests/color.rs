@@ -1,0 +1,70 @@
+//! Colour control: the colour transforms round-trip, histogram matching gives
+//! the content's mean and covariance, luminance matching its mean and std, and
+//! luminance-only transfer keeps the content's chroma.
+
+mod common;
+use ndarray::Array3;
+use neural_style::color::*;
+use neural_style::rng::Rng;
+
+/// Colours in [0.2, 0.8] with correlated channels, so matching needs no clamping.
+fn picture(seed: u64, tint: [f32; 3]) -> Array3<f32> {
+    let mut r = Rng::new(seed);
+    Array3::from_shape_fn((3, 20, 30), |(c, i, j)| {
+        let base = 0.5 + 0.15 * ((i as f32 * 0.3).sin() + (j as f32 * 0.2).cos()) / 2.0;
+        (base + tint[c] * (r.uniform() - 0.5)).clamp(0.0, 1.0)
+    })
+}
+
+#[test]
+fn yiq_round_trip() {
+    let x = picture(1, [0.4, 0.3, 0.2]);
+    let back = yiq_to_rgb(rgb_to_yiq(x.view()).view());
+    common::assert_close("rgb -> yiq -> rgb", back.as_slice().unwrap(), x.as_slice().unwrap(), 1e-5);
+    // Grey has no chroma.
+    let grey = Array3::from_elem((3, 2, 2), 0.4f32);
+    let yiq = rgb_to_yiq(grey.view());
+    assert!((yiq[[0, 0, 0]] - 0.4).abs() < 1e-6 && yiq[[1, 1, 1]].abs() < 1e-6 && yiq[[2, 0, 1]].abs() < 1e-6);
+}
+
+#[test]
+fn histogram_matching_reproduces_mean_and_covariance() {
+    let content = picture(2, [0.3, 0.1, 0.2]);
+    let style = picture(3, [0.1, 0.25, 0.05]).mapv(|v| 0.8 * v + 0.05);
+    let (mc, cc) = mean_cov(content.view());
+    for how in [Histogram::Eigen, Histogram::Cholesky] {
+        let m = match_histogram(style.view(), content.view(), how);
+        assert!(m.iter().all(|v| *v > 0.0 && *v < 1.0), "{how:?}: no clamping in this test");
+        let (mm, cm) = mean_cov(m.view());
+        for a in 0..3 {
+            assert!((mm[a] - mc[a]).abs() < 1e-5, "{how:?} mean {a}: {} vs {}", mm[a], mc[a]);
+            for b in 0..3 {
+                assert!((cm[a][b] - cc[a][b]).abs() < 1e-5 * cc[a][a].max(cc[b][b]).max(1e-3), "{how:?} cov {a}{b}");
+            }
+        }
+    }
+}
+
+#[test]
+fn luminance_matching_and_recombination() {
+    let content = picture(4, [0.3, 0.2, 0.1]);
+    let style = picture(5, [0.05, 0.05, 0.3]);
+    let cl = luminance_rgb(content.view());
+    assert!(cl.index_axis(ndarray::Axis(0), 0) == cl.index_axis(ndarray::Axis(0), 2), "three equal channels");
+    let sl = match_luminance(luminance_rgb(style.view()).view(), cl.view());
+    let stats = |x: &Array3<f32>| {
+        let y: Vec<f64> = x.index_axis(ndarray::Axis(0), 0).iter().map(|&v| v as f64).collect();
+        let m = y.iter().sum::<f64>() / y.len() as f64;
+        (m, (y.iter().map(|v| (v - m).powi(2)).sum::<f64>() / y.len() as f64).sqrt())
+    };
+    let ((m1, s1), (m2, s2)) = (stats(&sl), stats(&cl));
+    assert!((m1 - m2).abs() < 1e-4 && (s1 - s2).abs() < 1e-4);
+    // A result recombined with the content keeps the content's I and Q, and its own Y.
+    let result = picture(6, [0.2, 0.2, 0.2]);
+    let out = recombine(result.view(), content.view());
+    let (yo, yc, yr) = (rgb_to_yiq(out.view()), rgb_to_yiq(content.view()), rgb_to_yiq(result.view()));
+    for (i, j) in [(3, 4), (10, 20), (19, 29)] {
+        assert!((yo[[0, i, j]] - yr[[0, i, j]]).abs() < 1e-4);
+        assert!((yo[[1, i, j]] - yc[[1, i, j]]).abs() < 1e-4 && (yo[[2, i, j]] - yc[[2, i, j]]).abs() < 1e-4);
+    }
+}
