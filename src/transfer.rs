@@ -78,7 +78,7 @@ impl Default for Config {
 
 /// Defaults chosen by looking at results on the paper's images (README, "Defaults").
 pub const DEFAULT_ITERATIONS: usize = 100;
-pub const DEFAULT_CONTENT_WEIGHT: f32 = 1e-2;
+pub const DEFAULT_CONTENT_WEIGHT: f32 = 2e-4;
 pub const DEFAULT_STYLE_WEIGHT: f32 = 1.0;
 pub const DEFAULT_TV_WEIGHT: f32 = 0.0;
 
@@ -93,6 +93,8 @@ pub struct Outcome {
     pub iterations: usize,
     pub stop: StopReason,
     pub seconds: f64,
+    /// Of `seconds`, the time spent in forward+backward passes.
+    pub eval_seconds: f64,
 }
 
 /// Which of the paper's modes the given images make.
@@ -152,7 +154,7 @@ impl Config {
             }
         }
         match self.optimizer {
-            Optimizer::Lbfgs { history } if history == 0 => Err(Error::Config("--lbfgs-history must be at least 1".into())),
+            Optimizer::Lbfgs { history: 0 } => Err(Error::Config("--lbfgs-history must be at least 1".into())),
             Optimizer::Adam { learning_rate } if !(learning_rate.is_finite() && learning_rate > 0.0) => {
                 Err(Error::Config(format!("--learning-rate must be > 0, got {learning_rate}")))
             }
@@ -302,6 +304,7 @@ pub fn optimise(prepared: &Prepared, config: &Config, callback: &mut Callback) -
         iterations: ev.iteration.get(),
         stop,
         seconds: ev.seconds(),
+        eval_seconds: ev.eval_seconds.get(),
     })
 }
 
@@ -351,7 +354,7 @@ pub fn estimate_memory(net: &Vgg19, config: &Config, h: usize, w: usize) -> u64 
             (fh, fw) = (fh / 2, fw / 2);
         }
         let n = (l.c_out * fh * fw) as u64;
-        masks += n;
+        masks += n.div_ceil(8); // one bit per element
         largest = largest.max(n * 4);
         if config.content_layers.iter().chain(&config.style_layers).any(|t| t.index() == i) {
             taps += n * 4 * 2; // gradient kept, plus the content target

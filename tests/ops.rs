@@ -108,11 +108,16 @@ fn tiled_equals_untiled_bit_for_bit() {
         let b = randn(12, g.c_out);
         let p = g.out_h() * g.out_w();
         let mut untiled = vec![0.0; g.c_out * p];
-        conv_forward_tiled(&g, &x, &w, Some(&b), true, &mut untiled, p);
-        for tile in [1, 5, 16, 37, tile_positions(&g)] {
+        conv_forward_with(&g, &x, &w, Some(&b), true, &mut untiled, Tiling::columns(p));
+        let tilings = [1, 5, 16, 37].map(Tiling::columns).into_iter().chain([
+            Tiling::for_geom(&g),
+            Tiling { positions: 7, rows: 3 },
+            Tiling { positions: p, rows: 16 },
+        ]);
+        for tiling in tilings {
             let mut y = vec![0.0; g.c_out * p];
-            conv_forward_tiled(&g, &x, &w, Some(&b), true, &mut y, tile);
-            assert!(y == untiled, "{g:?}: tile {tile} differs from untiled");
+            conv_forward_with(&g, &x, &w, Some(&b), true, &mut y, tiling);
+            assert!(y == untiled, "{g:?}: {tiling:?} differs from untiled");
         }
     }
 }

@@ -25,6 +25,7 @@ pub struct TapLosses {
 /// Computes the losses of features `f (N, M)` against a content target
 /// `(P (N, M), c)` and a style target `(A (N, N), s)`, then overwrites `f` with
 /// `c dL_c/dF + s dE/dF`.
+#[inline(never)]
 pub fn tap_in_place(f: &mut [f32], n: usize, m: usize, content: Option<(&[f32], f32)>, style: Option<(&[f32], f32)>) -> TapLosses {
     assert_eq!(f.len(), n * m, "features are not (N, M)");
     let content_loss = content.map(|(p, _)| {

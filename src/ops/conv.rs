@@ -121,11 +121,6 @@ impl Tiling {
     }
 }
 
-/// Output positions per tile for a geometry (see [`Tiling::for_geom`]).
-pub fn tile_positions(g: &ConvGeom) -> usize {
-    Tiling::for_geom(g).positions
-}
-
 thread_local! {
     /// Per-thread column buffer, kept across calls and evaluations.
     static COLUMNS: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
@@ -135,19 +130,6 @@ thread_local! {
 /// `w (c_out, c_in, k, k)`, `bias (c_out)`, `y (c_out, out_h, out_w)`.
 pub fn conv_forward(g: &ConvGeom, x: &[f32], w: &[f32], bias: Option<&[f32]>, relu: bool, y: &mut [f32]) {
     conv_forward_with(g, x, w, bias, relu, y, Tiling::for_geom(g))
-}
-
-/// [`conv_forward`] with tiles of `tile` output positions and all rows together.
-pub fn conv_forward_tiled(
-    g: &ConvGeom,
-    x: &[f32],
-    w: &[f32],
-    bias: Option<&[f32]>,
-    relu: bool,
-    y: &mut [f32],
-    tile: usize,
-) {
-    conv_forward_with(g, x, w, bias, relu, y, Tiling::columns(tile))
 }
 
 /// [`conv_forward`] with an explicit cut into tasks.

@@ -52,11 +52,12 @@ pub fn im2col_tile(g: &ConvGeom, x: &[f32], p0: usize, p1: usize, col: &mut [f32
     }
 }
 
-/// The whole column matrix `(K, P)`, one element at a time. Reference only.
-pub fn im2col_reference(g: &ConvGeom, x: &[f32]) -> Vec<f32> {
+/// Calls `f(col_index, x_index)` for every entry of the column matrix `(K, P)`
+/// that reads the input (the rest are border zeros): the one definition of the
+/// patch layout that both references share.
+fn for_each_patch_entry(g: &ConvGeom, mut f: impl FnMut(usize, usize)) {
     let (k, oh, ow) = (g.k, g.out_h(), g.out_w());
     let p = oh * ow;
-    let mut col = vec![0.0; g.c_in * k * k * p];
     for ci in 0..g.c_in {
         for kh in 0..k {
             for kw in 0..k {
@@ -65,38 +66,26 @@ pub fn im2col_reference(g: &ConvGeom, x: &[f32]) -> Vec<f32> {
                         let iy = oy as isize + kh as isize - g.pad as isize;
                         let ix = ox as isize + kw as isize - g.pad as isize;
                         if iy >= 0 && ix >= 0 && (iy as usize) < g.h && (ix as usize) < g.w {
-                            col[((ci * k + kh) * k + kw) * p + oy * ow + ox] =
-                                x[(ci * g.h + iy as usize) * g.w + ix as usize];
+                            f(((ci * k + kh) * k + kw) * p + oy * ow + ox, (ci * g.h + iy as usize) * g.w + ix as usize);
                         }
                     }
                 }
             }
         }
     }
+}
+
+/// The whole column matrix `(K, P)`, one element at a time. Reference only.
+pub fn im2col_reference(g: &ConvGeom, x: &[f32]) -> Vec<f32> {
+    let mut col = vec![0.0; g.patch_len() * g.out_h() * g.out_w()];
+    for_each_patch_entry(g, |c, i| col[c] = x[i]);
     col
 }
 
 /// Scatter-add a column matrix `(K, P)` back onto an image `(c_in, h, w)`: the
 /// adjoint of im2col. Reference only (the fast backward is a convolution, see `conv`).
 pub fn col2im_reference(g: &ConvGeom, col: &[f32]) -> Vec<f32> {
-    let (k, oh, ow) = (g.k, g.out_h(), g.out_w());
-    let p = oh * ow;
     let mut x = vec![0.0; g.c_in * g.h * g.w];
-    for ci in 0..g.c_in {
-        for kh in 0..k {
-            for kw in 0..k {
-                for oy in 0..oh {
-                    for ox in 0..ow {
-                        let iy = oy as isize + kh as isize - g.pad as isize;
-                        let ix = ox as isize + kw as isize - g.pad as isize;
-                        if iy >= 0 && ix >= 0 && (iy as usize) < g.h && (ix as usize) < g.w {
-                            x[(ci * g.h + iy as usize) * g.w + ix as usize] +=
-                                col[((ci * k + kh) * k + kw) * p + oy * ow + ox];
-                        }
-                    }
-                }
-            }
-        }
-    }
+    for_each_patch_entry(g, |c, i| x[i] += col[c]);
     x
 }

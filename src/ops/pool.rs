@@ -11,6 +11,7 @@ pub fn pooled(h: usize, w: usize) -> (usize, usize) {
 }
 
 /// `y[c,i,j] = mean of x[c, 2i..2i+2, 2j..2j+2]`.
+#[inline(never)]
 pub fn avg_pool_forward(c: usize, h: usize, w: usize, x: &[f32], y: &mut [f32]) {
     let (oh, ow) = pooled(h, w);
     assert_eq!(x.len(), c * h * w);
@@ -30,6 +31,7 @@ pub fn avg_pool_forward(c: usize, h: usize, w: usize, x: &[f32], y: &mut [f32]) 
 }
 
 /// `dx[c, 2i+a, 2j+b] = dy[c,i,j] / 4`; zero on a dropped odd row or column. Overwrites `dx`.
+#[inline(never)]
 pub fn avg_pool_backward(c: usize, h: usize, w: usize, dy: &[f32], dx: &mut [f32]) {
     let (oh, ow) = pooled(h, w);
     assert_eq!(dx.len(), c * h * w);
@@ -55,6 +57,7 @@ pub fn avg_pool_backward(c: usize, h: usize, w: usize, dy: &[f32], dx: &mut [f32
 
 /// `y[c,i,j] = max of the 2x2 window`; `arg` records which of the four
 /// (0..4, row-major in the window; the first maximum wins) for the backward.
+#[inline(never)]
 pub fn max_pool_forward(c: usize, h: usize, w: usize, x: &[f32], y: &mut [f32], arg: &mut Vec<u8>) {
     let (oh, ow) = pooled(h, w);
     assert_eq!(x.len(), c * h * w);
@@ -86,6 +89,7 @@ pub fn max_pool_forward(c: usize, h: usize, w: usize, x: &[f32], y: &mut [f32], 
 }
 
 /// Routes each `dy` to the window element that won the forward's max. Overwrites `dx`.
+#[inline(never)]
 pub fn max_pool_backward(c: usize, h: usize, w: usize, dy: &[f32], arg: &[u8], dx: &mut [f32]) {
     let (oh, ow) = pooled(h, w);
     assert_eq!(dx.len(), c * h * w);

@@ -34,6 +34,7 @@ impl ReluMask {
 }
 
 /// The mask of a ReLU output `y`: bit i is `y[i] > 0`.
+#[inline(never)]
 pub fn relu_mask(y: &[f32]) -> ReluMask {
     let mut bits = vec![0u64; y.len().div_ceil(64)];
     bits.par_chunks_mut(CHUNK / 64).zip(y.par_chunks(CHUNK)).for_each(|(b, y)| {
@@ -45,6 +46,7 @@ pub fn relu_mask(y: &[f32]) -> ReluMask {
 }
 
 /// `dy *= mask`: the gradient through ReLU, in place.
+#[inline(never)]
 pub fn relu_backward(dy: &mut [f32], mask: &ReluMask) {
     assert_eq!(dy.len(), mask.len);
     dy.par_chunks_mut(CHUNK).zip(mask.bits.par_chunks(CHUNK / 64)).for_each(|(d, b)| {

@@ -49,13 +49,18 @@ pub struct Progress<'a> {
 
 pub type Callback<'a> = dyn FnMut(&Progress) -> Control + 'a;
 
+/// A point `(3*H*W)`, its unscaled loss and gradient `(3*H*W)`.
+type Cached = (Vec<f32>, f64, Vec<f32>);
+
 pub(crate) struct Evaluator<'a> {
     objective: &'a Objective,
     shape: (usize, usize, usize),
     /// Loss and gradient are multiplied by this before the optimiser sees them
     /// (a constant: it changes L-BFGS's first trial step, not the minimiser).
     pub(crate) scale: Cell<f32>,
-    cache: RefCell<Option<(Vec<f32>, f64, Vec<f32>)>>,
+    /// The last point with its loss and gradient: argmin asks for the cost and
+    /// then the gradient at the same point.
+    cache: RefCell<Option<Cached>>,
     best: RefCell<(f64, Vec<f32>)>,
     pub(crate) evals: Cell<usize>,
     pub(crate) iteration: Rc<Cell<usize>>,
@@ -63,6 +68,8 @@ pub(crate) struct Evaluator<'a> {
     pub(crate) stop: RefCell<Option<StopReason>>,
     callback: RefCell<&'a mut Callback<'a>>,
     start: Instant,
+    /// Seconds spent in forward+backward passes (the rest is the optimiser's and the callback's).
+    pub(crate) eval_seconds: Cell<f64>,
 }
 
 impl<'a> Evaluator<'a> {
@@ -85,6 +92,7 @@ impl<'a> Evaluator<'a> {
             stop: RefCell::new(None),
             callback: RefCell::new(callback),
             start: Instant::now(),
+            eval_seconds: Cell::new(0.0),
         }
     }
 
@@ -101,7 +109,9 @@ impl<'a> Evaluator<'a> {
             return Err(Error::Optimizer(format!("stopped: {reason:?}")));
         }
         let view = ArrayView3::from_shape(self.shape, x).expect("parameter has the image's shape");
+        let t = Instant::now();
         let e = self.objective.evaluate(view);
+        self.eval_seconds.set(self.eval_seconds.get() + t.elapsed().as_secs_f64());
         let n = self.evals.get() + 1;
         self.evals.set(n);
         let grad = e.grad.as_slice().expect("contiguous gradient").to_vec();

@@ -32,7 +32,7 @@ IMAGES
                              histogram-cholesky (the same with Cholesky factors) [off]
 
 OBJECTIVE  (alpha * content + beta * style + gamma * total variation)
-  --content-weight F         alpha [1e-2]
+  --content-weight F         alpha [2e-4]
   --style-weight F           beta [1]
   --tv-weight F              gamma, on the preprocessed image [0]
   --content-layers L,..      [relu4_2]

@@ -278,13 +278,14 @@ fn run(a: &Args) -> Result<i32, Fail> {
     }
     if !a.quiet {
         eprintln!(
-            "neural-style: wrote {} ({w}x{h}): loss {:.4e} after {} iterations, {} evaluations, {} ({:.2}s per evaluation at the last scale); stopped: {:?}",
+            "neural-style: wrote {} ({w}x{h}): loss {:.4e} after {} iterations, {} evaluations, {} ({:.2}s per evaluation at the last scale, {:.1}% outside the passes); stopped: {:?}",
             a.output.display(),
             outcome.loss,
             iter_base,
             eval_base,
             report::duration(seconds_base),
             outcome.seconds / outcome.evals.max(1) as f64,
+            100.0 * (1.0 - outcome.eval_seconds / outcome.seconds.max(1e-9)),
             outcome.stop
         );
     }
