@@ -5,82 +5,24 @@
 //! - content alone: **content reconstruction** from the content layers;
 //! - style alone: **style reconstruction** (texture synthesis) from the style layers.
 
+mod config;
+mod memory;
+mod schedule;
+
+pub use config::{Config, Init, DEFAULT_CONTENT_WEIGHT, DEFAULT_ITERATIONS, DEFAULT_STYLE_WEIGHT, DEFAULT_TV_WEIGHT};
+pub use memory::estimate_memory;
+pub use schedule::{coarse_to_fine, Scale, COARSE_ITERATION_FACTOR};
+pub use crate::optim::{Control, Optimizer, Progress, StopReason};
+
 use crate::color::{self, PreserveColors};
 use crate::error::Error;
-use crate::image_io::{fit_longest, resize, resize_longest};
-use crate::objective::{content_targets, style_targets, LossWeights, Objective};
+use crate::image_io::{resize, resize_longest};
+use crate::objective::{content_targets, style_targets, Objective};
 use crate::optim::{adam, lbfgs, Callback, Evaluator};
 use crate::rng::Rng;
-use crate::vgg::{paper_content_taps, paper_style_taps, Tap, Vgg19};
+use crate::vgg::Vgg19;
 use ndarray::{Array3, ArrayView3};
 use std::sync::Arc;
-
-/// Where the optimisation starts.
-#[derive(Clone, Debug, PartialEq, Default)]
-pub enum Init {
-    /// White noise: each pixel uniform in [0, 1] (the paper's start).
-    Noise,
-    /// The content image.
-    #[default]
-    Content,
-    /// The (first) style image, resampled to the output size.
-    Style,
-    /// A given RGB image `(3, H, W)` in [0, 1] of the output size.
-    Image(Array3<f32>),
-}
-
-/// Everything a run needs besides the images and the network.
-#[derive(Clone, Debug)]
-pub struct Config {
-    /// Longest side of the result; the content image is resampled to it.
-    pub size: usize,
-    /// The style images' longest side is `size * style_scale`.
-    pub style_scale: f32,
-    /// Optimiser iterations (L-BFGS iterations or Adam steps).
-    pub iterations: usize,
-    /// Cap on evaluations (forward+backward passes), if any.
-    pub max_evals: Option<usize>,
-    /// alpha, beta, gamma.
-    pub weights: LossWeights,
-    pub content_layers: Vec<Tap>,
-    pub style_layers: Vec<Tap>,
-    /// `w_l` per style layer; `1 / (number of style layers)` each if `None`.
-    pub style_layer_weights: Option<Vec<f32>>,
-    /// Blend of several style images' Grams; equal if `None`. Must sum to 1.
-    pub style_blend: Option<Vec<f32>>,
-    pub init: Init,
-    /// Seed of the noise start.
-    pub seed: u64,
-    pub optimizer: Optimizer,
-    /// Keep the photograph's colours (luminance-only transfer or histogram matching).
-    pub preserve_colors: PreserveColors,
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            size: 512,
-            style_scale: 1.0,
-            iterations: DEFAULT_ITERATIONS,
-            max_evals: None,
-            weights: LossWeights { content: DEFAULT_CONTENT_WEIGHT, style: DEFAULT_STYLE_WEIGHT, tv: DEFAULT_TV_WEIGHT },
-            content_layers: paper_content_taps(),
-            style_layers: paper_style_taps(),
-            style_layer_weights: None,
-            style_blend: None,
-            init: Init::Content,
-            seed: 0,
-            optimizer: Optimizer::default(),
-            preserve_colors: PreserveColors::None,
-        }
-    }
-}
-
-/// Defaults chosen by looking at results on the paper's images (README, "Defaults").
-pub const DEFAULT_ITERATIONS: usize = 100;
-pub const DEFAULT_CONTENT_WEIGHT: f32 = 2e-4;
-pub const DEFAULT_STYLE_WEIGHT: f32 = 1.0;
-pub const DEFAULT_TV_WEIGHT: f32 = 0.0;
 
 /// The result of a run.
 #[derive(Clone, Debug)]
@@ -111,61 +53,6 @@ pub fn mode(has_content: bool, has_style: bool) -> Result<Mode, Error> {
         (true, false) => Ok(Mode::ContentReconstruction),
         (false, true) => Ok(Mode::TextureSynthesis),
         (false, false) => Err(Error::Config("give a content image, a style image, or both".into())),
-    }
-}
-
-fn check_weight(name: &str, v: f32) -> Result<(), Error> {
-    if !v.is_finite() || v < 0.0 {
-        return Err(Error::Config(format!("{name} must be a finite number >= 0, got {v}")));
-    }
-    Ok(())
-}
-
-impl Config {
-    /// Checks settings that do not depend on the images.
-    pub fn validate(&self) -> Result<(), Error> {
-        if self.size == 0 {
-            return Err(Error::Config("--size must be at least 1".into()));
-        }
-        if !(self.style_scale.is_finite() && self.style_scale > 0.0) {
-            return Err(Error::Config(format!("--style-scale must be > 0, got {}", self.style_scale)));
-        }
-        check_weight("--content-weight", self.weights.content)?;
-        check_weight("--style-weight", self.weights.style)?;
-        check_weight("--tv-weight", self.weights.tv)?;
-        if let Some(w) = &self.style_layer_weights {
-            if w.len() != self.style_layers.len() {
-                return Err(Error::Config(format!(
-                    "--style-layer-weights has {} values for {} style layers",
-                    w.len(),
-                    self.style_layers.len()
-                )));
-            }
-            for v in w {
-                check_weight("--style-layer-weights", *v)?;
-            }
-        }
-        for (list, flag) in [(&self.content_layers, "--content-layers"), (&self.style_layers, "--style-layers")] {
-            let mut seen = list.clone();
-            seen.sort();
-            seen.dedup();
-            if seen.len() != list.len() {
-                return Err(Error::Config(format!("{flag} names a layer twice")));
-            }
-        }
-        match self.optimizer {
-            Optimizer::Lbfgs { history: 0 } => Err(Error::Config("--lbfgs-history must be at least 1".into())),
-            Optimizer::Adam { learning_rate } if !(learning_rate.is_finite() && learning_rate > 0.0) => {
-                Err(Error::Config(format!("--learning-rate must be > 0, got {learning_rate}")))
-            }
-            _ => Ok(()),
-        }
-    }
-
-    /// Size `(h, w)` of the result for the given image sizes.
-    pub fn output_size(&self, content: Option<(usize, usize)>, style: Option<(usize, usize)>) -> Result<(usize, usize), Error> {
-        let (h, w) = content.or(style).ok_or_else(|| Error::Config("no images".into()))?;
-        Ok(fit_longest(h, w, self.size))
     }
 }
 
@@ -336,70 +223,3 @@ pub fn run(
     optimise(&prepared, config, callback)
 }
 
-pub use crate::optim::{Control, Optimizer, Progress, StopReason};
-
-/// Bytes a run at `(h, w)` will need at its peak, estimated before allocating:
-/// the network's weights (twice: as loaded and flipped for the backward), the
-/// forward's ReLU masks and tap gradients, the largest activations in flight,
-/// and the optimiser's vectors. Measured against `/usr/bin/time -v` in the README.
-pub fn estimate_memory(net: &Vgg19, config: &Config, h: usize, w: usize) -> u64 {
-    let deepest = config.content_layers.iter().chain(&config.style_layers).map(|t| t.index()).max().unwrap_or(0);
-    let (mut fh, mut fw) = (h, w);
-    let mut masks = 0u64;
-    let mut largest = 0u64;
-    let mut taps = 0u64;
-    let mut weights = 0u64;
-    for (i, l) in net.layers().iter().enumerate().take(deepest + 1) {
-        if l.spec.pool_before {
-            (fh, fw) = (fh / 2, fw / 2);
-        }
-        let n = (l.c_out * fh * fw) as u64;
-        masks += n.div_ceil(8); // one bit per element
-        largest = largest.max(n * 4);
-        if config.content_layers.iter().chain(&config.style_layers).any(|t| t.index() == i) {
-            taps += n * 4 * 2; // gradient kept, plus the content target
-        }
-        weights += (l.weight.len() * 8 + l.bias.len() * 4) as u64;
-    }
-    let pixels = (3 * h * w) as u64 * 4;
-    let optimiser = match config.optimizer {
-        Optimizer::Lbfgs { history } => (2 * history as u64 + 12) * pixels,
-        Optimizer::Adam { .. } => 8 * pixels,
-    };
-    let columns = 2 * 4 * 1024 * 1024 * rayon::current_num_threads() as u64;
-    weights + masks + taps + 4 * largest + optimiser + columns + 64 * 1024 * 1024
-}
-
-/// One step of a coarse-to-fine run: the longest side and the iterations there.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Scale {
-    pub size: usize,
-    pub iterations: usize,
-}
-
-/// Each smaller scale runs this many times the iterations of the next larger one
-/// (the paper's follow-up runs 500 at the small size, then 200).
-pub const COARSE_ITERATION_FACTOR: f64 = 2.5;
-
-/// The sizes of a coarse-to-fine run: `scales` sizes doubling up to `size`
-/// (never below 32 pixels), the largest with `iterations` and each smaller one
-/// with 2.5 times the next one's, or the given per-scale iterations.
-pub fn coarse_to_fine(size: usize, scales: usize, iterations: usize, per_scale: Option<&[usize]>) -> Result<Vec<Scale>, Error> {
-    if scales == 0 {
-        return Err(Error::Config("--scales must be at least 1".into()));
-    }
-    let mut sizes: Vec<usize> = (0..scales).rev().map(|k| (size >> k).max(32.min(size))).collect();
-    sizes.dedup();
-    if let Some(p) = per_scale {
-        if p.len() != sizes.len() {
-            return Err(Error::Config(format!("--scale-iterations has {} values for {} scales", p.len(), sizes.len())));
-        }
-        return Ok(sizes.iter().zip(p).map(|(&size, &iterations)| Scale { size, iterations }).collect());
-    }
-    let n = sizes.len();
-    Ok(sizes
-        .iter()
-        .enumerate()
-        .map(|(k, &size)| Scale { size, iterations: (iterations as f64 * COARSE_ITERATION_FACTOR.powi((n - 1 - k) as i32)).round() as usize })
-        .collect())
-}

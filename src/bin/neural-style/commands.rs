@@ -1,0 +1,70 @@
+//! The smaller subcommands: calibrate (the paper's normalised network), sheet
+//! (contact sheets), plot (loss curves from a trace).
+
+use crate::args::{CalibrateArgs, PlotArgs, SheetArgs};
+use crate::{check_writable, Fail};
+use neural_style::{image_io, weights, Error};
+use std::path::PathBuf;
+
+pub(crate) fn calibrate(c: &CalibrateArgs) -> Result<i32, Fail> {
+    let mut file = match &c.weights {
+        Some(p) => weights::load(p)?,
+        None => weights::shipped(),
+    };
+    check_writable("--output", &c.output, &c.weights.iter().map(PathBuf::as_path).collect::<Vec<_>>())?;
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&c.images)
+        .map_err(|e| Error::io(&c.images, e))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+            matches!(ext.as_str(), "png" | "jpg" | "jpeg")
+        })
+        .collect();
+    paths.sort();
+    if paths.is_empty() {
+        return Err(Fail::Usage(format!("--images: no PNG or JPEG files in {}", c.images.display())));
+    }
+    let conv = file.convention;
+    let mut pre = Vec::new();
+    for p in &paths {
+        let img = image_io::load(p)?;
+        pre.push(conv.preprocess(image_io::resize_longest(img.view(), c.size).view()));
+    }
+    let views: Vec<_> = pre.iter().map(|x| x.view()).collect();
+    let means = weights::normalise::mean_activations(&file, c.pooling, &views)?;
+    let dead = weights::normalise::store_scales(&mut file, &means);
+    image_io::write_atomic(&c.output, &file.to_bytes())?;
+    eprintln!(
+        "neural-style: wrote {} with per-filter scales from {} images at {} px ({} dead filters kept at scale 1)",
+        c.output.display(),
+        paths.len(),
+        c.size,
+        dead
+    );
+    Ok(0)
+}
+
+pub(crate) fn sheet(c: &SheetArgs) -> Result<i32, Fail> {
+    image_io::format_for(&c.output).map_err(|e| Fail::Usage(format!("--output: {e}")))?;
+    check_writable("--output", &c.output, &c.items.iter().map(|(p, _)| p.as_path()).collect::<Vec<_>>())?;
+    let mut pictures = Vec::new();
+    for (p, label) in &c.items {
+        let img = image_io::load(p)?;
+        let img = match c.cell {
+            Some(n) => image_io::resize_longest(img.view(), n),
+            None => img,
+        };
+        pictures.push((img, label.clone()));
+    }
+    let cells: Vec<_> = pictures.iter().map(|(img, l)| (img.view(), l.clone())).collect();
+    image_io::save(neural_style::sheet::contact_sheet(&cells, c.cols).view(), &c.output)?;
+    Ok(0)
+}
+
+pub(crate) fn plot(c: &PlotArgs) -> Result<i32, Fail> {
+    let text = std::fs::read_to_string(&c.trace).map_err(|e| Error::io(&c.trace, e))?;
+    let series = neural_style::plot::read_trace(&text).map_err(|e| Fail::Run(Error::Config(format!("{}: {e}", c.trace.display()))))?;
+    check_writable("--output", &c.output, &[c.trace.as_path()])?;
+    image_io::write_atomic(&c.output, neural_style::plot::svg(&series, &c.title).as_bytes())?;
+    Ok(0)
+}

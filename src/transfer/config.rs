@@ -1,0 +1,132 @@
+//! What a run is asked to do: [`Config`], its defaults and its checks.
+
+use crate::color::PreserveColors;
+use crate::error::Error;
+use crate::image_io::fit_longest;
+use crate::objective::LossWeights;
+use crate::optim::Optimizer;
+use crate::vgg::{paper_content_taps, paper_style_taps, Tap};
+use ndarray::Array3;
+
+/// Where the optimisation starts.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub enum Init {
+    /// White noise: each pixel uniform in [0, 1] (the paper's start).
+    Noise,
+    /// The content image.
+    #[default]
+    Content,
+    /// The (first) style image, resampled to the output size.
+    Style,
+    /// A given RGB image `(3, H, W)` in [0, 1] of the output size.
+    Image(Array3<f32>),
+}
+
+/// Everything a run needs besides the images and the network.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Longest side of the result; the content image is resampled to it.
+    pub size: usize,
+    /// The style images' longest side is `size * style_scale`.
+    pub style_scale: f32,
+    /// Optimiser iterations (L-BFGS iterations or Adam steps).
+    pub iterations: usize,
+    /// Cap on evaluations (forward+backward passes), if any.
+    pub max_evals: Option<usize>,
+    /// alpha, beta, gamma.
+    pub weights: LossWeights,
+    pub content_layers: Vec<Tap>,
+    pub style_layers: Vec<Tap>,
+    /// `w_l` per style layer; `1 / (number of style layers)` each if `None`.
+    pub style_layer_weights: Option<Vec<f32>>,
+    /// Blend of several style images' Grams; equal if `None`. Must sum to 1.
+    pub style_blend: Option<Vec<f32>>,
+    pub init: Init,
+    /// Seed of the noise start.
+    pub seed: u64,
+    pub optimizer: Optimizer,
+    /// Keep the photograph's colours (luminance-only transfer or histogram matching).
+    pub preserve_colors: PreserveColors,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            size: 512,
+            style_scale: 1.0,
+            iterations: DEFAULT_ITERATIONS,
+            max_evals: None,
+            weights: LossWeights { content: DEFAULT_CONTENT_WEIGHT, style: DEFAULT_STYLE_WEIGHT, tv: DEFAULT_TV_WEIGHT },
+            content_layers: paper_content_taps(),
+            style_layers: paper_style_taps(),
+            style_layer_weights: None,
+            style_blend: None,
+            init: Init::Content,
+            seed: 0,
+            optimizer: Optimizer::default(),
+            preserve_colors: PreserveColors::None,
+        }
+    }
+}
+
+/// Defaults chosen by looking at results on the paper's images (README, "Defaults").
+pub const DEFAULT_ITERATIONS: usize = 100;
+pub const DEFAULT_CONTENT_WEIGHT: f32 = 2e-4;
+pub const DEFAULT_STYLE_WEIGHT: f32 = 1.0;
+pub const DEFAULT_TV_WEIGHT: f32 = 0.0;
+
+fn check_weight(name: &str, v: f32) -> Result<(), Error> {
+    if !v.is_finite() || v < 0.0 {
+        return Err(Error::Config(format!("{name} must be a finite number >= 0, got {v}")));
+    }
+    Ok(())
+}
+
+impl Config {
+    /// Checks settings that do not depend on the images.
+    pub fn validate(&self) -> Result<(), Error> {
+        if self.size == 0 {
+            return Err(Error::Config("--size must be at least 1".into()));
+        }
+        if !(self.style_scale.is_finite() && self.style_scale > 0.0) {
+            return Err(Error::Config(format!("--style-scale must be > 0, got {}", self.style_scale)));
+        }
+        check_weight("--content-weight", self.weights.content)?;
+        check_weight("--style-weight", self.weights.style)?;
+        check_weight("--tv-weight", self.weights.tv)?;
+        if let Some(w) = &self.style_layer_weights {
+            if w.len() != self.style_layers.len() {
+                return Err(Error::Config(format!(
+                    "--style-layer-weights has {} values for {} style layers",
+                    w.len(),
+                    self.style_layers.len()
+                )));
+            }
+            for v in w {
+                check_weight("--style-layer-weights", *v)?;
+            }
+        }
+        for (list, flag) in [(&self.content_layers, "--content-layers"), (&self.style_layers, "--style-layers")] {
+            let mut seen = list.clone();
+            seen.sort();
+            seen.dedup();
+            if seen.len() != list.len() {
+                return Err(Error::Config(format!("{flag} names a layer twice")));
+            }
+        }
+        match self.optimizer {
+            Optimizer::Lbfgs { history: 0 } => Err(Error::Config("--lbfgs-history must be at least 1".into())),
+            Optimizer::Adam { learning_rate } if !(learning_rate.is_finite() && learning_rate > 0.0) => {
+                Err(Error::Config(format!("--learning-rate must be > 0, got {learning_rate}")))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Size `(h, w)` of the result for the given image sizes.
+    pub fn output_size(&self, content: Option<(usize, usize)>, style: Option<(usize, usize)>) -> Result<(usize, usize), Error> {
+        let (h, w) = content.or(style).ok_or_else(|| Error::Config("no images".into()))?;
+        Ok(fit_longest(h, w, self.size))
+    }
+}
+
