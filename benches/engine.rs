@@ -11,6 +11,7 @@
 use ndarray::Array3;
 use neural_style::objective::{content_targets, style_targets};
 use neural_style::ops::conv::{conv_backward_input, conv_forward, flip_transpose, ConvGeom};
+use neural_style::ops::winograd::{conv_winograd, transform_weights};
 use neural_style::rng::Rng;
 use neural_style::vgg::{paper_content_taps, paper_style_taps, VGG19};
 use neural_style::{weights, LossWeights, Objective, Pooling};
@@ -43,10 +44,11 @@ fn randn(seed: u64, n: usize) -> Vec<f32> {
 
 fn layers(size: usize, threads: usize, runs: usize) {
     println!("\n## Convolutions at {size}x{size}, {threads} thread(s): GFLOP/s (median of {runs}; time in ms: median [min, max])");
-    println!("| layer | shape | forward GFLOP/s | forward ms | backward GFLOP/s | backward ms |");
-    println!("|---|---|---|---|---|---|");
+    println!("| layer | shape | im2col forward GFLOP/s | forward ms | backward GFLOP/s | backward ms | Winograd forward ms | backward ms |");
+    println!("|---|---|---|---|---|---|---|---|");
     let (mut h, mut w) = (size, size);
     let (mut tf, mut tb, mut flops) = (0.0, 0.0, 0.0);
+    let (mut twf, mut twb) = (0.0, 0.0);
     for (i, spec) in VGG19.iter().enumerate().take(13) {
         if spec.pool_before {
             (h, w) = (h / 2, w / 2);
@@ -60,18 +62,25 @@ fn layers(size: usize, threads: usize, runs: usize) {
         let mut dx = vec![0.0; g.c_in * h * w];
         let f = time(runs, || conv_forward(&g, &x, &wt, Some(&b), true, &mut y));
         let bw = time(runs, || conv_backward_input(&g, &y, &wflip, &mut dx));
+        let u = transform_weights(g.c_out, g.c_in, &wt);
+        let gb = g.input_gradient();
+        let ub = transform_weights(gb.c_out, gb.c_in, &wflip);
+        let wf = time(runs, || conv_winograd(&g, &x, &u, Some(&b), true, false, &mut y));
+        let wb = time(runs, || conv_winograd(&gb, &y, &ub, None, false, false, &mut dx));
+        (twf, twb) = (twf + wf.median, twb + wb.median);
         let gf = g.flops() / 1e9;
         tf += f.median;
         tb += bw.median;
         flops += gf;
         println!(
-            "| {} | {}x{}x{}->{} | {:.1} | {:.1} [{:.1}, {:.1}] | {:.1} | {:.1} [{:.1}, {:.1}] |",
+            "| {} | {}x{}x{}->{} | {:.1} | {:.1} [{:.1}, {:.1}] | {:.1} | {:.1} [{:.1}, {:.1}] | {:.1} | {:.1} |",
             spec.conv, spec.c_in, h, w, spec.c_out,
             gf / f.median, f.median * 1e3, f.min * 1e3, f.max * 1e3,
-            gf / bw.median, bw.median * 1e3, bw.min * 1e3, bw.max * 1e3
+            gf / bw.median, bw.median * 1e3, bw.min * 1e3, bw.max * 1e3,
+            wf.median * 1e3, wb.median * 1e3
         );
     }
-    println!("| conv1_1..conv5_1 | {flops:.1} GFLOP | {:.1} | {:.0} | {:.1} | {:.0} |", flops / tf, tf * 1e3, flops / tb, tb * 1e3);
+    println!("| conv1_1..conv5_1 | {flops:.1} GFLOP | {:.1} | {:.0} | {:.1} | {:.0} | {:.0} | {:.0} |", flops / tf, tf * 1e3, flops / tb, tb * 1e3, twf * 1e3, twb * 1e3);
 }
 
 fn objective(size: usize) -> (Objective, Array3<f32>) {

@@ -203,3 +203,47 @@ fn relu_backward_by_finite_differences() {
         dot(&y, &r)
     });
 }
+
+#[test]
+fn winograd_matches_direct_reference() {
+    use neural_style::ops::winograd::{conv_winograd, transform_weights};
+    let mut geoms: Vec<ConvGeom> = geoms().into_iter().filter(|g| g.k == 3 && g.pad == 1).collect();
+    geoms.push(ConvGeom { c_in: 70, c_out: 130, h: 33, w: 17, k: 3, pad: 1 });
+    for g in geoms {
+        let x = randn(40, g.c_in * g.h * g.w);
+        let w = randn(41, g.c_out * g.patch_len());
+        let b = randn(42, g.c_out);
+        let want = conv_forward_reference(&g, &x, &w, Some(&b));
+        let u = transform_weights(g.c_out, g.c_in, &w);
+        let mut y = vec![f32::NAN; want.len()];
+        conv_winograd(&g, &x, &u, Some(&b), false, false, &mut y);
+        assert_close(&format!("winograd {g:?}"), &y, &want, 1e-5);
+        // Accumulating with ReLU: y = relu(old + conv + b).
+        let old = randn(43, want.len());
+        let mut y = old.clone();
+        conv_winograd(&g, &x, &u, Some(&b), true, true, &mut y);
+        let want_acc: Vec<f32> = want.iter().zip(&old).map(|(a, o)| (a + o).max(0.0)).collect();
+        assert_close(&format!("winograd accumulate+relu {g:?}"), &y, &want_acc, 1e-5);
+        // The input gradient: Winograd on the flipped, transposed weights.
+        let dy = randn(44, want.len());
+        let gb = g.input_gradient();
+        let ut = transform_weights(gb.c_out, gb.c_in, &flip_transpose(&g, &w));
+        let mut dx = vec![f32::NAN; x.len()];
+        conv_winograd(&gb, &dy, &ut, None, false, false, &mut dx);
+        assert_close(&format!("winograd backward {g:?}"), &dx, &conv_backward_reference(&g, &dy, &w), 1e-5);
+    }
+}
+
+#[test]
+fn winograd_is_bit_identical_on_one_and_two_threads() {
+    use neural_style::ops::winograd::{conv_winograd, transform_weights};
+    let g = ConvGeom { c_in: 64, c_out: 128, h: 45, w: 31, k: 3, pad: 1 };
+    let x = randn(45, g.c_in * g.h * g.w);
+    let u = transform_weights(g.c_out, g.c_in, &randn(46, g.c_out * g.patch_len()));
+    let run = || {
+        let mut y = vec![0.0; g.c_out * g.h * g.w];
+        conv_winograd(&g, &x, &u, None, true, false, &mut y);
+        y
+    };
+    assert!(with_threads(1, run) == with_threads(2, run));
+}

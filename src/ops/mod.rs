@@ -7,3 +7,4 @@ pub mod im2col;
 pub mod pool;
 pub mod reduce;
 pub mod relu;
+pub mod winograd;
