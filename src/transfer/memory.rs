@@ -6,8 +6,11 @@ use crate::vgg::Vgg19;
 
 /// Bytes a run at `(h, w)` will need at its peak, estimated before allocating:
 /// the network's weights (twice: as loaded and flipped for the backward), the
-/// forward's ReLU masks and tap gradients, the largest activations in flight,
-/// and the optimiser's vectors. Measured against `/usr/bin/time -v` in the README.
+/// forward's ReLU masks (bits) and tap gradients (written over the features), the
+/// content targets, two of the largest activations in flight (a layer's input
+/// and output, or a gradient and the one it is added into), and the optimiser's
+/// vectors. At 512x512 it says 549 MB where `/usr/bin/time -v` measured 480-490
+/// MB: it errs on the safe side by about a fifth.
 pub fn estimate_memory(net: &Vgg19, config: &Config, h: usize, w: usize) -> u64 {
     let deepest = config.content_layers.iter().chain(&config.style_layers).map(|t| t.index()).max().unwrap_or(0);
     let (mut fh, mut fw) = (h, w);
@@ -23,7 +26,10 @@ pub fn estimate_memory(net: &Vgg19, config: &Config, h: usize, w: usize) -> u64 
         masks += n.div_ceil(8); // one bit per element
         largest = largest.max(n * 4);
         if config.content_layers.iter().chain(&config.style_layers).any(|t| t.index() == i) {
-            taps += n * 4 * 2; // gradient kept, plus the content target
+            taps += n * 4; // the tap's gradient, kept for the backward
+        }
+        if config.content_layers.iter().any(|t| t.index() == i) {
+            taps += n * 4; // the content target P
         }
         weights += (l.weight.len() * 8 + l.bias.len() * 4) as u64;
     }
@@ -33,6 +39,6 @@ pub fn estimate_memory(net: &Vgg19, config: &Config, h: usize, w: usize) -> u64 
         Optimizer::Adam { .. } => 8 * pixels,
     };
     let columns = 2 * 4 * 1024 * 1024 * rayon::current_num_threads() as u64;
-    weights + masks + taps + 4 * largest + optimiser + columns + 64 * 1024 * 1024
+    weights + masks + taps + 2 * largest + optimiser + columns + 64 * 1024 * 1024
 }
 

@@ -60,18 +60,24 @@ pub(crate) fn run(a: &Args) -> Result<i32, Fail> {
     let limit = a.max_memory_mb.map(|mb| mb * 1024 * 1024).or_else(available_memory);
     if let Some(limit) = limit {
         if need > limit {
-            let mut fit = config.size;
-            while fit > 16 {
-                fit = fit * 9 / 10;
+            // The largest --size (shrinking by 10%) whose estimate fits.
+            let mut fit = None;
+            let mut size = config.size;
+            while size > 16 && fit.is_none() {
+                size = (size * 9 / 10).max(16);
                 let mut c = config.clone();
-                c.size = fit;
+                c.size = size;
                 let (fh, fw) = c.output_size(content.as_ref().map(dims), styles.first().map(dims))?;
                 if transfer::estimate_memory(&net, &c, fh, fw) <= limit {
-                    break;
+                    fit = Some(size);
                 }
             }
+            let advice = match fit {
+                Some(s) => format!("--size {s} would fit"),
+                None => "even --size 16 would not fit (the network's weights alone need more)".to_string(),
+            };
             return Err(Fail::Run(Error::Memory(format!(
-                "a {w}x{h} run needs about {} MB but {} MB are available; --size {fit} would fit",
+                "a {w}x{h} run needs about {} MB but {} MB are available; {advice}",
                 need >> 20,
                 limit >> 20
             ))));
