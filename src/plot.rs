@@ -67,7 +67,11 @@ pub fn svg(series: &[Series], title: &str) -> String {
         o += &format!("<line x1=\"{left}\" x2=\"{}\" y1=\"{y:.1}\" y2=\"{y:.1}\" stroke=\"#ddd\"/><text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">1e{d}</text>\n", w - right, left - 6.0, y + 4.0);
     }
     o += &format!("<line x1=\"{left}\" x2=\"{left}\" y1=\"{top}\" y2=\"{}\" stroke=\"black\"/><line x1=\"{left}\" x2=\"{}\" y1=\"{}\" y2=\"{}\" stroke=\"black\"/>\n", h - bottom, w - right, h - bottom, h - bottom);
-    o += &format!("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">evaluation (1 to {xmax})</text>\n", (left + w - right) / 2.0, h - 15.0);
+    for i in 0..=4 {
+        let x = 1.0 + (xmax - 1.0) * i as f64 / 4.0;
+        o += &format!("<text x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", px(x), h - bottom + 16.0, x.round());
+    }
+    o += &format!("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">evaluation</text>\n", (left + w - right) / 2.0, h - 12.0);
     for (i, s) in series.iter().enumerate() {
         let c = COLOURS[i % COLOURS.len()];
         let pts: Vec<String> = s.points.iter().filter(|p| p.1 > 0.0 && p.1.is_finite()).map(|p| format!("{:.1},{:.1}", px(p.0), py(p.1))).collect();

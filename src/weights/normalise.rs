@@ -30,23 +30,37 @@ pub fn mean_activations(weights: &WeightsFile, pooling: Pooling, images: &[Array
     Ok(sums)
 }
 
-/// Stores per-filter scales in `weights` (a dead filter, mean 0, keeps scale 1).
-/// Returns how many filters were dead.
+/// A filter's scale is at least this fraction of its layer's median mean.
+///
+/// Measured on the shipped VGG19 over six CC0 photographs: one conv2_1 filter
+/// averaged 6e-7 (the layer's median 109). Divided by that, it blew the Gram of
+/// The Starry Night up to a style loss of 1e24 and the run to NaN. A filter that
+/// barely fires on the calibration images gets this floor instead.
+pub const SCALE_FLOOR: f64 = 0.01;
+
+/// Stores per-filter scales in `weights`: each filter's mean activation, at
+/// least [`SCALE_FLOOR`] times its layer's median (a dead layer keeps 1).
+/// Returns how many filters were floored.
 pub fn store_scales(weights: &mut WeightsFile, means: &[Vec<f64>]) -> usize {
-    let mut dead = 0;
+    let mut floored = 0;
     for (rec, m) in weights.layers.iter_mut().zip(means) {
+        let mut sorted = m.clone();
+        sorted.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        let floor = SCALE_FLOOR * sorted.get(sorted.len() / 2).copied().unwrap_or(0.0);
         rec.scales = Some(
             m.iter()
                 .map(|&v| {
-                    if v > 1e-12 {
-                        v as f32
-                    } else {
-                        dead += 1;
+                    if floor <= 0.0 {
                         1.0
+                    } else if v < floor {
+                        floored += 1;
+                        floor as f32
+                    } else {
+                        v as f32
                     }
                 })
                 .collect(),
         );
     }
-    dead
+    floored
 }

@@ -32,14 +32,15 @@ pub(crate) fn calibrate(c: &CalibrateArgs) -> Result<i32, Fail> {
     }
     let views: Vec<_> = pre.iter().map(|x| x.view()).collect();
     let means = weights::normalise::mean_activations(&file, c.pooling, &views)?;
-    let dead = weights::normalise::store_scales(&mut file, &means);
+    let floored = weights::normalise::store_scales(&mut file, &means);
     image_io::write_atomic(&c.output, &file.to_bytes())?;
     eprintln!(
-        "neural-style: wrote {} with per-filter scales from {} images at {} px ({} dead filters kept at scale 1)",
+        "neural-style: wrote {} with per-filter scales from {} images at {} px ({} nearly dead filters floored at {}x their layer's median)",
         c.output.display(),
         paths.len(),
         c.size,
-        dead
+        floored,
+        weights::normalise::SCALE_FLOOR
     );
     Ok(0)
 }
