@@ -111,7 +111,7 @@ pub(crate) fn run(a: &Args) -> Result<i32, Fail> {
         let (_, ph, pw) = prepared.x0.dim();
         if !a.quiet {
             eprintln!(
-                "neural-style: {:?}, {pw}x{ph}{}, {} threads, {} iterations; setup {:.1}s",
+                "neural-style: {:?}, {pw}x{ph}{}, {} threads, {} iterations; {:.1}s since start",
                 prepared.mode,
                 if schedule.len() > 1 { format!(" (scale {} of {})", k + 1, schedule.len()) } else { String::new() },
                 rayon::current_num_threads(),
