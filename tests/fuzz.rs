@@ -54,20 +54,9 @@ fn mutate(rng: &mut Rng, base: &[u8]) -> Vec<u8> {
 fn reseal(b: &mut [u8]) {
     if b.len() >= 4 {
         let n = b.len() - 4;
-        let crc = crc32(&b[..n]);
+        let crc = neural_style::weights::crc32::crc32(&b[..n]);
         b[n..].copy_from_slice(&crc.to_le_bytes());
     }
-}
-
-fn crc32(data: &[u8]) -> u32 {
-    let mut c = !0u32;
-    for &x in data {
-        c ^= x as u32;
-        for _ in 0..8 {
-            c = if c & 1 != 0 { 0xEDB8_8320 ^ (c >> 1) } else { c >> 1 };
-        }
-    }
-    !c
 }
 
 #[test]

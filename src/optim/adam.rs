@@ -12,7 +12,7 @@ pub(crate) fn run(ev: &Evaluator, mut x: Vec<f32>, iterations: usize, lr: f32) -
     let mut m = vec![0.0f32; x.len()];
     let mut v = vec![0.0f32; x.len()];
     for t in 1..=iterations {
-        let (_, g) = match ev.eval(&x) {
+        let g = match ev.gradient(&x) {
             Ok(r) => r,
             Err(_) if ev.stop.borrow().is_some() => return Ok(ev.stop.borrow().clone().unwrap()),
             Err(e) => return Err(e),
@@ -29,7 +29,7 @@ pub(crate) fn run(ev: &Evaluator, mut x: Vec<f32>, iterations: usize, lr: f32) -
         }
     }
     // The final point, so the best image can be the last one.
-    match ev.eval(&x) {
+    match ev.loss(&x) {
         Ok(_) => Ok(StopReason::Iterations),
         Err(_) if ev.stop.borrow().is_some() => Ok(ev.stop.borrow().clone().unwrap()),
         Err(e) => Err(e),

@@ -96,14 +96,28 @@ impl<'a> Evaluator<'a> {
         }
     }
 
-    /// Loss (times `scale`) and gradient (times `scale`) at `x`: one forward and
-    /// one backward per distinct point, the cached pair for a repeated one.
-    pub(crate) fn eval(&self, x: &[f32]) -> Result<(f32, Vec<f32>), Error> {
+    /// The loss at `x`, times `scale`: one forward and one backward per
+    /// distinct point, the cached value for a repeated one.
+    pub(crate) fn loss(&self, x: &[f32]) -> Result<f32, Error> {
+        self.ensure(x)?;
+        let cache = self.cache.borrow();
+        let (_, loss, _) = cache.as_ref().expect("ensured");
+        Ok((*loss * self.scale.get() as f64) as f32)
+    }
+
+    /// The gradient at `x`, times `scale` (cached like the loss).
+    pub(crate) fn gradient(&self, x: &[f32]) -> Result<Vec<f32>, Error> {
+        self.ensure(x)?;
         let s = self.scale.get();
-        if let Some((cx, loss, g)) = self.cache.borrow().as_ref() {
-            if cx.as_slice() == x {
-                return Ok(((*loss * s as f64) as f32, g.iter().map(|v| v * s).collect()));
-            }
+        let cache = self.cache.borrow();
+        let (_, _, g) = cache.as_ref().expect("ensured");
+        Ok(g.iter().map(|v| v * s).collect())
+    }
+
+    /// Evaluates at `x` unless the cache holds it already.
+    fn ensure(&self, x: &[f32]) -> Result<(), Error> {
+        if self.cache.borrow().as_ref().is_some_and(|(cx, _, _)| cx.as_slice() == x) {
+            return Ok(());
         }
         if let Some(reason) = self.stop.borrow().as_ref() {
             return Err(Error::Optimizer(format!("stopped: {reason:?}")));
@@ -146,9 +160,8 @@ impl<'a> Evaluator<'a> {
         } else if n >= self.max_evals && stop.is_none() {
             *stop = Some(StopReason::Evaluations);
         }
-        let out = ((e.loss * s as f64) as f32, grad.iter().map(|v| v * s).collect());
         *self.cache.borrow_mut() = Some((x.to_vec(), e.loss, grad));
-        Ok(out)
+        Ok(())
     }
 
     /// The best point so far and its (unscaled) loss.

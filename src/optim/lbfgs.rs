@@ -23,7 +23,7 @@ impl CostFunction for Problem<'_, '_> {
     type Param = Vec<f32>;
     type Output = f32;
     fn cost(&self, x: &Vec<f32>) -> Result<f32, argmin::core::Error> {
-        self.0.eval(x).map(|(l, _)| l).map_err(to_argmin)
+        self.0.loss(x).map_err(to_argmin)
     }
 }
 
@@ -31,7 +31,7 @@ impl Gradient for Problem<'_, '_> {
     type Param = Vec<f32>;
     type Gradient = Vec<f32>;
     fn gradient(&self, x: &Vec<f32>) -> Result<Vec<f32>, argmin::core::Error> {
-        self.0.eval(x).map(|(_, g)| g).map_err(to_argmin)
+        self.0.gradient(x).map_err(to_argmin)
     }
 }
 
@@ -49,12 +49,12 @@ impl<I: State> Observe<I> for IterationCounter {
 /// Runs L-BFGS from `x0` for at most `iterations` iterations. Returns why it stopped.
 pub(crate) fn run(ev: &Evaluator, x0: Vec<f32>, iterations: usize, history: usize) -> Result<StopReason, Error> {
     if iterations == 0 {
-        ev.eval(&x0)?;
+        ev.loss(&x0)?;
         return Ok(StopReason::Iterations);
     }
     // Scale the objective so the first trial step (the negative gradient) moves
     // the steepest pixel by about one unit of the preprocessed image.
-    let (_, g0) = ev.eval(&x0)?;
+    let g0 = ev.gradient(&x0)?;
     let gmax = g0.iter().fold(0.0f32, |m, v| m.max(v.abs()));
     if gmax > 0.0 && gmax.is_finite() {
         ev.scale.set(1.0 / gmax);

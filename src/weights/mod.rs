@@ -1,7 +1,7 @@
 //! VGG19 weights: the project's file format, the shipped file, and turning a
 //! file into a network (optionally the paper's normalised one).
 
-mod crc32;
+pub mod crc32;
 pub mod format;
 pub mod normalise;
 
