@@ -4,11 +4,16 @@
 //! 16 GEMMs `(c_out, c_in) x (c_in, tiles)`. The im2col path in `conv` stays the
 //! reference; `tests/ops.rs` tests the two against each other.
 //!
-//! **Status: measured, not used by the engine.** On VGG's shapes this first
-//! version is not faster than im2col + GEMM (`cargo bench --bench engine --
-//! layers` prints both): its input and output transforms are scalar, and when a
-//! layer is split into row blocks each block recomputes and repacks the same V.
-//! It is kept, tested against the reference, as the starting point for that work.
+//! **Status: measured, not used by the engine yet.** `cargo bench --bench engine
+//! -- layers 512 --threads 1` (quiet machine) prints both paths per layer: this
+//! version wins 16-24% where the layer is wide and large (conv3_2..conv4_4 at
+//! 64x64 and up: 181 vs 217 ms, 163 vs 214 ms) and loses elsewhere (conv1_2 437
+//! vs 274 ms; conv5_1 at 32x32 84 vs 65 ms): its transforms are scalar, and a
+//! small layer split into row blocks recomputes and repacks the same V per block.
+//! Using it for the winning shapes would save about 0.5 s of a 5.2 s evaluation
+//! at 512 but needs its weights (16/9 the size, forward and backward) beside the
+//! im2col ones: about 100 MB more, against the 600 MB budget. Kept, tested
+//! against the reference, as the starting point for that work.
 //!
 //! `Y = A^T [ (G g G^T) . (B^T d B) ] A` per tile, with
 //! `B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]`,
