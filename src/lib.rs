@@ -12,6 +12,8 @@
 //!   kernel row, kernel column), applied as a cross-correlation (no flip), stride
 //!   1, zero padding. Biases are `(O)`. The input-gradient pass uses the same
 //!   weights flipped and transposed to `(I, O, KH, KW)`, packed once at load.
+//!   Layers with 256 or more channels in and out run Winograd F(2x2,3x3) and
+//!   keep only the transformed weights `U (16, O, I)` and `U_t (16, I, O)`.
 //! - **Images** handed to and returned by the library are `(3, H, W)` RGB in
 //!   [0, 1] ([`image_io`]).
 //! - The **preprocessed image** is what the network eats and what the optimiser

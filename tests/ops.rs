@@ -247,3 +247,11 @@ fn winograd_is_bit_identical_on_one_and_two_threads() {
     };
     assert!(with_threads(1, run) == with_threads(2, run));
 }
+
+#[test]
+fn winograd_weights_transform_back() {
+    use neural_style::ops::winograd::{inverse_transform_weights, transform_weights};
+    let w = randn(47, 7 * 5 * 9);
+    let back = inverse_transform_weights(7, 5, &transform_weights(7, 5, &w));
+    assert_close("G+ (G g G^T) G+^T", &back, &w, 1e-6);
+}

@@ -4,22 +4,19 @@
 //! 16 GEMMs `(c_out, c_in) x (c_in, tiles)`. The im2col path in `conv` stays the
 //! reference; `tests/ops.rs` tests the two against each other.
 //!
-//! **Status: measured, not used by the engine yet.** `cargo bench --bench engine
-//! -- layers 512 --threads 1` (quiet machine) prints both paths per layer: this
-//! version wins 16-24% where the layer is wide and large (conv3_2..conv4_4 at
-//! 64x64 and up: 181 vs 217 ms, 163 vs 214 ms) and loses elsewhere (conv1_2 437
-//! vs 274 ms; conv5_1 at 32x32 84 vs 65 ms): its transforms are scalar, and a
-//! small layer split into row blocks recomputes and repacks the same V per block.
-//! Using it for the winning shapes would save about 0.5 s of a 5.2 s evaluation
-//! at 512 but needs its weights (16/9 the size, forward and backward) beside the
-//! im2col ones: about 100 MB more, against the 600 MB budget. Kept, tested
-//! against the reference, as the starting point for that work.
+//! **Used for wide layers** (>= 256 input and output channels: conv3_2 onwards,
+//! see `vgg::WINOGRAD_MIN_CHANNELS`). `cargo bench --bench engine -- layers 512
+//! --threads 1` (quiet) prints both paths per layer: with whole layers per task
+//! on one thread, Winograd took conv4_2 from 207 to 134 ms, conv3_2 from 218 to
+//! 175 ms and conv5_1 from 61 to 34 ms, and the whole evaluation at 512 from
+//! 5.24 to 4.28 s. It loses on the thin layers (conv1_2: 437 vs 274 ms), where
+//! its scalar transforms cost more than the multiplies saved.
 //!
 //! `Y = A^T [ (G g G^T) . (B^T d B) ] A` per tile, with
 //! `B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]`,
 //! `G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1]`, `A^T = [1 1 1 0; 0 1 -1 -1]`.
 
-use super::conv::{ConvGeom, MIN_ROWS, MIN_TASKS};
+use super::conv::{ConvGeom, MIN_ROWS};
 use super::gemm::{gemm, ColumnTiles, MatRef};
 use rayon::prelude::*;
 use std::cell::RefCell;
@@ -55,6 +52,33 @@ pub fn transform_weights(c_out: usize, c_in: usize, w: &[f32]) -> Vec<f32> {
         }
     }
     u
+}
+
+/// The weights `(c_out, c_in, 3, 3)` back from `U (16, c_out, c_in)`:
+/// `g = G+ U G+^T` with the left inverse `G+ = [1 0 0 0; 0 1 -1 0; 0 0 0 1]`
+/// (exact in exact arithmetic; here to within rounding).
+pub fn inverse_transform_weights(c_out: usize, c_in: usize, u: &[f32]) -> Vec<f32> {
+    assert_eq!(u.len(), 16 * c_out * c_in);
+    let mut w = vec![0.0f32; c_out * c_in * 9];
+    for o in 0..c_out {
+        for i in 0..c_in {
+            let at = |r: usize, s: usize| u[((r * 4 + s) * c_out + o) * c_in + i];
+            // Rows: G+ U, (3, 4).
+            let mut t = [[0.0f32; 4]; 3];
+            for s in 0..4 {
+                t[0][s] = at(0, s);
+                t[1][s] = at(1, s) - at(2, s);
+                t[2][s] = at(3, s);
+            }
+            for r in 0..3 {
+                let g = &mut w[(o * c_in + i) * 9 + r * 3..(o * c_in + i) * 9 + r * 3 + 3];
+                g[0] = t[r][0];
+                g[1] = t[r][1] - t[r][2];
+                g[2] = t[r][3];
+            }
+        }
+    }
+    w
 }
 
 /// `B^T d B` for one 4x4 patch.
@@ -93,13 +117,24 @@ thread_local! {
     static SCRATCH: RefCell<(Vec<f32>, Vec<f32>)> = const { RefCell::new((Vec::new(), Vec::new())) };
 }
 
-/// Tile rows per task and output rows per block for a geometry: a function of the shape alone.
+/// Tile rows per task and output rows per block. Every output element is the
+/// same whatever the cut (each M_k element is one GEMM dot product over c_in in
+/// a fixed order; the transforms are per tile), so the cut may follow the thread
+/// count: one thread takes whole layers (splitting output rows recomputes and
+/// repacks V per block: measured 2x slower on conv5_1), more threads get about
+/// two tasks each, from smaller tile batches first (down to 64 tiles), then from
+/// row blocks.
 fn cut(g: &ConvGeom) -> (usize, usize) {
-    let (th, tw) = (g.h.div_ceil(2), g.w.div_ceil(2));
-    let tile_rows = (MAX_TILES / tw.max(1)).clamp(1, th.max(1));
+    let (th, tw) = (g.h.div_ceil(2).max(1), g.w.div_ceil(2).max(1));
+    let threads = rayon::current_num_threads();
+    let want = if threads > 1 { 2 * threads } else { 1 };
+    let mut tile_rows = (MAX_TILES / tw).clamp(1, th);
+    while th.div_ceil(tile_rows) < want && tile_rows > 1 && (tile_rows / 2) * tw >= 64 {
+        tile_rows /= 2;
+    }
     let tasks = th.div_ceil(tile_rows);
     let mut rows = g.c_out.max(1);
-    while tasks * g.c_out.div_ceil(rows) < MIN_TASKS && rows / 2 >= MIN_ROWS {
+    while tasks * g.c_out.div_ceil(rows) < want && rows / 2 >= MIN_ROWS {
         rows /= 2;
     }
     (tile_rows, rows)

@@ -9,8 +9,8 @@ use crate::vgg::Vgg19;
 /// forward's ReLU masks (bits) and tap gradients (written over the features), the
 /// content targets, two of the largest activations in flight (a layer's input
 /// and output, or a gradient and the one it is added into), and the optimiser's
-/// vectors. At 512x512 it says 549 MB where `/usr/bin/time -v` measured 480-490
-/// MB: it errs on the safe side by about a fifth.
+/// vectors. At 512x512 it says 631-655 MB (1-2 threads) where `/usr/bin/time -v`
+/// measured 578-583 MB: it errs on the safe side by about a tenth.
 pub fn estimate_memory(net: &Vgg19, config: &Config, h: usize, w: usize) -> u64 {
     let deepest = config.content_layers.iter().chain(&config.style_layers).map(|t| t.index()).max().unwrap_or(0);
     let (mut fh, mut fw) = (h, w);
@@ -31,14 +31,15 @@ pub fn estimate_memory(net: &Vgg19, config: &Config, h: usize, w: usize) -> u64 
         if config.content_layers.iter().any(|t| t.index() == i) {
             taps += n * 4; // the content target P
         }
-        weights += (l.weight.len() * 8 + l.bias.len() * 4) as u64;
+        weights += l.bytes() as u64;
     }
     let pixels = (3 * h * w) as u64 * 4;
     let optimiser = match config.optimizer {
         Optimizer::Lbfgs { history } => (2 * history as u64 + 12) * pixels,
         Optimizer::Adam { .. } => 8 * pixels,
     };
-    let columns = 2 * 4 * 1024 * 1024 * rayon::current_num_threads() as u64;
+    // Per thread: an im2col tile (<= 2 x 4 MiB) and Winograd's V and M (<= 16 MiB).
+    let columns = 24 * 1024 * 1024 * rayon::current_num_threads() as u64;
     weights + masks + taps + 2 * largest + optimiser + columns + 64 * 1024 * 1024
 }
 

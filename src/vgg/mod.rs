@@ -4,4 +4,4 @@ pub mod layers;
 pub mod model;
 
 pub use layers::{paper_content_taps, paper_style_taps, LayerSpec, Tap, VGG19};
-pub use model::{ConvLayer, Pooling, Vgg19};
+pub use model::{ConvAlgo, ConvLayer, Kernels, Pooling, Vgg19, WINOGRAD_MIN_CHANNELS};

