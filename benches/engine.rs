@@ -11,7 +11,7 @@
 use ndarray::Array3;
 use neural_style::objective::{content_targets, style_targets};
 use neural_style::ops::conv::{conv_backward_input, conv_forward, flip_transpose, ConvGeom};
-use neural_style::ops::winograd::{conv_winograd, transform_weights};
+use neural_style::ops::winograd::WinogradWeights;
 use neural_style::rng::Rng;
 use neural_style::vgg::{paper_content_taps, paper_style_taps, VGG19};
 use neural_style::{weights, LossWeights, Objective, Pooling};
@@ -62,11 +62,9 @@ fn layers(size: usize, threads: usize, runs: usize) {
         let mut dx = vec![0.0; g.c_in * h * w];
         let f = time(runs, || conv_forward(&g, &x, &wt, Some(&b), true, &mut y));
         let bw = time(runs, || conv_backward_input(&g, &y, &wflip, &mut dx));
-        let u = transform_weights(g.c_out, g.c_in, &wt);
-        let gb = g.input_gradient();
-        let ub = transform_weights(gb.c_out, gb.c_in, &wflip);
-        let wf = time(runs, || conv_winograd(&g, &x, &u, Some(&b), true, false, &mut y));
-        let wb = time(runs, || conv_winograd(&gb, &y, &ub, None, false, false, &mut dx));
+        let u = WinogradWeights::new(g.c_out, g.c_in, &wt);
+        let wf = time(runs, || u.forward(&g, &x, Some(&b), true, false, &mut y));
+        let wb = time(runs, || u.backward_input(&g, &y, &mut dx, false));
         (twf, twb) = (twf + wf.median, twb + wb.median);
         let gf = g.flops() / 1e9;
         tf += f.median;

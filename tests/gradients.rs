@@ -180,16 +180,16 @@ fn winograd_layers_match_im2col_layers_in_the_network() {
     use neural_style::vgg::{ConvAlgo, Kernels};
     let auto = full_width(ConvAlgo::Auto);
     let im2col = full_width(ConvAlgo::Im2col);
-    // Auto packs conv3_2 onwards for Winograd.
-    let wino: Vec<&str> = auto.layers().iter().filter(|l| matches!(l.kernels, Kernels::Winograd { .. })).map(|l| l.spec.conv).collect();
-    assert_eq!(wino.first(), Some(&"conv3_2"));
-    assert_eq!(wino.len(), 11);
+    // Auto packs every layer for Winograd.
+    let wino: Vec<&str> = auto.layers().iter().filter(|l| matches!(l.kernels, Kernels::Winograd(_))).map(|l| l.spec.conv).collect();
+    assert_eq!(wino.first(), Some(&"conv1_1"));
+    assert_eq!(wino.len(), 16);
     let (h, w) = (44, 38);
     let x = Array3::from_shape_vec((3, h, w), randn(60, 3 * h * w)).unwrap().mapv(|v| 50.0 * v);
     let taps = [Tap::parse("relu3_1").unwrap(), Tap::parse("relu4_2").unwrap(), Tap::parse("relu5_4").unwrap()];
     let (fa, fi) = (auto.features(x.view(), &taps), im2col.features(x.view(), &taps));
     for (t, (a, b)) in taps.iter().zip(fa.iter().zip(&fi)) {
-        // f32 Winograd vs im2col through up to 13 Winograd layers.
+        // f32 Winograd vs im2col through up to 16 Winograd layers.
         assert_close(&format!("features at {t}"), a.as_slice().unwrap(), b.as_slice().unwrap(), 1e-3);
     }
     let grad = |net: &Vgg19| {
@@ -198,6 +198,6 @@ fn winograd_layers_match_im2col_layers_in_the_network() {
     assert_close("input gradient", &grad(&auto), &grad(&im2col), 1e-3);
     // Thread counts change the Winograd cut, never a bit of the result.
     let one = with_threads(1, || grad(&auto));
-    let two = with_threads(2, || grad(&auto));
-    assert!(one == two, "Winograd network differs between 1 and 2 threads");
+    assert!(one == with_threads(2, || grad(&auto)), "Winograd network differs between 1 and 2 threads");
+    assert!(one == with_threads(3, || grad(&auto)), "Winograd network differs between 1 and 3 threads");
 }

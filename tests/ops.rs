@@ -206,52 +206,91 @@ fn relu_backward_by_finite_differences() {
 
 #[test]
 fn winograd_matches_direct_reference() {
-    use neural_style::ops::winograd::{conv_winograd, transform_weights};
+    use neural_style::ops::simd::Isa;
+    use neural_style::ops::winograd::WinogradWeights;
     let mut geoms: Vec<ConvGeom> = geoms().into_iter().filter(|g| g.k == 3 && g.pad == 1).collect();
+    // Sizes around the tile (4) and vector (16 tiles) boundaries, VGG-like channels.
+    for &(h, w) in &[(3, 4), (4, 4), (8, 9), (17, 63), (33, 17), (6, 65)] {
+        geoms.push(ConvGeom { c_in: 9, c_out: 19, h, w, k: 3, pad: 1 });
+    }
     geoms.push(ConvGeom { c_in: 70, c_out: 130, h: 33, w: 17, k: 3, pad: 1 });
     for g in geoms {
         let x = randn(40, g.c_in * g.h * g.w);
         let w = randn(41, g.c_out * g.patch_len());
         let b = randn(42, g.c_out);
         let want = conv_forward_reference(&g, &x, &w, Some(&b));
-        let u = transform_weights(g.c_out, g.c_in, &w);
-        let mut y = vec![f32::NAN; want.len()];
-        conv_winograd(&g, &x, &u, Some(&b), false, false, &mut y);
-        assert_close(&format!("winograd {g:?}"), &y, &want, 1e-5);
-        // Accumulating with ReLU: y = relu(old + conv + b).
+        let u = WinogradWeights::new(g.c_out, g.c_in, &w);
         let old = randn(43, want.len());
-        let mut y = old.clone();
-        conv_winograd(&g, &x, &u, Some(&b), true, true, &mut y);
         let want_acc: Vec<f32> = want.iter().zip(&old).map(|(a, o)| (a + o).max(0.0)).collect();
-        assert_close(&format!("winograd accumulate+relu {g:?}"), &y, &want_acc, 1e-5);
-        // The input gradient: Winograd on the flipped, transposed weights.
         let dy = randn(44, want.len());
-        let gb = g.input_gradient();
-        let ut = transform_weights(gb.c_out, gb.c_in, &flip_transpose(&g, &w));
-        let mut dx = vec![f32::NAN; x.len()];
-        conv_winograd(&gb, &dy, &ut, None, false, false, &mut dx);
-        assert_close(&format!("winograd backward {g:?}"), &dx, &conv_backward_reference(&g, &dy, &w), 1e-5);
+        let want_dx = conv_backward_reference(&g, &dy, &w);
+        for isa in Isa::available() {
+            let mut y = vec![f32::NAN; want.len()];
+            u.forward_with(isa, &g, &x, Some(&b), false, false, &mut y);
+            assert_close(&format!("winograd {} {g:?}", isa.name()), &y, &want, 1e-5);
+            // Accumulating with ReLU: y = relu(old + conv + b).
+            let mut y = old.clone();
+            u.forward_with(isa, &g, &x, Some(&b), true, true, &mut y);
+            assert_close(&format!("winograd accumulate+relu {} {g:?}", isa.name()), &y, &want_acc, 1e-5);
+            // The input gradient from the same U, read flipped and transposed.
+            let mut dx = vec![f32::NAN; x.len()];
+            u.backward_input_with(isa, &g, &dy, &mut dx, false);
+            assert_close(&format!("winograd backward {} {g:?}", isa.name()), &dx, &want_dx, 1e-5);
+            let mut dx2 = old[..x.len().min(old.len())].to_vec();
+            dx2.resize(x.len(), 0.5);
+            let base = dx2.clone();
+            u.backward_input_with(isa, &g, &dy, &mut dx2, true);
+            let want_dx2: Vec<f32> = want_dx.iter().zip(&base).map(|(a, o)| a + o).collect();
+            assert_close(&format!("winograd backward accumulate {} {g:?}", isa.name()), &dx2, &want_dx2, 1e-5);
+        }
     }
 }
 
 #[test]
-fn winograd_is_bit_identical_on_one_and_two_threads() {
-    use neural_style::ops::winograd::{conv_winograd, transform_weights};
+fn winograd_is_bit_identical_on_one_two_and_three_threads() {
+    use neural_style::ops::winograd::WinogradWeights;
     let g = ConvGeom { c_in: 64, c_out: 128, h: 45, w: 31, k: 3, pad: 1 };
     let x = randn(45, g.c_in * g.h * g.w);
-    let u = transform_weights(g.c_out, g.c_in, &randn(46, g.c_out * g.patch_len()));
+    let u = WinogradWeights::new(g.c_out, g.c_in, &randn(46, g.c_out * g.patch_len()));
     let run = || {
         let mut y = vec![0.0; g.c_out * g.h * g.w];
-        conv_winograd(&g, &x, &u, None, true, false, &mut y);
-        y
+        u.forward(&g, &x, None, true, false, &mut y);
+        let mut dx = vec![0.0; g.c_in * g.h * g.w];
+        u.backward_input(&g, &y, &mut dx, false);
+        (y, dx)
     };
-    assert!(with_threads(1, run) == with_threads(2, run));
+    let one = with_threads(1, run);
+    assert!(one == with_threads(2, run), "1 and 2 threads differ");
+    assert!(one == with_threads(3, run), "1 and 3 threads differ");
 }
 
 #[test]
 fn winograd_weights_transform_back() {
-    use neural_style::ops::winograd::{inverse_transform_weights, transform_weights};
+    use neural_style::ops::winograd::WinogradWeights;
     let w = randn(47, 7 * 5 * 9);
-    let back = inverse_transform_weights(7, 5, &transform_weights(7, 5, &w));
-    assert_close("G+ (G g G^T) G+^T", &back, &w, 1e-6);
+    let back = WinogradWeights::new(7, 5, &w).weight();
+    assert_close("weights back from G g G^T", &back, &w, 1e-6);
+}
+
+#[test]
+fn winograd_matrices_compute_the_correlation_and_its_flip() {
+    use neural_style::ops::winograd::{AT, BT, FLIP_INDEX, FLIP_SCALE, G};
+    // 1-D: y_i = sum_k g_k d_{i+k} = sum_j AT[i][j] (G g)_j (BT d)_j for every basis g, d.
+    for kk in 0..3 {
+        for t in 0..6 {
+            for i in 0..4 {
+                let got: f64 = (0..6).map(|j| AT[i][j] * G[j][kk] * BT[j][t]).sum();
+                let want = if t == i + kk { 1.0 } else { 0.0 };
+                assert!((got - want).abs() < 1e-12, "identity fails at i={i} k={kk} t={t}: {got}");
+            }
+        }
+    }
+    // Reversing g re-indexes and scales G g.
+    for j in 0..6 {
+        for kk in 0..3 {
+            let got = G[j][2 - kk];
+            let want = FLIP_SCALE[j] as f64 * G[FLIP_INDEX[j]][kk];
+            assert!((got - want).abs() < 1e-12, "flip fails at row {j}");
+        }
+    }
 }

@@ -7,4 +7,5 @@ pub mod im2col;
 pub mod pool;
 pub mod reduce;
 pub mod relu;
+pub mod simd;
 pub mod winograd;

@@ -1,242 +1,475 @@
-//! Winograd F(2x2, 3x3) convolution (Lavin & Gray, "Fast Algorithms for
-//! Convolutional Neural Networks", 2016) for VGG's 3x3, stride 1, pad 1 layers:
-//! each 2x2 output tile costs 16 multiplies per input channel instead of 36, as
-//! 16 GEMMs `(c_out, c_in) x (c_in, tiles)`. The im2col path in `conv` stays the
-//! reference; `tests/ops.rs` tests the two against each other.
+//! Winograd F(4x4, 3x3) convolution (Lavin & Gray, "Fast Algorithms for
+//! Convolutional Neural Networks", 2016) for VGG's 3x3, stride 1, pad 1 layers,
+//! forward and input gradient from one set of transformed weights.
 //!
-//! **Used for wide layers** (>= 256 input and output channels: conv3_2 onwards,
-//! see `vgg::WINOGRAD_MIN_CHANNELS`). `cargo bench --bench engine -- layers 512
-//! --threads 1` (quiet) prints both paths per layer: with whole layers per task
-//! on one thread, Winograd took conv4_2 from 207 to 134 ms, conv3_2 from 218 to
-//! 175 ms and conv5_1 from 61 to 34 ms, and the whole evaluation at 512 from
-//! 5.24 to 4.28 s. It loses on the thin layers (conv1_2: 437 vs 274 ms), where
-//! its scalar transforms cost more than the multiplies saved.
+//! Each 4x4 output tile is `Y = A^T [ sum_i U_i . V_i ] A` with `U = G g G^T`
+//! (6x6 per filter) and `V = B^T d B` (6x6 per input patch): 36 multiplies per
+//! 16 outputs per channel pair instead of 144, done as 36 GEMMs
+//! `M_k (c_out, tiles) = U_k (c_out, c_in) x V_k (c_in, tiles)`.
 //!
-//! `Y = A^T [ (G g G^T) . (B^T d B) ] A` per tile, with
-//! `B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]`,
-//! `G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1]`, `A^T = [1 1 1 0; 0 1 -1 -1]`.
+//! **Interpolation points** `0, 1, -1, 2, 1/2` and infinity (matrices below,
+//! derived exactly by `tools/winograd_matrices.py`). Two reasons:
+//! - accuracy: in f32 over 256 channels of ReLU-like inputs the worst error of a
+//!   tile, relative to its largest output, was 2.9e-6 with these points against
+//!   8.6e-6 with the usual `0, +-1, +-2` (same script);
+//! - the set is closed under `p -> 1/p`, so the transformed *flipped* kernel is
+//!   the transformed kernel re-indexed and scaled: `U'_ab = c_a c_b U_{pi(a) pi(b)}`
+//!   with `pi = [5, 1, 2, 4, 3, 0]`, `c = [-1, 1, 1, 1/4, 4, -1]`. The input
+//!   gradient (a convolution with the flipped, transposed weights, see
+//!   [`super::conv`]) therefore reads the same `U`, transposed, with no second
+//!   copy of the weights: 4x the plain weights in all, not 8x.
+//!
+//! The transforms are vectorised across the tiles of a row (written once,
+//! compiled per instruction set by [`super::simd`]); the input transform reads
+//! the image rows directly (no patch gathering) and the output transform adds
+//! the bias, the previous contents (when accumulating) and the ReLU as it
+//! writes. The im2col path in [`super::conv`] stays the reference; the tests
+//! compare the two on every layer shape.
 
-use super::conv::{ConvGeom, MIN_ROWS};
-use super::gemm::{gemm, ColumnTiles, MatRef};
+use super::conv::ConvGeom;
+use super::gemm::ColumnTiles;
+use super::simd::{gemm_rows, multiversion, Isa, LANES};
 use rayon::prelude::*;
 use std::cell::RefCell;
 
-/// Tiles (2x2 outputs) per task, at most: the 16 weight matrices are packed once
-/// per task, so fewer tiles would spend the time packing (as with im2col tiles).
+/// `A^T (4, 6)`: rows are powers 0..3 of the points, infinity last.
+pub const AT: [[f64; 6]; 4] = [
+    [1.0, 1.0, 1.0, 1.0, 1.0, 0.0],
+    [0.0, 1.0, -1.0, 2.0, 0.5, 0.0],
+    [0.0, 1.0, 1.0, 4.0, 0.25, 0.0],
+    [0.0, 1.0, -1.0, 8.0, 0.125, 1.0],
+];
+
+/// `G (6, 3)`: `[1, p, p^2] / prod_{q != p} (p - q)`, infinity last.
+pub const G: [[f64; 3]; 6] = [
+    [-1.0, 0.0, 0.0],
+    [-1.0, -1.0, -1.0],
+    [1.0 / 9.0, -1.0 / 9.0, 1.0 / 9.0],
+    [1.0 / 9.0, 2.0 / 9.0, 4.0 / 9.0],
+    [16.0 / 9.0, 8.0 / 9.0, 4.0 / 9.0],
+    [0.0, 0.0, 1.0],
+];
+
+/// `B^T (6, 6)`, solved so that `A^T [(G g) . (B^T d)]` is the correlation.
+pub const BT: [[f64; 6]; 6] = [
+    [-1.0, 2.5, 0.0, -2.5, 1.0, 0.0],
+    [0.0, 1.0, -1.5, -1.5, 1.0, 0.0],
+    [0.0, -1.0, 3.5, -3.5, 1.0, 0.0],
+    [0.0, 0.5, -1.0, -0.5, 1.0, 0.0],
+    [0.0, 2.0, -1.0, -2.0, 1.0, 0.0],
+    [0.0, -1.0, 2.5, 0.0, -2.5, 1.0],
+];
+
+/// `pi`: the point `1/p` for each point `p` (0 and infinity swap).
+pub const FLIP_INDEX: [usize; 6] = [5, 1, 2, 4, 3, 0];
+/// `c`: `G rev(g) = c . (G g)[pi]` row by row.
+pub const FLIP_SCALE: [f32; 6] = [-1.0, 1.0, 1.0, 0.25, 4.0, -1.0];
+
+/// Output tile side.
+const M: usize = 4;
+/// Transformed positions per tile.
+const K: usize = 36;
+
+/// The tiles of a task, at most. Each task streams all of `U` (4x the
+/// layer's weights) once, so fewer, larger tasks save memory traffic on the
+/// deep layers, while `V (36, c_in, tiles)` must stay small enough to be
+/// re-read from cache: `cargo bench --bench engine -- layers` (see the module
+/// notes in the README) chose this.
 pub const MAX_TILES: usize = 256;
 
-/// Weights `(c_out, c_in, 3, 3)` transformed to `U (16, c_out, c_in)`, `U_k = (G g G^T)_k`.
-pub fn transform_weights(c_out: usize, c_in: usize, w: &[f32]) -> Vec<f32> {
-    assert_eq!(w.len(), c_out * c_in * 9);
-    let mut u = vec![0.0f32; 16 * c_out * c_in];
-    for o in 0..c_out {
-        for i in 0..c_in {
-            let g = &w[(o * c_in + i) * 9..(o * c_in + i + 1) * 9];
-            // G g: (4, 3)
-            let mut gg = [[0.0f32; 3]; 4];
-            for c in 0..3 {
-                let (g0, g1, g2) = (g[c], g[3 + c], g[6 + c]);
-                gg[0][c] = g0;
-                gg[1][c] = 0.5 * (g0 + g1 + g2);
-                gg[2][c] = 0.5 * (g0 - g1 + g2);
-                gg[3][c] = g2;
+/// Bytes of `V` per task, at most (the tile count shrinks to fit).
+pub const MAX_V_BYTES: usize = 16 << 20;
+
+/// Transformed weights of one layer: `U (36, c_out, c_in)`, `U_k = (G g G^T)_k`
+/// with `k = 6a + b`.
+#[derive(Clone, Debug)]
+pub struct WinogradWeights {
+    pub c_out: usize,
+    pub c_in: usize,
+    /// (36, c_out, c_in)
+    u: Vec<f32>,
+}
+
+impl WinogradWeights {
+    /// Transforms weights `(c_out, c_in, 3, 3)` (in f64, rounded once).
+    pub fn new(c_out: usize, c_in: usize, w: &[f32]) -> Self {
+        assert_eq!(w.len(), c_out * c_in * 9, "winograd: weights are not (c_out, c_in, 3, 3)");
+        let mut u = vec![0.0f32; K * c_out * c_in];
+        for (oi, g) in w.chunks_exact(9).enumerate() {
+            // G g: (6, 3), then (G g) G^T: (6, 6)
+            let mut gg = [[0.0f64; 3]; 6];
+            for (a, row) in gg.iter_mut().enumerate() {
+                for (c, v) in row.iter_mut().enumerate() {
+                    *v = (0..3).map(|r| G[a][r] * g[r * 3 + c] as f64).sum();
+                }
             }
-            // (G g) G^T: (4, 4)
-            for r in 0..4 {
-                let (a, b, c) = (gg[r][0], gg[r][1], gg[r][2]);
-                let row = [a, 0.5 * (a + b + c), 0.5 * (a - b + c), c];
-                for (s, v) in row.into_iter().enumerate() {
-                    u[((r * 4 + s) * c_out + o) * c_in + i] = v;
+            for a in 0..6 {
+                for b in 0..6 {
+                    let v: f64 = (0..3).map(|c| gg[a][c] * G[b][c]).sum();
+                    u[(a * 6 + b) * c_out * c_in + oi] = v as f32;
                 }
             }
         }
+        WinogradWeights { c_out, c_in, u }
     }
-    u
-}
 
-/// The weights `(c_out, c_in, 3, 3)` back from `U (16, c_out, c_in)`:
-/// `g = G+ U G+^T` with the left inverse `G+ = [1 0 0 0; 0 1 -1 0; 0 0 0 1]`
-/// (exact in exact arithmetic; here to within rounding).
-pub fn inverse_transform_weights(c_out: usize, c_in: usize, u: &[f32]) -> Vec<f32> {
-    assert_eq!(u.len(), 16 * c_out * c_in);
-    let mut w = vec![0.0f32; c_out * c_in * 9];
-    for o in 0..c_out {
-        for i in 0..c_in {
-            let at = |r: usize, s: usize| u[((r * 4 + s) * c_out + o) * c_in + i];
-            // Rows: G+ U, (3, 4).
-            let mut t = [[0.0f32; 4]; 3];
-            for s in 0..4 {
-                t[0][s] = at(0, s);
-                t[1][s] = at(1, s) - at(2, s);
-                t[2][s] = at(3, s);
-            }
+    /// The weights `(c_out, c_in, 3, 3)` back, to within rounding: rows 0, 1
+    /// and 5 of `G` are `-e0`, `-(e0+e1+e2)` and `e2`, so `g = L U L^T` with
+    /// `L` picking and combining those three positions.
+    pub fn weight(&self) -> Vec<f32> {
+        let n = self.c_out * self.c_in;
+        // g_r from (G g)_0, (G g)_1, (G g)_5: g0 = -t0, g2 = t5, g1 = -t1 - g0 - g2.
+        let back = |t0: f64, t1: f64, t5: f64| [-t0, -t1 + t0 - t5, t5];
+        let mut w = vec![0.0f32; n * 9];
+        for (oi, g) in w.chunks_exact_mut(9).enumerate() {
+            let at = |a: usize, b: usize| self.u[(a * 6 + b) * n + oi] as f64;
+            // Columns first: for each kernel column position b in {0, 1, 5}, the rows.
+            let cols: Vec<[f64; 3]> = [0, 1, 5].iter().map(|&b| back(at(0, b), at(1, b), at(5, b))).collect();
             for r in 0..3 {
-                let g = &mut w[(o * c_in + i) * 9 + r * 3..(o * c_in + i) * 9 + r * 3 + 3];
-                g[0] = t[r][0];
-                g[1] = t[r][1] - t[r][2];
-                g[2] = t[r][3];
+                let row = back(cols[0][r], cols[1][r], cols[2][r]);
+                for c in 0..3 {
+                    g[r * 3 + c] = row[c] as f32;
+                }
             }
         }
+        w
     }
-    w
+
+    /// Bytes of `U`.
+    pub fn bytes(&self) -> usize {
+        4 * self.u.len()
+    }
+
+    /// `y = conv(x) + bias` (then ReLU if `relu`; added to `y` if `accumulate`).
+    /// Shapes: `x (c_in, h, w)`, `y (c_out, h, w)`; `g` must be this layer's 3x3, pad 1 geometry.
+    #[allow(clippy::too_many_arguments)]
+    pub fn forward(&self, g: &ConvGeom, x: &[f32], bias: Option<&[f32]>, relu: bool, accumulate: bool, y: &mut [f32]) {
+        self.forward_with(Isa::detect(), g, x, bias, relu, accumulate, y)
+    }
+
+    /// [`Self::forward`] with a chosen instruction set (tests compare them).
+    #[allow(clippy::too_many_arguments)]
+    pub fn forward_with(&self, isa: Isa, g: &ConvGeom, x: &[f32], bias: Option<&[f32]>, relu: bool, accumulate: bool, y: &mut [f32]) {
+        assert!(g.c_in == self.c_in && g.c_out == self.c_out, "winograd: geometry does not match the weights");
+        conv(isa, g, x, &self.operand(false), bias, relu, accumulate, y)
+    }
+
+    /// Input gradient: `dx (+)= conv(dy, flip_transpose(w))`, `dy (c_out, h, w)`,
+    /// `dx (c_in, h, w)`, where `g` is the forward geometry.
+    pub fn backward_input(&self, g: &ConvGeom, dy: &[f32], dx: &mut [f32], accumulate: bool) {
+        self.backward_input_with(Isa::detect(), g, dy, dx, accumulate)
+    }
+
+    /// [`Self::backward_input`] with a chosen instruction set.
+    pub fn backward_input_with(&self, isa: Isa, g: &ConvGeom, dy: &[f32], dx: &mut [f32], accumulate: bool) {
+        assert!(g.c_in == self.c_in && g.c_out == self.c_out, "winograd: geometry does not match the weights");
+        conv(isa, &g.input_gradient(), dy, &self.operand(true), None, false, accumulate, dx)
+    }
+
+    fn operand(&self, flipped: bool) -> Operand<'_> {
+        Operand { u: &self.u, c_out: self.c_out, c_in: self.c_in, flipped }
+    }
 }
 
-/// `B^T d B` for one 4x4 patch.
-#[inline(always)]
-fn input_tile(d: &[[f32; 4]; 4]) -> [f32; 16] {
-    let mut t = [[0.0f32; 4]; 4];
-    for c in 0..4 {
-        t[0][c] = d[0][c] - d[2][c];
-        t[1][c] = d[1][c] + d[2][c];
-        t[2][c] = d[2][c] - d[1][c];
-        t[3][c] = d[1][c] - d[3][c];
-    }
-    let mut v = [0.0f32; 16];
-    for r in 0..4 {
-        v[r * 4] = t[r][0] - t[r][2];
-        v[r * 4 + 1] = t[r][1] + t[r][2];
-        v[r * 4 + 2] = t[r][2] - t[r][1];
-        v[r * 4 + 3] = t[r][1] - t[r][3];
-    }
-    v
+/// `U` read as the forward's `(c_out, c_in)` matrices, or (flipped) as the
+/// input gradient's `U'_k (c_in, c_out) = c_a c_b U_{pi(a) pi(b)}^T`.
+struct Operand<'a> {
+    u: &'a [f32],
+    c_out: usize,
+    c_in: usize,
+    flipped: bool,
 }
 
-/// `A^T m A` for one tile: the 2x2 outputs, row-major.
-#[inline(always)]
-fn output_tile(m: &[f32; 16]) -> [f32; 4] {
-    let mut t = [[0.0f32; 4]; 2];
-    for c in 0..4 {
-        t[0][c] = m[c] + m[4 + c] + m[8 + c];
-        t[1][c] = m[4 + c] - m[8 + c] - m[12 + c];
+impl Operand<'_> {
+    /// Where row `r0` of the k-th matrix starts, its row and column strides and its scale.
+    fn matrix(&self, k: usize, r0: usize) -> (usize, usize, usize, f32) {
+        let n = self.c_out * self.c_in;
+        if self.flipped {
+            let (a, b) = (k / 6, k % 6);
+            let kk = FLIP_INDEX[a] * 6 + FLIP_INDEX[b];
+            (kk * n + r0, 1, self.c_in, FLIP_SCALE[a] * FLIP_SCALE[b])
+        } else {
+            (k * n + r0 * self.c_in, self.c_in, 1, 1.0)
+        }
     }
-    [t[0][0] + t[0][1] + t[0][2], t[0][1] - t[0][2] - t[0][3], t[1][0] + t[1][1] + t[1][2], t[1][1] - t[1][2] - t[1][3]]
+}
+
+/// Per-thread buffers, kept across calls and evaluations.
+#[derive(Default)]
+struct Scratch {
+    /// V (36, c_in, ldv)
+    v: Vec<f32>,
+    /// M (36, rows, ldv)
+    m: Vec<f32>,
+    /// six transformed rows and four phases (input); Z and one output row (output)
+    rows: Vec<f32>,
 }
 
 thread_local! {
-    /// Per-thread V (16, c_in, tiles) and M (16, rows, tiles), kept across calls.
-    static SCRATCH: RefCell<(Vec<f32>, Vec<f32>)> = const { RefCell::new((Vec::new(), Vec::new())) };
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
 }
 
-/// Tile rows per task and output rows per block. Every output element is the
-/// same whatever the cut (each M_k element is one GEMM dot product over c_in in
-/// a fixed order; the transforms are per tile), so the cut may follow the thread
-/// count: one thread takes whole layers (splitting output rows recomputes and
-/// repacks V per block: measured 2x slower on conv5_1), more threads get about
-/// two tasks each, from smaller tile batches first (down to 64 tiles), then from
-/// row blocks.
-fn cut(g: &ConvGeom) -> (usize, usize) {
-    let (th, tw) = (g.h.div_ceil(2).max(1), g.w.div_ceil(2).max(1));
-    let threads = rayon::current_num_threads();
-    let want = if threads > 1 { 2 * threads } else { 1 };
-    let mut tile_rows = (MAX_TILES / tw).clamp(1, th);
-    while th.div_ceil(tile_rows) < want && tile_rows > 1 && (tile_rows / 2) * tw >= 64 {
-        tile_rows /= 2;
+fn grow(v: &mut Vec<f32>, n: usize) -> &mut [f32] {
+    if v.len() < n {
+        v.resize(n, 0.0);
     }
-    let tasks = th.div_ceil(tile_rows);
-    let mut rows = g.c_out.max(1);
-    while tasks * g.c_out.div_ceil(rows) < want && rows / 2 >= MIN_ROWS {
-        rows /= 2;
-    }
-    (tile_rows, rows)
+    &mut v[..n]
 }
 
-/// `y = conv(x, w) + bias` (then ReLU if `relu`; added to `y` if `accumulate`)
-/// for a 3x3, pad 1 geometry, with `u = transform_weights(w)`.
-/// Shapes: `x (c_in, h, w)`, `u (16, c_out, c_in)`, `y (c_out, h, w)`.
+/// How a layer is cut into tasks: blocks of `tile_rows` rows of tiles, times
+/// blocks of `rows` output channels. Every output element is the same whatever
+/// the cut (each `M_k` element is one dot product in a fixed order; the
+/// transforms are per tile), so it may follow the thread count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cut {
+    pub tile_rows: usize,
+    pub rows: usize,
+}
+
+impl Cut {
+    /// One thread: tasks as large as [`MAX_TILES`] and [`MAX_V_BYTES`] allow
+    /// (all output channels together, so `U` is read once per tile block).
+    /// More threads: at least two tasks per thread, from output-channel blocks
+    /// first (each reads its part of `U` only) down to 64 rows, then from
+    /// smaller tile blocks.
+    pub fn for_geom(g: &ConvGeom, threads: usize) -> Cut {
+        let (th, tw) = (g.h.div_ceil(M).max(1), g.w.div_ceil(M).max(1));
+        let max_tiles = MAX_TILES.min(MAX_V_BYTES / (4 * K * g.c_in.max(1))).max(tw);
+        let mut tile_rows = (max_tiles / tw).clamp(1, th);
+        let want = if threads > 1 { 2 * threads } else { 1 };
+        let mut rows = g.c_out.max(1);
+        let tasks = |tile_rows: usize, rows: usize| th.div_ceil(tile_rows) * g.c_out.max(1).div_ceil(rows);
+        while tasks(tile_rows, rows) < want && rows / 2 >= 64 && (rows / 2) % 8 == 0 {
+            rows /= 2;
+        }
+        while tasks(tile_rows, rows) < want && tile_rows > 1 {
+            tile_rows = tile_rows.div_ceil(2);
+        }
+        Cut { tile_rows, rows }
+    }
+}
+
+/// The convolution of `g` (3x3, pad 1) with the operand's matrices.
 #[inline(never)]
 #[allow(clippy::too_many_arguments)]
-pub fn conv_winograd(g: &ConvGeom, x: &[f32], u: &[f32], bias: Option<&[f32]>, relu: bool, accumulate: bool, y: &mut [f32]) {
-    assert!(g.k == 3 && g.pad == 1, "Winograd F(2x2,3x3) is for 3x3, pad 1");
+fn conv(isa: Isa, g: &ConvGeom, x: &[f32], op: &Operand, bias: Option<&[f32]>, relu: bool, accumulate: bool, y: &mut [f32]) {
+    assert!(g.k == 3 && g.pad == 1, "Winograd F(4x4,3x3) is for 3x3, pad 1");
     let (ci, co, h, w) = (g.c_in, g.c_out, g.h, g.w);
     assert_eq!(x.len(), ci * h * w, "winograd: input is not (c_in, h, w)");
-    assert_eq!(u.len(), 16 * co * ci, "winograd: weights are not (16, c_out, c_in)");
     assert_eq!(y.len(), co * h * w, "winograd: output is not (c_out, h, w)");
+    assert_eq!(op.u.len(), K * op.c_out * op.c_in, "winograd: U is not (36, c_out, c_in)");
+    if let Some(b) = bias {
+        assert_eq!(b.len(), co, "winograd: bias is not (c_out)");
+    }
     if h == 0 || w == 0 || co == 0 {
         return;
     }
-    let (th, tw) = (h.div_ceil(2), w.div_ceil(2));
-    let (tile_rows, rows) = cut(g);
-    let row_blocks = co.div_ceil(rows);
-    let tasks = th.div_ceil(tile_rows) * row_blocks;
+    assert!(ci > 0, "winograd: no input channels");
+    let (th, tw) = (h.div_ceil(M), w.div_ceil(M));
+    let cut = Cut::for_geom(g, rayon::current_num_threads());
+    let row_blocks = co.div_ceil(cut.rows);
+    let tasks = th.div_ceil(cut.tile_rows) * row_blocks;
     let out = ColumnTiles::new(y, co, h * w);
     (0..tasks).into_par_iter().with_max_len(1).for_each(|task| {
         let (tb, rb) = (task / row_blocks, task % row_blocks);
-        let (tr0, tr1) = (tb * tile_rows, ((tb + 1) * tile_rows).min(th));
-        let nt = (tr1 - tr0) * tw;
-        let (o0, o1) = (rb * rows, ((rb + 1) * rows).min(co));
+        let (tr0, tr1) = (tb * cut.tile_rows, ((tb + 1) * cut.tile_rows).min(th));
+        let (o0, o1) = (rb * cut.rows, ((rb + 1) * cut.rows).min(co));
         let nb = o1 - o0;
-        // Output rows 2*tr0 .. min(2*tr1, h): columns of the (c_out, h*w) matrix.
-        let (y0, y1) = (2 * tr0, (2 * tr1).min(h));
+        let nt = (tr1 - tr0) * tw;
+        let ldv = nt.div_ceil(LANES) * LANES;
+        // Output rows 4*tr0 .. min(4*tr1, h): columns of the (c_out, h*w) matrix.
+        let (y0, y1) = (M * tr0, (M * tr1).min(h));
         // SAFETY: task (tb, rb) owns output channels o0..o1 of rows y0..y1, a
         // fixed partition visited once per task index.
         let mut win = unsafe { out.tile(o0, nb, y0 * w, (y1 - y0) * w) };
         SCRATCH.with(|cell| {
-            let (v, m) = &mut *cell.borrow_mut();
-            if v.len() < 16 * ci * nt {
-                v.resize(16 * ci * nt, 0.0);
-            }
-            if m.len() < 16 * nb * nt {
-                m.resize(16 * nb * nt, 0.0);
-            }
-            // V (16, c_in, nt)
-            let plane = ci * nt;
+            let s = &mut *cell.borrow_mut();
+            let v = grow(&mut s.v, K * ci * ldv);
+            let m = grow(&mut s.m, K * nb * ldv);
+            let rows = grow(&mut s.rows, (6 * 4 + 4) * (tw + 1) + M * tw + w);
+            let plane = ci * ldv;
             for c in 0..ci {
                 let xc = &x[c * h * w..(c + 1) * h * w];
                 for tr in tr0..tr1 {
-                    for tx in 0..tw {
-                        let mut d = [[0.0f32; 4]; 4];
-                        for (r, row) in d.iter_mut().enumerate() {
-                            let iy = (2 * tr + r) as isize - 1;
-                            if iy < 0 || iy >= h as isize {
-                                continue;
-                            }
-                            let src = &xc[iy as usize * w..(iy as usize + 1) * w];
-                            for (s, v) in row.iter_mut().enumerate() {
-                                let ix = (2 * tx + s) as isize - 1;
-                                if ix >= 0 && (ix as usize) < w {
-                                    *v = src[ix as usize];
-                                }
-                            }
-                        }
-                        let t = (tr - tr0) * tw + tx;
-                        for (k, val) in input_tile(&d).into_iter().enumerate() {
-                            v[k * plane + c * nt + t] = val;
-                        }
-                    }
+                    input_tile_row(isa, xc, h, w, tr, tw, rows, &mut v[c * ldv..], plane, (tr - tr0) * tw);
                 }
             }
-            // M_k (nb, nt) = U_k[o0..o1] (nb, c_in) x V_k (c_in, nt)
-            for k in 0..16 {
-                let uk = MatRef::row_major(&u[(k * co + o0) * ci..(k * co + o1) * ci], nb, ci);
-                let vk = MatRef::row_major(&v[k * plane..(k + 1) * plane], ci, nt);
-                gemm(1.0, uk, vk, 0.0, &mut m[k * nb * nt..(k + 1) * nb * nt], nt);
+            for k in 0..K {
+                let (a0, rsa, csa, alpha) = op.matrix(k, o0);
+                gemm_rows(isa, nb, ci, ldv, alpha, op.u, a0, rsa, csa, &v[k * plane..(k + 1) * plane], ldv, &mut m[k * nb * ldv..(k + 1) * nb * ldv], ldv);
             }
-            // Y = A^T M A per tile, then bias, ReLU, into the output window.
             for ob in 0..nb {
                 let b = bias.map_or(0.0, |b| b[o0 + ob]);
                 let dst = win.row_mut(ob);
                 for tr in tr0..tr1 {
-                    for tx in 0..tw {
-                        let t = (tr - tr0) * tw + tx;
-                        let mut mt = [0.0f32; 16];
-                        for (k, val) in mt.iter_mut().enumerate() {
-                            *val = m[(k * nb + ob) * nt + t];
-                        }
-                        let yt = output_tile(&mt);
-                        for (q, &val) in yt.iter().enumerate() {
-                            let (oy, ox) = (2 * tr + q / 2, 2 * tx + q % 2);
-                            if oy < h && ox < w {
-                                let at = (oy - y0) * w + ox;
-                                let mut s = val + b;
-                                if accumulate {
-                                    s += dst[at];
-                                }
-                                dst[at] = if relu { s.max(0.0) } else { s };
-                            }
-                        }
-                    }
+                    let r0 = M * tr - y0;
+                    let nrows = M.min(h - M * tr);
+                    output_tile_row(isa, &m[ob * ldv..], nb * ldv, (tr - tr0) * tw, tw, rows, b, relu, accumulate, &mut dst[r0 * w..(r0 + nrows) * w], w);
                 }
             }
         });
     });
+}
+
+multiversion! {
+    /// `V_k[c][col0 + tx] = (B^T d B)_k` for the tiles of row `tr` of one
+    /// channel `xc (h, w)`; `v` starts at channel c's row of `V_0`, the
+    /// k-th plane `plane` floats further on. `buf` holds the six rows `B^T d`
+    /// (padded, `4 (tw + 1)` each) and their four phases.
+    #[allow(clippy::too_many_arguments)]
+    fn input_tile_row(xc: &[f32], h: usize, w: usize, tr: usize, tw: usize, buf: &mut [f32], v: &mut [f32], plane: usize, col0: usize) {
+        let wp = M * (tw + 1);
+        let (trows, phases) = buf.split_at_mut(6 * wp);
+        // Input rows 4tr-1 .. 4tr+4; those outside the image are zero.
+        let row = |r: usize| {
+            let y = (M * tr + r) as isize - 1;
+            (y >= 0 && (y as usize) < h).then(|| &xc[y as usize * w..(y as usize + 1) * w])
+        };
+        let d: [Option<&[f32]>; 6] = std::array::from_fn(row);
+        let mut t = trows.chunks_exact_mut(wp);
+        let mut t: [&mut [f32]; 6] = std::array::from_fn(|_| t.next().unwrap());
+        for ti in t.iter_mut() {
+            ti[0] = 0.0;
+            ti[w + 1..].fill(0.0);
+        }
+        // Columns: t_i[x + 1] = sum_r B^T[i][r] d_r[x], vectorised along the row.
+        // Rows 0 and 5 can be outside the image; rows 1..4 only at the bottom edge.
+        if d.iter().any(|r| r.is_none()) {
+            // Edge rows: the general form with zeros.
+            for x in 0..w {
+                let at = |r: usize| d[r].map_or(0.0, |s| s[x]);
+                let (d0, d1, d2, d3, d4, d5) = (at(0), at(1), at(2), at(3), at(4), at(5));
+                t[0][x + 1] = -d0 + 2.5 * (d1 - d3) + d4;
+                t[1][x + 1] = d1 - 1.5 * (d2 + d3) + d4;
+                t[2][x + 1] = 3.5 * (d2 - d3) - d1 + d4;
+                t[3][x + 1] = 0.5 * (d1 - d3) - d2 + d4;
+                t[4][x + 1] = 2.0 * (d1 - d3) - d2 + d4;
+                t[5][x + 1] = 2.5 * (d2 - d4) - d1 + d5;
+            }
+        } else {
+            let [d0, d1, d2, d3, d4, d5] = d.map(|s| &s.unwrap()[..w]);
+            let [t0, t1, t2, t3, t4, t5] = &mut t;
+            let (t0, t1, t2, t3, t4, t5) = (&mut t0[1..w + 1], &mut t1[1..w + 1], &mut t2[1..w + 1], &mut t3[1..w + 1], &mut t4[1..w + 1], &mut t5[1..w + 1]);
+            for x in 0..w {
+                let (d0, d1, d2, d3, d4, d5) = (d0[x], d1[x], d2[x], d3[x], d4[x], d5[x]);
+                t0[x] = -d0 + 2.5 * (d1 - d3) + d4;
+                t1[x] = d1 - 1.5 * (d2 + d3) + d4;
+                t2[x] = 3.5 * (d2 - d3) - d1 + d4;
+                t3[x] = 0.5 * (d1 - d3) - d2 + d4;
+                t4[x] = 2.0 * (d1 - d3) - d2 + d4;
+                t5[x] = 2.5 * (d2 - d4) - d1 + d5;
+            }
+        }
+        // Rows: each t_i split into its four phases (p_q[tx] = t_i[4 tx + q]),
+        // so that the six taps of tile tx are p0, p1, p2, p3 at tx and p0, p1
+        // at tx + 1, all read contiguously.
+        let mut out = v[col0..].chunks_mut(plane);
+        let (p0, rest) = phases.split_at_mut(tw + 1);
+        let (p1, rest) = rest.split_at_mut(tw + 1);
+        let (p2, p3) = rest.split_at_mut(tw + 1);
+        for ti in t.iter() {
+            deinterleave4(ti, p0, p1, p2, p3);
+            let mut o = || &mut out.next().unwrap()[..tw];
+            let (o0, o1, o2, o3, o4, o5) = (o(), o(), o(), o(), o(), o());
+            bt_rows(p0, p1, p2, p3, o0, o1, o2, o3, o4, o5);
+        }
+    }
+}
+
+/// `p_q[i] = t[4 i + q]` for `i < p0.len()`. Separate arguments, so the
+/// compiler knows the five slices do not overlap and vectorises.
+#[inline(always)]
+fn deinterleave4(t: &[f32], p0: &mut [f32], p1: &mut [f32], p2: &mut [f32], p3: &mut [f32]) {
+    let n = p0.len();
+    let (t, p1, p2, p3) = (&t[..4 * n], &mut p1[..n], &mut p2[..n], &mut p3[..n]);
+    for (q, c) in t.chunks_exact(4).enumerate() {
+        p0[q] = c[0];
+        p1[q] = c[1];
+        p2[q] = c[2];
+        p3[q] = c[3];
+    }
+}
+
+/// `o_j[tx] = (B^T d)_j` with `d = (p0, p1, p2, p3)[tx], (p0, p1)[tx + 1]`.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn bt_rows(p0: &[f32], p1: &[f32], p2: &[f32], p3: &[f32], o0: &mut [f32], o1: &mut [f32], o2: &mut [f32], o3: &mut [f32], o4: &mut [f32], o5: &mut [f32]) {
+    let n = o0.len();
+    let (p0, p1, p2, p3) = (&p0[..n + 1], &p1[..n + 1], &p2[..n], &p3[..n]);
+    let (o1, o2, o3, o4, o5) = (&mut o1[..n], &mut o2[..n], &mut o3[..n], &mut o4[..n], &mut o5[..n]);
+    for tx in 0..n {
+        let (d0, d1, d2, d3, d4, d5) = (p0[tx], p1[tx], p2[tx], p3[tx], p0[tx + 1], p1[tx + 1]);
+        o0[tx] = -d0 + 2.5 * (d1 - d3) + d4;
+        o1[tx] = d1 - 1.5 * (d2 + d3) + d4;
+        o2[tx] = 3.5 * (d2 - d3) - d1 + d4;
+        o3[tx] = 0.5 * (d1 - d3) - d2 + d4;
+        o4[tx] = 2.0 * (d1 - d3) - d2 + d4;
+        o5[tx] = 2.5 * (d2 - d4) - d1 + d5;
+    }
+}
+
+/// `z_i[tx] = (A^T m)_i` with `m = (m0 .. m5)[tx]`.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn at_cols(m0: &[f32], m1: &[f32], m2: &[f32], m3: &[f32], m4: &[f32], m5: &[f32], z0: &mut [f32], z1: &mut [f32], z2: &mut [f32], z3: &mut [f32]) {
+    let n = z0.len();
+    let (m0, m1, m2, m3, m4, m5) = (&m0[..n], &m1[..n], &m2[..n], &m3[..n], &m4[..n], &m5[..n]);
+    let (z1, z2, z3) = (&mut z1[..n], &mut z2[..n], &mut z3[..n]);
+    for tx in 0..n {
+        let (m0, m1, m2, m3, m4, m5) = (m0[tx], m1[tx], m2[tx], m3[tx], m4[tx], m5[tx]);
+        let (s, d) = (m1 + m2, m1 - m2);
+        z0[tx] = m0 + s + m3 + m4;
+        z1[tx] = d + 2.0 * m3 + 0.5 * m4;
+        z2[tx] = s + 4.0 * m3 + 0.25 * m4;
+        z3[tx] = d + 8.0 * m3 + 0.125 * m4 + m5;
+    }
+}
+
+/// `line[4 tx + j] = (A^T n)_j` with `n = (n0 .. n5)[tx]`.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn at_rows(n0: &[f32], n1: &[f32], n2: &[f32], n3: &[f32], n4: &[f32], n5: &[f32], line: &mut [f32]) {
+    let n = line.len() / M;
+    let (n0, n1, n2, n3, n4, n5) = (&n0[..n], &n1[..n], &n2[..n], &n3[..n], &n4[..n], &n5[..n]);
+    for (tx, q) in line.chunks_exact_mut(M).enumerate() {
+        let (a0, a1, a2, a3, a4, a5) = (n0[tx], n1[tx], n2[tx], n3[tx], n4[tx], n5[tx]);
+        let (s, d) = (a1 + a2, a1 - a2);
+        q[0] = a0 + s + a3 + a4;
+        q[1] = d + 2.0 * a3 + 0.5 * a4;
+        q[2] = s + 4.0 * a3 + 0.25 * a4;
+        q[3] = d + 8.0 * a3 + 0.125 * a4 + a5;
+    }
+}
+
+multiversion! {
+    /// One channel's output rows of tile row `tr`: `Y = A^T M A` per tile from
+    /// `m[k * mplane + col0 + tx]`, plus `bias` (and the old `dst` if
+    /// `accumulate`), ReLU if `relu`, into `dst (nrows, w)`.
+    #[allow(clippy::too_many_arguments)]
+    fn output_tile_row(m: &[f32], mplane: usize, col0: usize, tw: usize, buf: &mut [f32], bias: f32, relu: bool, accumulate: bool, dst: &mut [f32], w: usize) {
+        let nrows = dst.len() / w;
+        let (z, line) = buf.split_at_mut(4 * 6 * tw);
+        let line = &mut line[..M * tw];
+        // Z[i][b][tx] = sum_a A^T[i][a] M[6a + b][tx]: columns first, along the tiles.
+        for b in 0..6 {
+            let ma = |a: usize| &m[(6 * a + b) * mplane + col0..][..tw];
+            let (z0, rest) = z[b * tw..].split_at_mut(6 * tw);
+            let (z1, rest) = rest.split_at_mut(6 * tw);
+            let (z2, z3) = rest.split_at_mut(6 * tw);
+            at_cols(ma(0), ma(1), ma(2), ma(3), ma(4), ma(5), &mut z0[..tw], z1, z2, z3);
+        }
+        // Then the rows: out[4 tx + j] = sum_b A^T[j][b] Z[i][b][tx].
+        for i in 0..nrows {
+            let zi = |b: usize| &z[(i * 6 + b) * tw..][..tw];
+            at_rows(zi(0), zi(1), zi(2), zi(3), zi(4), zi(5), line);
+            let out = &mut dst[i * w..(i + 1) * w];
+            let line = &line[..w];
+            match (accumulate, relu) {
+                (false, false) => out.iter_mut().zip(line).for_each(|(o, &v)| *o = v + bias),
+                (false, true) => out.iter_mut().zip(line).for_each(|(o, &v)| *o = (v + bias).max(0.0)),
+                (true, false) => out.iter_mut().zip(line).for_each(|(o, &v)| *o += v + bias),
+                (true, true) => out.iter_mut().zip(line).for_each(|(o, &v)| *o = (*o + v + bias).max(0.0)),
+            }
+        }
+    }
 }

@@ -4,7 +4,7 @@
 use super::layers::{LayerSpec, Tap, VGG19};
 use crate::error::Error;
 use crate::ops::conv::{conv_backward_input, conv_backward_input_add, conv_forward, flip_transpose, ConvGeom};
-use crate::ops::winograd::{conv_winograd, inverse_transform_weights, transform_weights};
+use crate::ops::winograd::WinogradWeights;
 use crate::ops::pool::{avg_pool_backward, avg_pool_forward, max_pool_backward, max_pool_forward, pooled};
 use crate::ops::relu::{relu_backward, relu_mask, ReluMask};
 use crate::preprocess::InputConvention;
@@ -25,26 +25,26 @@ pub enum Kernels {
     /// im2col + GEMM: weights `(c_out, c_in, 3, 3)` and, for the input gradient,
     /// flipped and transposed `(c_in, c_out, 3, 3)`.
     Im2col { weight: Vec<f32>, weight_t: Vec<f32> },
-    /// Winograd F(2x2,3x3): `U (16, c_out, c_in)` and, for the input gradient,
-    /// `U_t (16, c_in, c_out)` from the flipped, transposed weights.
-    Winograd { u: Vec<f32>, u_t: Vec<f32> },
+    /// Winograd F(4x4,3x3): `U (36, c_out, c_in)`, read transposed and
+    /// re-indexed for the input gradient (no second copy).
+    Winograd(WinogradWeights),
 }
 
 /// Which convolution a layer uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ConvAlgo {
-    /// Winograd for wide layers (see [`WINOGRAD_MIN_CHANNELS`]), im2col for the rest.
+    /// Winograd where it measured faster (see [`WINOGRAD_MIN_CHANNELS`]), im2col for the rest.
     Auto,
     Im2col,
     Winograd,
 }
 
-/// Layers with at least this many input and output channels use Winograd under
-/// [`ConvAlgo::Auto`]: `cargo bench --bench engine -- layers` (1 thread, quiet)
-/// measured it 20-47% faster than im2col on conv3_2 ... conv5_1 at 256 and 512,
-/// and slower on conv1_2 ... conv3_1 (64-128 channels), where the scalar
-/// transforms weigh more than the saved multiplies.
-pub const WINOGRAD_MIN_CHANNELS: usize = 256;
+/// Layers with at least this many input channels use Winograd under
+/// [`ConvAlgo::Auto`]: every layer but conv1_1 (3 channels in, where a
+/// Winograd GEMM would reduce over 3 and its transforms would dominate).
+/// `cargo bench --bench engine -- layers` (1 thread, quiet) measured
+/// F(4x4,3x3) faster than im2col on conv1_2 ... conv5_1 at 256 and 512.
+pub const WINOGRAD_MIN_CHANNELS: usize = 1;
 
 /// One convolution layer with its weights, packed once at load.
 #[derive(Clone, Debug)]
@@ -67,16 +67,16 @@ impl ConvLayer {
     pub fn with_algo(spec: &'static LayerSpec, c_in: usize, c_out: usize, weight: Vec<f32>, bias: Vec<f32>, algo: ConvAlgo) -> Self {
         assert_eq!(weight.len(), c_out * c_in * 9);
         assert_eq!(bias.len(), c_out);
-        let weight_t = flip_transpose(&ConvGeom::vgg(c_in, c_out, 1, 1), &weight);
         let winograd = match algo {
-            ConvAlgo::Auto => c_in >= WINOGRAD_MIN_CHANNELS && c_out >= WINOGRAD_MIN_CHANNELS,
+            ConvAlgo::Auto => c_in >= WINOGRAD_MIN_CHANNELS,
             ConvAlgo::Im2col => false,
             ConvAlgo::Winograd => true,
         };
         let kernels = if winograd {
-            // Only the transformed weights are kept: 16/9 the size, forward and backward.
-            Kernels::Winograd { u: transform_weights(c_out, c_in, &weight), u_t: transform_weights(c_in, c_out, &weight_t) }
+            // Only the transformed weights are kept: 4x the size, forward and backward.
+            Kernels::Winograd(WinogradWeights::new(c_out, c_in, &weight))
         } else {
+            let weight_t = flip_transpose(&ConvGeom::vgg(c_in, c_out, 1, 1), &weight);
             Kernels::Im2col { weight, weight_t }
         };
         ConvLayer { spec, c_in, c_out, kernels, bias }
@@ -91,17 +91,17 @@ impl ConvLayer {
     pub fn weight(&self) -> Vec<f32> {
         match &self.kernels {
             Kernels::Im2col { weight, .. } => weight.clone(),
-            Kernels::Winograd { u, .. } => inverse_transform_weights(self.c_out, self.c_in, u),
+            Kernels::Winograd(u) => u.weight(),
         }
     }
 
     /// Bytes of packed weights and bias.
     pub fn bytes(&self) -> usize {
-        4 * (self.bias.len()
+        4 * self.bias.len()
             + match &self.kernels {
-                Kernels::Im2col { weight, weight_t } => weight.len() + weight_t.len(),
-                Kernels::Winograd { u, u_t } => u.len() + u_t.len(),
-            })
+                Kernels::Im2col { weight, weight_t } => 4 * (weight.len() + weight_t.len()),
+                Kernels::Winograd(u) => u.bytes(),
+            }
     }
 
     /// `y = relu(conv(x) + bias)`, `x (c_in, h, w)`, `y (c_out, h, w)`.
@@ -109,7 +109,7 @@ impl ConvLayer {
         let g = self.geom(h, w);
         match &self.kernels {
             Kernels::Im2col { weight, .. } => conv_forward(&g, x, weight, Some(&self.bias), true, y),
-            Kernels::Winograd { u, .. } => conv_winograd(&g, x, u, Some(&self.bias), true, false, y),
+            Kernels::Winograd(u) => u.forward(&g, x, Some(&self.bias), true, false, y),
         }
     }
 
@@ -119,7 +119,7 @@ impl ConvLayer {
         match (&self.kernels, accumulate) {
             (Kernels::Im2col { weight_t, .. }, false) => conv_backward_input(&g, dy, weight_t, dx),
             (Kernels::Im2col { weight_t, .. }, true) => conv_backward_input_add(&g, dy, weight_t, dx),
-            (Kernels::Winograd { u_t, .. }, acc) => conv_winograd(&g.input_gradient(), dy, u_t, None, false, acc, dx),
+            (Kernels::Winograd(u), acc) => u.backward_input(&g, dy, dx, acc),
         }
     }
 }

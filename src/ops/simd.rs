@@ -1,0 +1,250 @@
+//! Which vector instructions the fast kernels use, chosen once at run time, and
+//! the GEMM micro-kernel of the Winograd path.
+//!
+//! The element-wise transforms are written once as plain Rust (fixed-width
+//! loops) and compiled three times by [`multiversion!`]: for AVX-512, for
+//! AVX2+FMA and for the baseline target; the compiler vectorises each copy for
+//! its instruction set. Only the GEMM micro-kernel is written with intrinsics
+//! (AVX-512), beside a portable kernel that computes the same sums.
+//!
+//! Results are deterministic for a given [`Isa`]: the transforms do the same
+//! operations in the same order at every vector width (no fused multiply-add),
+//! and each GEMM element is one dot product in a fixed order. Two ISAs may
+//! differ in the last bits of the GEMM (FMA or not).
+//!
+//! The `unsafe` here is of two kinds, both fenced in this file: calling a
+//! `#[target_feature]` function, allowed once [`Isa::detect`] has seen the
+//! feature (an `Isa` cannot be made otherwise), and the raw pointers of the
+//! AVX-512 micro-kernel, whose bounds [`gemm_rows`] checks before the call.
+
+/// The instruction set a kernel runs with. Only [`Isa::detect`] and
+/// [`Isa::available`] make one, so a value names features this CPU has.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Isa(Level);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Level {
+    Portable,
+    #[cfg(target_arch = "x86_64")]
+    Avx2,
+    #[cfg(target_arch = "x86_64")]
+    Avx512,
+}
+
+impl Isa {
+    /// The best this CPU has (AVX-512F, else AVX2 with FMA, else the baseline).
+    pub fn detect() -> Isa {
+        *Isa::available().last().expect("the portable level is always available")
+    }
+
+    /// Every level this CPU can run, from the baseline up: tests compare them.
+    pub fn available() -> Vec<Isa> {
+        #[allow(unused_mut)]
+        let mut v = vec![Isa(Level::Portable)];
+        #[cfg(target_arch = "x86_64")]
+        {
+            if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+                v.push(Isa(Level::Avx2));
+                if is_x86_feature_detected!("avx512f") {
+                    v.push(Isa(Level::Avx512));
+                }
+            }
+        }
+        v
+    }
+
+    /// `"avx512"`, `"avx2"` or `"portable"`.
+    pub fn name(self) -> &'static str {
+        match self.0 {
+            Level::Portable => "portable",
+            #[cfg(target_arch = "x86_64")]
+            Level::Avx2 => "avx2",
+            #[cfg(target_arch = "x86_64")]
+            Level::Avx512 => "avx512",
+        }
+    }
+}
+
+/// Defines `pub fn name(isa: Isa, args...)` that runs `body` compiled for the
+/// given instruction set: the body is written once, `#[inline(always)]` into a
+/// `#[target_feature]` copy per level.
+macro_rules! multiversion {
+    ($(#[$meta:meta])* $vis:vis fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $body:block) => {
+        $(#[$meta])*
+        $vis fn $name(isa: $crate::ops::simd::Isa, $($arg: $ty),*) {
+            #[inline(always)]
+            #[allow(clippy::too_many_arguments)]
+            fn body($($arg: $ty),*) $body
+            #[cfg(target_arch = "x86_64")]
+            #[target_feature(enable = "avx512f,avx512vl,avx2,fma")]
+            #[allow(clippy::too_many_arguments)]
+            fn avx512($($arg: $ty),*) { body($($arg),*) }
+            #[cfg(target_arch = "x86_64")]
+            #[target_feature(enable = "avx2,fma")]
+            #[allow(clippy::too_many_arguments)]
+            fn avx2($($arg: $ty),*) { body($($arg),*) }
+            match isa.level() {
+                #[cfg(target_arch = "x86_64")]
+                // SAFETY: an `Isa` at this level exists only if the CPU has the features.
+                $crate::ops::simd::Level::Avx512 => unsafe { avx512($($arg),*) },
+                #[cfg(target_arch = "x86_64")]
+                // SAFETY: as above.
+                $crate::ops::simd::Level::Avx2 => unsafe { avx2($($arg),*) },
+                _ => body($($arg),*),
+            }
+        }
+    };
+}
+pub(crate) use multiversion;
+
+impl Isa {
+    pub(crate) fn level(self) -> Level {
+        self.0
+    }
+}
+
+/// Columns of the GEMM's B and C are padded to a multiple of this (one
+/// AVX-512 vector of f32).
+pub const LANES: usize = 16;
+
+/// `C (rows, ncols) = alpha * A B` for a strided `A`: element `(r, p)` at
+/// `a[a0 + r*rsa + p*csa]`; `B (kdim, ncols)` row-major with row stride `ldb`;
+/// `C` row-major with row stride `ldc`. `ncols` must be a multiple of
+/// [`LANES`]. Each element of C is one dot product over `p` in increasing
+/// order, the same whatever `rows` or the blocking.
+#[allow(clippy::too_many_arguments)]
+pub fn gemm_rows(
+    isa: Isa,
+    rows: usize,
+    kdim: usize,
+    ncols: usize,
+    alpha: f32,
+    a: &[f32],
+    a0: usize,
+    rsa: usize,
+    csa: usize,
+    b: &[f32],
+    ldb: usize,
+    c: &mut [f32],
+    ldc: usize,
+) {
+    assert_eq!(ncols % LANES, 0, "gemm_rows: columns must be a multiple of {LANES}");
+    if rows == 0 || ncols == 0 {
+        return;
+    }
+    assert!(kdim > 0, "gemm_rows: empty reduction");
+    assert!(a0 + (rows - 1) * rsa + (kdim - 1) * csa < a.len(), "gemm_rows: A exceeds its slice");
+    assert!((kdim - 1) * ldb + ncols <= b.len() && ncols <= ldb, "gemm_rows: B exceeds its slice");
+    assert!((rows - 1) * ldc + ncols <= c.len() && ncols <= ldc, "gemm_rows: C exceeds its slice");
+    let mut r0 = 0;
+    #[cfg(target_arch = "x86_64")]
+    if isa.0 == Level::Avx512 {
+        while r0 + avx512::MR <= rows {
+            // SAFETY: the AVX-512 level exists only when detected; the
+            // asserts above bound every element the kernel touches (rows
+            // r0..r0+MR < rows, columns < ncols, steps < kdim).
+            unsafe {
+                avx512::rows8(kdim, ncols, alpha, a.as_ptr().add(a0 + r0 * rsa), rsa, csa, b.as_ptr(), ldb, c.as_mut_ptr().add(r0 * ldc), ldc)
+            };
+            r0 += avx512::MR;
+        }
+    }
+    if r0 < rows {
+        gemm_portable(isa, rows - r0, kdim, ncols, alpha, a, a0 + r0 * rsa, rsa, csa, b, ldb, &mut c[r0 * ldc..], ldc);
+    }
+}
+
+multiversion! {
+    /// The portable kernel: blocks of 4 rows by 16 columns in local arrays,
+    /// which the compiler keeps in vector registers. Same sums as the AVX-512
+    /// kernel, without fused multiply-adds.
+    #[allow(clippy::too_many_arguments)]
+    fn gemm_portable(rows: usize, kdim: usize, ncols: usize, alpha: f32, a: &[f32], a0: usize, rsa: usize, csa: usize, b: &[f32], ldb: usize, c: &mut [f32], ldc: usize) {
+        const MR: usize = 4;
+        let mut r0 = 0;
+        while r0 < rows {
+            let mr = MR.min(rows - r0);
+            for j0 in (0..ncols).step_by(LANES) {
+                let mut acc = [[0.0f32; LANES]; MR];
+                for p in 0..kdim {
+                    let brow: &[f32; LANES] = b[p * ldb + j0..p * ldb + j0 + LANES].try_into().unwrap();
+                    for (r, acc) in acc.iter_mut().enumerate().take(mr) {
+                        let av = a[a0 + (r0 + r) * rsa + p * csa];
+                        for (s, &bv) in acc.iter_mut().zip(brow) {
+                            *s += av * bv;
+                        }
+                    }
+                }
+                for (r, acc) in acc.iter().enumerate().take(mr) {
+                    let dst = &mut c[(r0 + r) * ldc + j0..(r0 + r) * ldc + j0 + LANES];
+                    for (d, &s) in dst.iter_mut().zip(acc) {
+                        *d = alpha * s;
+                    }
+                }
+            }
+            r0 += mr;
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx512 {
+    use std::arch::x86_64::*;
+
+    /// Rows per micro-kernel call: with 3 column vectors, 24 accumulators of
+    /// the 32 registers (VGG's channel counts are multiples of 8).
+    pub const MR: usize = 8;
+
+    /// 8 rows of C, all `ncols` columns, in panels of 48, 32 or 16 columns.
+    ///
+    /// # Safety
+    /// AVX-512F must be available; `a` must be readable at `r*rsa + p*csa`
+    /// for r < 8, p < kdim; `b` at `p*ldb + j` and `c` writable at `r*ldc + j`
+    /// for j < ncols (a multiple of 16).
+    #[target_feature(enable = "avx512f")]
+    #[allow(clippy::too_many_arguments)]
+    pub unsafe fn rows8(kdim: usize, ncols: usize, alpha: f32, a: *const f32, rsa: usize, csa: usize, b: *const f32, ldb: usize, c: *mut f32, ldc: usize) {
+        let mut j = 0;
+        while j + 48 <= ncols {
+            panel::<3>(kdim, alpha, a, rsa, csa, b.add(j), ldb, c.add(j), ldc);
+            j += 48;
+        }
+        match ncols - j {
+            32 => panel::<2>(kdim, alpha, a, rsa, csa, b.add(j), ldb, c.add(j), ldc),
+            16 => panel::<1>(kdim, alpha, a, rsa, csa, b.add(j), ldb, c.add(j), ldc),
+            _ => {}
+        }
+    }
+
+    /// One 8 x 16NV block: per step, NV vector loads of B, 8 broadcasts of A
+    /// and 8 NV fused multiply-adds.
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn panel<const NV: usize>(kdim: usize, alpha: f32, a: *const f32, rsa: usize, csa: usize, b: *const f32, ldb: usize, c: *mut f32, ldc: usize) {
+        let mut acc = [[_mm512_setzero_ps(); NV]; MR];
+        let rows: [*const f32; MR] = std::array::from_fn(|r| a.add(r * rsa));
+        let mut bp = b;
+        let mut off = 0;
+        for _ in 0..kdim {
+            let mut bv = [_mm512_setzero_ps(); NV];
+            for (j, v) in bv.iter_mut().enumerate() {
+                *v = _mm512_loadu_ps(bp.add(16 * j));
+            }
+            for r in 0..MR {
+                let av = _mm512_set1_ps(*rows[r].add(off));
+                for j in 0..NV {
+                    acc[r][j] = _mm512_fmadd_ps(av, bv[j], acc[r][j]);
+                }
+            }
+            bp = bp.add(ldb);
+            off += csa;
+        }
+        let al = _mm512_set1_ps(alpha);
+        for (r, acc) in acc.iter().enumerate() {
+            for (j, &v) in acc.iter().enumerate() {
+                _mm512_storeu_ps(c.add(r * ldc + 16 * j), _mm512_mul_ps(v, al));
+            }
+        }
+    }
+}
