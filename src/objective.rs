@@ -4,7 +4,7 @@
 
 use crate::error::Error;
 use crate::loss::{gram, tap_in_place, total_variation};
-use crate::vgg::{Tap, Vgg19};
+use crate::vgg::{Tap, Vgg19, Workspace};
 use ndarray::{Array2, Array3, ArrayView3};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -110,6 +110,8 @@ pub struct Objective {
     taps: Vec<Tap>,
     /// Forward+backward passes run so far.
     passes: AtomicUsize,
+    /// Buffers kept from one evaluation to the next.
+    workspace: Workspace,
 }
 
 impl Clone for Objective {
@@ -123,7 +125,7 @@ impl Objective {
         let mut taps: Vec<Tap> = content.iter().map(|c| c.tap).chain(style.iter().map(|s| s.tap)).collect();
         taps.sort();
         taps.dedup();
-        Objective { net, content, style, weights, taps, passes: AtomicUsize::new(0) }
+        Objective { net, content, style, weights, taps, passes: AtomicUsize::new(0), workspace: Workspace::new() }
     }
 
     /// The taps this objective reads, shallow to deep.
@@ -146,7 +148,7 @@ impl Objective {
         let mut grad = if self.taps.is_empty() {
             Array3::zeros(x.dim())
         } else {
-            self.net.forward_backward(x, &self.taps, |tap, mut f| {
+            self.net.forward_backward_in(&self.workspace, x, &self.taps, |tap, mut f| {
                 let (n, fh, fw) = f.dim();
                 let fs = f.as_slice_mut().expect("features are contiguous");
                 let c = self.content.iter().find(|c| c.tap == tap).map(|c| {

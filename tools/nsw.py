@@ -69,3 +69,67 @@ def write(path, order, scale, mean, std, note, layers):
     with open(path, "wb") as f:
         f.write(out)
     return len(out)
+
+
+def read(path):
+    """Parses a ``.nsw`` file (checking its CRC). Returns a dict with the input
+    convention (order, scale, mean, std), the note and the layers; each layer has
+    name, shape, bias, scales (or None) and either ``weights`` (floats) or
+    ``table`` + ``codes`` (bytes): ``dequantise(layer)`` gives the floats."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if data[:8] != MAGIC:
+        raise ValueError("%s: not a neural-style weights file" % path)
+    if struct.unpack_from("<I", data, len(data) - 4)[0] != zlib.crc32(data[:-4]) & 0xFFFFFFFF:
+        raise ValueError("%s: checksum mismatch" % path)
+    pos = 8
+    (version,) = struct.unpack_from("<I", data, pos)
+    pos += 4
+    if version != VERSION:
+        raise ValueError("%s: version %d" % (path, version))
+    order, scale, *rest = struct.unpack_from("<Bf3f3f", data, pos)
+    pos += struct.calcsize("<Bf3f3f")
+    mean, std = rest[:3], rest[3:]
+    (n,) = struct.unpack_from("<I", data, pos)
+    pos += 4
+    note = data[pos:pos + n].decode("utf-8")
+    pos += n
+    (count,) = struct.unpack_from("<I", data, pos)
+    pos += 4
+    layers = []
+    for _ in range(count):
+        (n,) = struct.unpack_from("<H", data, pos)
+        pos += 2
+        name = data[pos:pos + n].decode("utf-8")
+        pos += n
+        shape = struct.unpack_from("<4I", data, pos)
+        pos += 16
+        encoding, has_scales = struct.unpack_from("<BB", data, pos)
+        pos += 2
+        layers.append({"name": name, "shape": shape, "encoding": encoding, "has_scales": has_scales})
+    for l in layers:
+        o, i, kh, kw = l["shape"]
+        n = o * i * kh * kw
+        if l["encoding"] == F32:
+            l["weights"] = struct.unpack_from("<%df" % n, data, pos)
+            pos += 4 * n
+        else:
+            l["table"] = struct.unpack_from("<256f", data, pos)
+            pos += 1024
+            l["codes"] = data[pos:pos + n]
+            pos += n
+        l["bias"] = struct.unpack_from("<%df" % o, data, pos)
+        pos += 4 * o
+        l["scales"] = None
+        if l.pop("has_scales"):
+            l["scales"] = struct.unpack_from("<%df" % o, data, pos)
+            pos += 4 * o
+    return {"order": order, "scale": scale, "mean": mean, "std": std, "note": note, "layers": layers}
+
+
+def dequantise(layer):
+    """The layer's weights as floats, row-major (O, I, KH, KW)."""
+    if layer["encoding"] == F32:
+        return list(layer["weights"])
+    table = layer["table"]
+    return [table[c] for c in layer["codes"]]

@@ -31,8 +31,18 @@ pub fn avg_pool_forward(c: usize, h: usize, w: usize, x: &[f32], y: &mut [f32]) 
 }
 
 /// `dx[c, 2i+a, 2j+b] = dy[c,i,j] / 4`; zero on a dropped odd row or column. Overwrites `dx`.
-#[inline(never)]
 pub fn avg_pool_backward(c: usize, h: usize, w: usize, dy: &[f32], dx: &mut [f32]) {
+    avg_pool_backward_core(c, h, w, dy, dx, false)
+}
+
+/// [`avg_pool_backward`] adding into `dx`: a tap's gradient below the pool
+/// takes the pooled gradient in the same pass.
+pub fn avg_pool_backward_add(c: usize, h: usize, w: usize, dy: &[f32], dx: &mut [f32]) {
+    avg_pool_backward_core(c, h, w, dy, dx, true)
+}
+
+#[inline(never)]
+fn avg_pool_backward_core(c: usize, h: usize, w: usize, dy: &[f32], dx: &mut [f32], accumulate: bool) {
     let (oh, ow) = pooled(h, w);
     assert_eq!(dx.len(), c * h * w);
     assert_eq!(dy.len(), c * oh * ow);
@@ -40,15 +50,23 @@ pub fn avg_pool_backward(c: usize, h: usize, w: usize, dy: &[f32], dx: &mut [f32
         return;
     }
     dx.par_chunks_mut(h * w).enumerate().for_each(|(ch, dx)| {
-        dx.fill(0.0);
+        if !accumulate {
+            dx.fill(0.0);
+        }
         let dy = &dy[ch * oh * ow..(ch + 1) * oh * ow];
         for i in 0..oh {
+            let dyr = &dy[i * ow..(i + 1) * ow];
             for a in 0..2 {
                 let row = &mut dx[(2 * i + a) * w..(2 * i + a) * w + 2 * ow];
-                for (j, pair) in row.chunks_exact_mut(2).enumerate() {
-                    let g = 0.25 * dy[i * ow + j];
-                    pair[0] = g;
-                    pair[1] = g;
+                for (pair, &d) in row.chunks_exact_mut(2).zip(dyr) {
+                    let g = 0.25 * d;
+                    if accumulate {
+                        pair[0] += g;
+                        pair[1] += g;
+                    } else {
+                        pair[0] = g;
+                        pair[1] = g;
+                    }
                 }
             }
         }
@@ -89,8 +107,17 @@ pub fn max_pool_forward(c: usize, h: usize, w: usize, x: &[f32], y: &mut [f32], 
 }
 
 /// Routes each `dy` to the window element that won the forward's max. Overwrites `dx`.
-#[inline(never)]
 pub fn max_pool_backward(c: usize, h: usize, w: usize, dy: &[f32], arg: &[u8], dx: &mut [f32]) {
+    max_pool_backward_core(c, h, w, dy, arg, dx, false)
+}
+
+/// [`max_pool_backward`] adding into `dx`.
+pub fn max_pool_backward_add(c: usize, h: usize, w: usize, dy: &[f32], arg: &[u8], dx: &mut [f32]) {
+    max_pool_backward_core(c, h, w, dy, arg, dx, true)
+}
+
+#[inline(never)]
+fn max_pool_backward_core(c: usize, h: usize, w: usize, dy: &[f32], arg: &[u8], dx: &mut [f32], accumulate: bool) {
     let (oh, ow) = pooled(h, w);
     assert_eq!(dx.len(), c * h * w);
     assert_eq!(dy.len(), c * oh * ow);
@@ -99,12 +126,14 @@ pub fn max_pool_backward(c: usize, h: usize, w: usize, dy: &[f32], arg: &[u8], d
         return;
     }
     dx.par_chunks_mut(h * w).enumerate().for_each(|(ch, dx)| {
-        dx.fill(0.0);
+        if !accumulate {
+            dx.fill(0.0);
+        }
         let base = ch * oh * ow;
         for i in 0..oh {
             for j in 0..ow {
                 let n = arg[base + i * ow + j] as usize;
-                dx[(2 * i + n / 2) * w + 2 * j + n % 2] = dy[base + i * ow + j];
+                dx[(2 * i + n / 2) * w + 2 * j + n % 2] += dy[base + i * ow + j];
             }
         }
     });

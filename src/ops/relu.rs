@@ -2,6 +2,7 @@
 //! what the backward needs is only where the output was positive, kept as one
 //! byte per element.
 
+use super::simd::{multiversion, Isa};
 use rayon::prelude::*;
 
 /// Elements per parallel chunk of the element-wise passes (fixed, so results do
@@ -36,28 +37,43 @@ impl ReluMask {
 /// The mask of a ReLU output `y`: bit i is `y[i] > 0`.
 #[inline(never)]
 pub fn relu_mask(y: &[f32]) -> ReluMask {
+    let isa = Isa::detect();
     let mut bits = vec![0u64; y.len().div_ceil(64)];
-    bits.par_chunks_mut(CHUNK / 64).zip(y.par_chunks(CHUNK)).for_each(|(b, y)| {
-        for (word, y) in b.iter_mut().zip(y.chunks(64)) {
-            *word = y.iter().enumerate().fold(0u64, |acc, (j, &v)| acc | (((v > 0.0) as u64) << j));
-        }
-    });
+    bits.par_chunks_mut(CHUNK / 64).zip(y.par_chunks(CHUNK)).for_each(|(b, y)| mask_chunk(isa, y, b));
     ReluMask { len: y.len(), bits }
+}
+
+multiversion! {
+    /// Bits of `y > 0`, 64 to a word, without branches (vectorised).
+    fn mask_chunk(y: &[f32], bits: &mut [u64]) {
+        for (word, y) in bits.iter_mut().zip(y.chunks(64)) {
+            let mut acc = 0u64;
+            for (j, &v) in y.iter().enumerate() {
+                acc |= ((v > 0.0) as u64) << j;
+            }
+            *word = acc;
+        }
+    }
 }
 
 /// `dy *= mask`: the gradient through ReLU, in place.
 #[inline(never)]
 pub fn relu_backward(dy: &mut [f32], mask: &ReluMask) {
     assert_eq!(dy.len(), mask.len);
-    dy.par_chunks_mut(CHUNK).zip(mask.bits.par_chunks(CHUNK / 64)).for_each(|(d, b)| {
-        for (d, &word) in d.chunks_mut(64).zip(b) {
-            if word != u64::MAX {
-                for (j, v) in d.iter_mut().enumerate() {
-                    if word >> j & 1 == 0 {
-                        *v = 0.0;
-                    }
-                }
+    let isa = Isa::detect();
+    dy.par_chunks_mut(CHUNK).zip(mask.bits.par_chunks(CHUNK / 64)).for_each(|(d, b)| apply_chunk(isa, d, b));
+}
+
+multiversion! {
+    /// `d[i] = 0` where bit i is clear, as a select per lane (vectorised).
+    fn apply_chunk(d: &mut [f32], bits: &[u64]) {
+        for (d, &word) in d.chunks_mut(64).zip(bits) {
+            if word == u64::MAX {
+                continue;
+            }
+            for (j, v) in d.iter_mut().enumerate() {
+                *v = if (word >> j) & 1 == 1 { *v } else { 0.0 };
             }
         }
-    });
+    }
 }

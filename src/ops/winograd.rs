@@ -80,6 +80,10 @@ pub const MAX_TILES: usize = 256;
 /// Bytes of `V` per task, at most (the tile count shrinks to fit).
 pub const MAX_V_BYTES: usize = 16 << 20;
 
+/// Tiles per task, at least, when a layer is cut for several threads: the
+/// micro-kernel works on 48 tiles at a time.
+pub const MIN_TILES: usize = 64;
+
 /// Transformed weights of one layer: `U (36, c_out, c_in)`, `U_k = (G g G^T)_k`
 /// with `k = 6a + b`.
 #[derive(Clone, Debug)]
@@ -197,9 +201,7 @@ impl Operand<'_> {
 /// Per-thread buffers, kept across calls and evaluations.
 #[derive(Default)]
 struct Scratch {
-    /// V (36, c_in, ldv)
-    v: Vec<f32>,
-    /// M (36, rows, ldv)
+    /// M (36, rows, ldm) of one task
     m: Vec<f32>,
     /// six transformed rows and four phases (input); Z and one output row (output)
     rows: Vec<f32>,
@@ -207,6 +209,9 @@ struct Scratch {
 
 thread_local! {
     static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+    /// V (c_in, 36, ldv) of the block being convolved, shared by the block's
+    /// tasks; a cell of its own, because the calling thread also runs tasks.
+    static BLOCK: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
 }
 
 fn grow(v: &mut Vec<f32>, n: usize) -> &mut [f32] {
@@ -216,38 +221,47 @@ fn grow(v: &mut Vec<f32>, n: usize) -> &mut [f32] {
     &mut v[..n]
 }
 
-/// How a layer is cut into tasks: blocks of `tile_rows` rows of tiles, times
-/// blocks of `rows` output channels. Every output element is the same whatever
-/// the cut (each `M_k` element is one dot product in a fixed order; the
-/// transforms are per tile), so it may follow the thread count.
+/// How a layer is cut: blocks of `block_rows` rows of tiles are transformed
+/// one after another (`V` of a block is shared by its tasks), each block into
+/// tasks of `task_rows` rows of tiles times `rows` output channels. Every
+/// output element is the same whatever the cut (each `M_k` element is one dot
+/// product in a fixed order; the transforms are per tile), so the cut may
+/// follow the thread count.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Cut {
-    pub tile_rows: usize,
+    pub block_rows: usize,
+    pub task_rows: usize,
     pub rows: usize,
 }
 
 impl Cut {
-    /// One thread: tasks as large as [`MAX_TILES`] and [`MAX_V_BYTES`] allow
-    /// (all output channels together, so `U` is read once per tile block).
-    /// More threads: at least two tasks per thread, from output-channel blocks
-    /// first (each reads its part of `U` only) down to 64 rows, then from
-    /// smaller tile blocks.
+    /// Blocks as large as [`MAX_TILES`] and [`MAX_V_BYTES`] allow, all of one
+    /// height. One thread: one task per block (all output channels together,
+    /// so `U` is read once per block). More threads: at least three tasks per
+    /// thread (one vCPU is sometimes slower), first from smaller tile ranges
+    /// while each keeps [`MIN_TILES`] tiles (each task reads all of `U`), then
+    /// from output-channel blocks down to 64 rows (each reads its part of `U`).
     pub fn for_geom(g: &ConvGeom, threads: usize) -> Cut {
         let (th, tw) = (g.h.div_ceil(M).max(1), g.w.div_ceil(M).max(1));
         let max_tiles = MAX_TILES.min(MAX_V_BYTES / (4 * K * g.c_in.max(1))).max(tw);
-        let mut tile_rows = (max_tiles / tw).clamp(1, th);
-        let want = if threads > 1 { 2 * threads } else { 1 };
+        let block_rows = th.div_ceil(th.div_ceil((max_tiles / tw).max(1)));
+        let want = if threads > 1 { 3 * threads } else { 1 };
+        let mut parts = 1;
+        while parts < want && parts < block_rows && block_rows.div_ceil(parts + 1) * tw >= MIN_TILES {
+            parts += 1;
+        }
+        let task_rows = block_rows.div_ceil(parts);
         let mut rows = g.c_out.max(1);
-        let tasks = |tile_rows: usize, rows: usize| th.div_ceil(tile_rows) * g.c_out.max(1).div_ceil(rows);
-        while tasks(tile_rows, rows) < want && rows / 2 >= 64 && (rows / 2) % 8 == 0 {
+        let tasks = |rows: usize| block_rows.div_ceil(task_rows) * g.c_out.max(1).div_ceil(rows);
+        while tasks(rows) < want && rows / 2 >= 64 && (rows / 2) % 8 == 0 {
             rows /= 2;
         }
-        while tasks(tile_rows, rows) < want && tile_rows > 1 {
-            tile_rows = tile_rows.div_ceil(2);
-        }
-        Cut { tile_rows, rows }
+        Cut { block_rows, task_rows, rows }
     }
 }
+
+/// Channels per input-transform task.
+const CHANNELS_PER_TASK: usize = 8;
 
 /// The convolution of `g` (3x3, pad 1) with the operand's matrices.
 #[inline(never)]
@@ -267,54 +281,74 @@ fn conv(isa: Isa, g: &ConvGeom, x: &[f32], op: &Operand, bias: Option<&[f32]>, r
     assert!(ci > 0, "winograd: no input channels");
     let (th, tw) = (h.div_ceil(M), w.div_ceil(M));
     let cut = Cut::for_geom(g, rayon::current_num_threads());
-    let row_blocks = co.div_ceil(cut.rows);
-    let tasks = th.div_ceil(cut.tile_rows) * row_blocks;
     let out = ColumnTiles::new(y, co, h * w);
-    (0..tasks).into_par_iter().with_max_len(1).for_each(|task| {
-        let (tb, rb) = (task / row_blocks, task % row_blocks);
-        let (tr0, tr1) = (tb * cut.tile_rows, ((tb + 1) * cut.tile_rows).min(th));
-        let (o0, o1) = (rb * cut.rows, ((rb + 1) * cut.rows).min(co));
-        let nb = o1 - o0;
-        let nt = (tr1 - tr0) * tw;
-        let ldv = nt.div_ceil(LANES) * LANES;
-        // Output rows 4*tr0 .. min(4*tr1, h): columns of the (c_out, h*w) matrix.
-        let (y0, y1) = (M * tr0, (M * tr1).min(h));
-        // SAFETY: task (tb, rb) owns output channels o0..o1 of rows y0..y1, a
-        // fixed partition visited once per task index.
-        let mut win = unsafe { out.tile(o0, nb, y0 * w, (y1 - y0) * w) };
-        SCRATCH.with(|cell| {
-            let s = &mut *cell.borrow_mut();
-            let v = grow(&mut s.v, K * ci * ldv);
-            let m = grow(&mut s.m, K * nb * ldv);
-            let rows = grow(&mut s.rows, (6 * 4 + 4) * (tw + 1) + M * tw + w);
-            let plane = ci * ldv;
-            for c in 0..ci {
-                let xc = &x[c * h * w..(c + 1) * h * w];
-                for tr in tr0..tr1 {
-                    input_tile_row(isa, xc, h, w, tr, tw, rows, &mut v[c * ldv..], plane, (tr - tr0) * tw);
-                }
-            }
-            for k in 0..K {
-                let (a0, rsa, csa, alpha) = op.matrix(k, o0);
-                gemm_rows(isa, nb, ci, ldv, alpha, op.u, a0, rsa, csa, &v[k * plane..(k + 1) * plane], ldv, &mut m[k * nb * ldv..(k + 1) * nb * ldv], ldv);
-            }
-            for ob in 0..nb {
-                let b = bias.map_or(0.0, |b| b[o0 + ob]);
-                let dst = win.row_mut(ob);
-                for tr in tr0..tr1 {
-                    let r0 = M * tr - y0;
-                    let nrows = M.min(h - M * tr);
-                    output_tile_row(isa, &m[ob * ldv..], nb * ldv, (tr - tr0) * tw, tw, rows, b, relu, accumulate, &mut dst[r0 * w..(r0 + nrows) * w], w);
-                }
-            }
-        });
+    BLOCK.with(|cell| {
+        let mut vbuf = cell.borrow_mut();
+        for b0 in (0..th).step_by(cut.block_rows) {
+            let b1 = (b0 + cut.block_rows).min(th);
+            // Columns of V: the block's tiles, with room for a task's last
+            // 16-wide panel to run past its own tiles.
+            let ldv = ((b1 - b0) * tw + LANES - 1).div_ceil(LANES) * LANES;
+            let v = grow(&mut vbuf, ci * K * ldv);
+            // V (c_in, 36, ldv), channels in parallel.
+            v.par_chunks_mut(K * ldv * CHANNELS_PER_TASK).enumerate().for_each(|(chunk, vs)| {
+                SCRATCH.with(|cell| {
+                    let s = &mut *cell.borrow_mut();
+                    let rows = grow(&mut s.rows, (6 * 4 + 4) * (tw + 1));
+                    for (j, vc) in vs.chunks_mut(K * ldv).enumerate() {
+                        let c = chunk * CHANNELS_PER_TASK + j;
+                        let xc = &x[c * h * w..(c + 1) * h * w];
+                        for tr in b0..b1 {
+                            input_tile_row(isa, xc, h, w, tr, tw, rows, vc, ldv, (tr - b0) * tw);
+                        }
+                    }
+                })
+            });
+            let v = &*v;
+            let row_blocks = co.div_ceil(cut.rows);
+            let tasks = (b1 - b0).div_ceil(cut.task_rows) * row_blocks;
+            (0..tasks).into_par_iter().with_max_len(1).for_each(|task| {
+                let (tb, rb) = (task / row_blocks, task % row_blocks);
+                let tr0 = b0 + tb * cut.task_rows;
+                let tr1 = (tr0 + cut.task_rows).min(b1);
+                let (o0, o1) = (rb * cut.rows, ((rb + 1) * cut.rows).min(co));
+                let nb = o1 - o0;
+                let col0 = (tr0 - b0) * tw;
+                let ldm = ((tr1 - tr0) * tw).div_ceil(LANES) * LANES;
+                // Output rows 4*tr0 .. min(4*tr1, h): columns of the (c_out, h*w) matrix.
+                let (y0, y1) = (M * tr0, (M * tr1).min(h));
+                // SAFETY: task (tb, rb) of this block owns output channels o0..o1 of
+                // rows y0..y1, a fixed partition visited once per task index.
+                let mut win = unsafe { out.tile(o0, nb, y0 * w, (y1 - y0) * w) };
+                SCRATCH.with(|cell| {
+                    let s = &mut *cell.borrow_mut();
+                    let m = grow(&mut s.m, K * nb * ldm);
+                    // M_k (nb, tiles) = U_k[o0..o1] (nb, c_in) x V_k (c_in, tiles)
+                    for k in 0..K {
+                        let (a0, rsa, csa, alpha) = op.matrix(k, o0);
+                        let vk = &v[k * ldv + col0..];
+                        gemm_rows(isa, nb, ci, ldm, alpha, op.u, a0, rsa, csa, vk, K * ldv, &mut m[k * nb * ldm..(k + 1) * nb * ldm], ldm);
+                    }
+                    let rows = grow(&mut s.rows, 4 * 6 * tw + M * tw);
+                    for ob in 0..nb {
+                        let b = bias.map_or(0.0, |b| b[o0 + ob]);
+                        let dst = win.row_mut(ob);
+                        for tr in tr0..tr1 {
+                            let r0 = M * tr - y0;
+                            let nrows = M.min(h - M * tr);
+                            output_tile_row(isa, &m[ob * ldm..], nb * ldm, (tr - tr0) * tw, tw, rows, b, relu, accumulate, &mut dst[r0 * w..(r0 + nrows) * w], w);
+                        }
+                    }
+                });
+            });
+        }
     });
 }
 
 multiversion! {
     /// `V_k[c][col0 + tx] = (B^T d B)_k` for the tiles of row `tr` of one
     /// channel `xc (h, w)`; `v` starts at channel c's row of `V_0`, the
-    /// k-th plane `plane` floats further on. `buf` holds the six rows `B^T d`
+    /// k-th row `plane` floats further on. `buf` holds the six rows `B^T d`
     /// (padded, `4 (tw + 1)` each) and their four phases.
     #[allow(clippy::too_many_arguments)]
     fn input_tile_row(xc: &[f32], h: usize, w: usize, tr: usize, tw: usize, buf: &mut [f32], v: &mut [f32], plane: usize, col0: usize) {

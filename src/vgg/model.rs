@@ -5,7 +5,8 @@ use super::layers::{LayerSpec, Tap, VGG19};
 use crate::error::Error;
 use crate::ops::conv::{conv_backward_input, conv_backward_input_add, conv_forward, flip_transpose, ConvGeom};
 use crate::ops::winograd::WinogradWeights;
-use crate::ops::pool::{avg_pool_backward, avg_pool_forward, max_pool_backward, max_pool_forward, pooled};
+use crate::ops::pool::{avg_pool_backward, avg_pool_backward_add, avg_pool_forward, max_pool_backward, max_pool_backward_add, max_pool_forward, pooled};
+use super::workspace::Workspace;
 use crate::ops::relu::{relu_backward, relu_mask, ReluMask};
 use crate::preprocess::InputConvention;
 use crate::rng::Rng;
@@ -227,9 +228,9 @@ impl Vgg19 {
         total
     }
 
-    fn pool_forward(&self, c: usize, h: usize, w: usize, x: &[f32], arg: &mut Vec<u8>) -> Vec<f32> {
+    fn pool_forward(&self, ws: &Workspace, c: usize, h: usize, w: usize, x: &[f32], arg: &mut Vec<u8>) -> Vec<f32> {
         let (oh, ow) = pooled(h, w);
-        let mut y = vec![0.0; c * oh * ow];
+        let mut y = ws.take(c * oh * ow);
         match self.pooling {
             Pooling::Avg => avg_pool_forward(c, h, w, x, &mut y),
             Pooling::Max => max_pool_forward(c, h, w, x, &mut y, arg),
@@ -240,7 +241,7 @@ impl Vgg19 {
     /// Features at each tap (same order as `taps`) for a preprocessed image `x (3, H, W)`.
     pub fn features(&self, x: ArrayView3<f32>, taps: &[Tap]) -> Vec<Array3<f32>> {
         let mut out: Vec<Option<Array3<f32>>> = vec![None; taps.len()];
-        self.run_forward(x, taps, false, |tap, f| {
+        self.run_forward(&Workspace::new(), x, taps, false, |tap, f| {
             for (i, t) in taps.iter().enumerate() {
                 if *t == tap {
                     out[i] = Some(f.to_owned());
@@ -255,15 +256,22 @@ impl Vgg19 {
     /// with dL/d(features) (in place: no second buffer at the largest layers).
     /// It is called once the next layer has read them. The backward sums these
     /// gradients as it passes the taps and returns dL/dx `(3, H, W)`.
-    pub fn forward_backward(
+    pub fn forward_backward(&self, x: ArrayView3<f32>, taps: &[Tap], tap_grad: impl FnMut(Tap, ArrayViewMut3<f32>)) -> Array3<f32> {
+        self.forward_backward_in(&Workspace::new(), x, taps, tap_grad)
+    }
+
+    /// [`Self::forward_backward`] with its buffers taken from, and given back
+    /// to, `ws`: repeated evaluations at one size allocate nothing new.
+    pub fn forward_backward_in(
         &self,
+        ws: &Workspace,
         x: ArrayView3<f32>,
         taps: &[Tap],
         tap_grad: impl FnMut(Tap, ArrayViewMut3<f32>),
     ) -> Array3<f32> {
         let (_, h, w) = x.dim();
-        let saved = self.run_forward(x, taps, true, tap_grad);
-        self.backward(saved, h, w)
+        let saved = self.run_forward(ws, x, taps, true, tap_grad);
+        self.backward(ws, saved, h, w)
     }
 
     /// Runs the layers up to the deepest of `taps`. `at_tap` gets each tap's
@@ -272,6 +280,7 @@ impl Vgg19 {
     /// backward.
     fn run_forward(
         &self,
+        ws: &Workspace,
         x: ArrayView3<f32>,
         taps: &[Tap],
         keep: bool,
@@ -281,7 +290,8 @@ impl Vgg19 {
         assert!(deepest < self.layers.len(), "tap deeper than the network");
         let (c0, mut h, mut w) = x.dim();
         assert_eq!(c0, 3, "input must be (3, H, W)");
-        let mut cur: Vec<f32> = x.as_standard_layout().iter().copied().collect();
+        let mut cur = ws.take(x.len());
+        cur.iter_mut().zip(x.iter()).for_each(|(c, &v)| *c = v);
         let mut c = 3;
         let mut saved: Vec<Saved> = Vec::new();
         // The tap whose features `cur` holds, with their shape, until they are used.
@@ -296,17 +306,19 @@ impl Vgg19 {
             let pre_pool = (h, w);
             let mut pool_arg = Vec::new();
             let pooled_input = layer.spec.pool_before.then(|| {
-                let p = self.pool_forward(c, h, w, &cur, &mut pool_arg);
+                let p = self.pool_forward(ws, c, h, w, &cur, &mut pool_arg);
                 (h, w) = pooled(h, w);
                 p
             });
-            let mut y = vec![0.0; layer.c_out * h * w];
+            let mut y = ws.take(layer.c_out * h * w);
             layer.forward(h, w, pooled_input.as_ref().unwrap_or(&cur), &mut y);
-            drop(pooled_input);
+            if let Some(p) = pooled_input {
+                ws.give(p);
+            }
             let prev = std::mem::replace(&mut cur, y);
             match pending.take() {
                 Some((tap, shape)) => finish(tap, shape, prev, &mut saved),
-                None => drop(prev),
+                None => ws.give(prev),
             }
             c = layer.c_out;
             if keep {
@@ -317,13 +329,14 @@ impl Vgg19 {
                 pending = Some((tap, (c, h, w)));
             }
         }
-        if let Some((tap, shape)) = pending {
-            finish(tap, shape, cur, &mut saved);
+        match pending {
+            Some((tap, shape)) => finish(tap, shape, cur, &mut saved),
+            None => ws.give(cur),
         }
         saved
     }
 
-    fn backward(&self, mut saved: Vec<Saved>, h0: usize, w0: usize) -> Array3<f32> {
+    fn backward(&self, ws: &Workspace, mut saved: Vec<Saved>, h0: usize, w0: usize) -> Array3<f32> {
         // g: dL/d(output of layer i's ReLU), (c_out, h, w) of layer i.
         let mut g = saved.last_mut().and_then(|s| s.tap_grad.take()).expect("the deepest layer is a tap");
         for i in (0..saved.len()).rev() {
@@ -339,28 +352,42 @@ impl Vgg19 {
                     t
                 }
                 None => {
-                    let mut dx = vec![0.0; layer.c_in * h * w];
+                    let mut dx = ws.take(layer.c_in * h * w);
                     layer.backward(h, w, &g, &mut dx, false);
                     dx
                 }
             };
-            drop(g);
+            ws.give(g);
             if layer.spec.pool_before {
                 let (ph, pw) = saved[i].pre_pool;
-                let mut dp = vec![0.0; layer.c_in * ph * pw];
-                match self.pooling {
-                    Pooling::Avg => avg_pool_backward(layer.c_in, ph, pw, &dx, &mut dp),
-                    Pooling::Max => max_pool_backward(layer.c_in, ph, pw, &dx, &saved[i].pool_arg, &mut dp),
-                }
-                dx = dp;
-                if let Some(t) = (i > 0).then(|| saved[i - 1].tap_grad.take()).flatten() {
-                    dx.iter_mut().zip(&t).for_each(|(a, b)| *a += b);
-                }
+                let below = (i > 0).then(|| saved[i - 1].tap_grad.take()).flatten();
+                let (c, arg) = (layer.c_in, &saved[i].pool_arg);
+                // Into the tap's gradient below the pool when there is one.
+                let dp = match below {
+                    Some(mut t) => {
+                        match self.pooling {
+                            Pooling::Avg => avg_pool_backward_add(c, ph, pw, &dx, &mut t),
+                            Pooling::Max => max_pool_backward_add(c, ph, pw, &dx, arg, &mut t),
+                        }
+                        t
+                    }
+                    None => {
+                        let mut dp = ws.take(c * ph * pw);
+                        match self.pooling {
+                            Pooling::Avg => avg_pool_backward(c, ph, pw, &dx, &mut dp),
+                            Pooling::Max => max_pool_backward(c, ph, pw, &dx, arg, &mut dp),
+                        }
+                        dp
+                    }
+                };
+                ws.give(std::mem::replace(&mut dx, dp));
             }
             saved.truncate(i + 1);
             saved[i].mask = ReluMask::default();
             g = dx;
         }
-        Array3::from_shape_vec((3, h0, w0), g).unwrap()
+        let out = Array3::from_shape_vec((3, h0, w0), g.clone()).unwrap();
+        ws.give(g);
+        out
     }
 }

@@ -1,0 +1,175 @@
+"""PyTorch's time for the objective neural-style evaluates, on the shipped weights.
+
+Run by tools/compare_pytorch.sh (which makes the venv and times neural-style in
+the same run); not part of CI (torch is gigabytes).
+
+    python tools/compare_pytorch.py eval --sizes 256,512 --threads 1,2 --runs 5
+        one evaluation: VGG19 to relu5_1 with average pooling, content relu4_2
+        (weight 1e-3) and Grams at relu1_1..relu5_1 (weights 1 x 0.2), loss and
+        gradient with respect to the input image; prints median, min, max seconds.
+    python tools/compare_pytorch.py job --content C.png --style S.png --evals N --threads 2
+        the whole default job: the same objective on two images already at their
+        final size, L-BFGS (history 10, strong Wolfe) from the content image for
+        100 iterations or N evaluations; prints seconds, evaluations, final loss
+        and peak memory.
+The objective is neural-style's (src/lib.rs): L_c = 1/2 sum (F - P)^2,
+G = F F^T / M, E_l = 1/(4 N^2) sum (G - A)^2, L = a L_c + b sum_l w_l E_l.
+"""
+
+import argparse
+import os
+import resource
+import statistics
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import nsw  # noqa: E402
+
+LAYERS = ["conv1_1", "conv1_2", "conv2_1", "conv2_2", "conv3_1", "conv3_2", "conv3_3", "conv3_4",
+          "conv4_1", "conv4_2", "conv4_3", "conv4_4", "conv5_1"]
+POOL_BEFORE = {"conv2_1", "conv3_1", "conv4_1", "conv5_1"}
+CONTENT = "conv4_2"
+STYLE = ["conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1"]
+
+
+def load_net(path):
+    d = nsw.read(path)
+    net = {}
+    for l in d["layers"]:
+        if l["name"] in LAYERS:
+            w = np.array(nsw.dequantise(l), dtype=np.float32).reshape(l["shape"])
+            net[l["name"]] = (torch.from_numpy(w), torch.tensor(l["bias"], dtype=torch.float32))
+    return net, d
+
+
+def features(net, x):
+    """relu outputs at the content and style layers for x (1, 3, H, W)."""
+    out = {}
+    for name in LAYERS:
+        if name in POOL_BEFORE:
+            x = F.avg_pool2d(x, 2)
+        w, b = net[name]
+        x = F.relu(F.conv2d(x, w, b, padding=1))
+        if name == CONTENT or name in STYLE:
+            out[name] = x
+    return out
+
+
+def gram(f):
+    n = f.shape[1]
+    m = f.shape[2] * f.shape[3]
+    f = f.reshape(n, m)
+    return f @ f.t() / m
+
+
+class Objective:
+    def __init__(self, net, content, style, alpha=1e-3, beta=1.0):
+        self.net, self.alpha, self.beta = net, alpha, beta
+        with torch.no_grad():
+            self.p = features(net, content)[CONTENT]
+            fs = features(net, style)
+            self.a = {k: gram(fs[k]) for k in STYLE}
+
+    def loss(self, x):
+        f = features(self.net, x)
+        lc = 0.5 * ((f[CONTENT] - self.p) ** 2).sum()
+        ls = 0.0
+        for k in STYLE:
+            n = f[k].shape[1]
+            ls = ls + 0.2 * ((gram(f[k]) - self.a[k]) ** 2).sum() / (4.0 * n * n)
+        return self.alpha * lc + self.beta * ls
+
+    def evaluate(self, x):
+        x = x.detach().requires_grad_(True)
+        l = self.loss(x)
+        l.backward()
+        return l.item(), x.grad
+
+
+def preprocess(rgb, d):
+    """RGB (H, W, 3) in [0, 1] to the network's input (1, 3, H, W)."""
+    x = rgb * d["scale"]
+    if d["order"] == nsw.BGR:
+        x = x[:, :, ::-1]
+    x = (x - np.array(d["mean"], dtype=np.float32)) / np.array(d["std"], dtype=np.float32)
+    return torch.from_numpy(np.ascontiguousarray(x.transpose(2, 0, 1)[None].astype(np.float32)))
+
+
+def cmd_eval(args, net, d):
+    print("| size | threads | PyTorch median s | min s | max s |")
+    print("|---|---|---|---|---|")
+    for size in args.sizes:
+        rng = np.random.default_rng(1)
+        img = lambda: preprocess(rng.random((size, size, 3), dtype=np.float32), d)
+        content, style, x = img(), img(), img()
+        obj = Objective(net, content, style)
+        for threads in args.threads:
+            torch.set_num_threads(threads)
+            obj.evaluate(x)  # warm-up
+            ts = []
+            for _ in range(args.runs):
+                t = time.perf_counter()
+                obj.evaluate(x)
+                ts.append(time.perf_counter() - t)
+            print("| %dx%d | %d | %.3f | %.3f | %.3f |" % (size, size, threads, statistics.median(ts), min(ts), max(ts)), flush=True)
+
+
+def load_png(path):
+    from PIL import Image
+    return np.asarray(Image.open(path).convert("RGB"), dtype=np.float32) / 255.0
+
+
+def cmd_job(args, net, d):
+    torch.set_num_threads(args.threads)
+    t0 = time.perf_counter()
+    obj = Objective(net, preprocess(load_png(args.content), d), preprocess(load_png(args.style), d))
+    x = preprocess(load_png(args.content), d).requires_grad_(True)
+    opt = torch.optim.LBFGS([x], lr=1, max_iter=args.iterations, max_eval=args.evals, history_size=10,
+                            tolerance_grad=0.0, tolerance_change=0.0, line_search_fn="strong_wolfe")
+    evals = [0]
+    last = [None]
+
+    def closure():
+        opt.zero_grad()
+        l = obj.loss(x)
+        l.backward()
+        evals[0] += 1
+        last[0] = l.item()
+        return l
+
+    opt.step(closure)
+    with torch.no_grad():
+        final = obj.loss(x).item()
+    secs = time.perf_counter() - t0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print("PyTorch job: %.1f s, %d evaluations, final loss %.4e, peak RSS %.0f MB" % (secs, evals[0], final, peak))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("mode", choices=["eval", "job"])
+    ap.add_argument("--weights", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "weights", "vgg19.nsw"))
+    ap.add_argument("--sizes", default="256,512", type=lambda s: [int(v) for v in s.split(",")])
+    ap.add_argument("--threads", default="1,2", type=lambda s: [int(v) for v in s.split(",")])
+    ap.add_argument("--runs", default=5, type=int)
+    ap.add_argument("--content")
+    ap.add_argument("--style")
+    ap.add_argument("--iterations", default=100, type=int)
+    ap.add_argument("--evals", default=125, type=int)
+    args = ap.parse_args()
+    net, d = load_net(args.weights)
+    print("torch %s, %s" % (torch.__version__, torch.backends.cpu.get_cpu_capability()))
+    if args.mode == "eval":
+        cmd_eval(args, net, d)
+    else:
+        args.threads = args.threads[0]
+        cmd_job(args, net, d)
+
+
+if __name__ == "__main__":
+    main()
