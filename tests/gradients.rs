@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 #[test]
 fn gram_matches_reference() {
-    for &(n, m) in &[(1, 1), (3, 7), (5, 13), (17, 49), (64, 100)] {
+    for &(n, m) in &[(1, 1), (3, 7), (5, 13), (17, 49), (64, 100), (24, 3000), (9, 1300), (40, 513)] {
         let f = randn(20, n * m);
         assert_close(&format!("gram {n}x{m}"), &gram(&f, n, m), &gram_reference(&f, n, m), 1e-5);
     }

@@ -3,7 +3,9 @@
 //! layers need no second buffer of their size.
 
 use super::gram::gram;
-use crate::ops::gemm::{gemm, ColumnTiles, MatRef};
+use crate::ops::gemm::ColumnTiles;
+use crate::ops::simd::{gemm_rows, Isa, Strided};
+use std::cell::RefCell;
 use crate::ops::reduce::sum_map2;
 use rayon::prelude::*;
 
@@ -11,6 +13,11 @@ use rayon::prelude::*;
 /// buffers stay near 1 MiB.
 fn chunk_for(n: usize, m: usize) -> usize {
     (256 * 1024 / n.max(1)).clamp(16, m.max(16))
+}
+
+thread_local! {
+    /// A chunk of the features and of its gradient, `(N, chunk)` each.
+    static BUFFERS: RefCell<(Vec<f32>, Vec<f32>)> = const { RefCell::new((Vec::new(), Vec::new())) };
 }
 
 /// Loss values at one tap.
@@ -54,31 +61,37 @@ pub fn tap_in_place(f: &mut [f32], n: usize, m: usize, content: Option<(&[f32], 
     }
     let s_alpha = style.map(|(_, s)| (s as f64 / ((n * n) as f64 * m as f64)) as f32);
     let chunk = chunk_for(n, m);
+    let isa = Isa::detect();
     let tiles = ColumnTiles::new(f, n, m);
     (0..m.div_ceil(chunk)).into_par_iter().with_max_len(1).for_each(|ci| {
         let (p0, p1) = (ci * chunk, ((ci + 1) * chunk).min(m));
         let t = p1 - p0;
         // SAFETY: chunk ci covers columns p0..p1 of a fixed partition, one task each.
         let mut win = unsafe { tiles.tile(0, n, p0, t) };
-        let mut fin = vec![0.0f32; n * t];
-        for r in 0..n {
-            fin[r * t..(r + 1) * t].copy_from_slice(win.row_mut(r));
-        }
-        let mut out = vec![0.0f32; n * t];
-        if let Some((p, c)) = content {
+        BUFFERS.with(|cell| {
+            let (fin, out) = &mut *cell.borrow_mut();
+            fin.resize(n * t, 0.0);
+            out.resize(n * t, 0.0);
             for r in 0..n {
-                let (o, fr, pr) = (&mut out[r * t..(r + 1) * t], &fin[r * t..(r + 1) * t], &p[r * m + p0..r * m + p1]);
-                for j in 0..t {
-                    o[j] = c * (fr[j] - pr[j]);
+                fin[r * t..(r + 1) * t].copy_from_slice(win.row_mut(r));
+            }
+            if let Some((p, c)) = content {
+                for r in 0..n {
+                    let (o, fr, pr) = (&mut out[r * t..(r + 1) * t], &fin[r * t..(r + 1) * t], &p[r * m + p0..r * m + p1]);
+                    for j in 0..t {
+                        o[j] = c * (fr[j] - pr[j]);
+                    }
                 }
             }
-        }
-        if let Some(alpha) = s_alpha {
-            gemm(alpha, MatRef::row_major(&d, n, n), MatRef::row_major(&fin, n, t), 1.0, &mut out, t);
-        }
-        for r in 0..n {
-            win.row_mut(r).copy_from_slice(&out[r * t..(r + 1) * t]);
-        }
+            if let Some(alpha) = s_alpha {
+                // out (+)= alpha D F[:, p0..p1]
+                let a = Strided { data: &d, offset: 0, rs: n, cs: 1 };
+                gemm_rows(isa, n, n, t, alpha, a, &fin[..n * t], t, content.is_some(), &mut out[..n * t], t);
+            }
+            for r in 0..n {
+                win.row_mut(r).copy_from_slice(&out[r * t..(r + 1) * t]);
+            }
+        });
     });
     losses
 }

@@ -103,37 +103,37 @@ impl Isa {
     }
 }
 
-/// Columns of the GEMM's B and C are padded to a multiple of this (one
-/// AVX-512 vector of f32).
+/// Floats in one AVX-512 vector: the micro-kernel's column unit.
 pub const LANES: usize = 16;
 
-/// `C (rows, ncols) = alpha * A B` for a strided `A`: element `(r, p)` at
-/// `a[a0 + r*rsa + p*csa]`; `B (kdim, ncols)` row-major with row stride `ldb`;
-/// `C` row-major with row stride `ldc`. `ncols` must be a multiple of
-/// [`LANES`]. Each element of C is one dot product over `p` in increasing
-/// order, the same whatever `rows` or the blocking.
+/// A strided matrix operand: element `(r, p)` at `data[offset + r*rs + p*cs]`
+/// (row-major, transposed or any other strides, read without packing).
+#[derive(Clone, Copy, Debug)]
+pub struct Strided<'a> {
+    pub data: &'a [f32],
+    pub offset: usize,
+    pub rs: usize,
+    pub cs: usize,
+}
+
+/// `C (rows, ncols) = alpha * A B (+ C if accumulate)` for a strided `A (rows,
+/// kdim)`, `B (kdim, ncols)` row-major with row stride `ldb` and `C` row-major
+/// with row stride `ldc`. No packing: A is read by broadcasts from its rows,
+/// B by vectors from its rows. Each element of C is one dot product over `p` in
+/// increasing order, the same whatever `rows`, `ncols` or the blocking.
 #[allow(clippy::too_many_arguments)]
-pub fn gemm_rows(
-    isa: Isa,
-    rows: usize,
-    kdim: usize,
-    ncols: usize,
-    alpha: f32,
-    a: &[f32],
-    a0: usize,
-    rsa: usize,
-    csa: usize,
-    b: &[f32],
-    ldb: usize,
-    c: &mut [f32],
-    ldc: usize,
-) {
-    assert_eq!(ncols % LANES, 0, "gemm_rows: columns must be a multiple of {LANES}");
+pub fn gemm_rows(isa: Isa, rows: usize, kdim: usize, ncols: usize, alpha: f32, a: Strided, b: &[f32], ldb: usize, accumulate: bool, c: &mut [f32], ldc: usize) {
     if rows == 0 || ncols == 0 {
         return;
     }
-    assert!(kdim > 0, "gemm_rows: empty reduction");
-    assert!(a0 + (rows - 1) * rsa + (kdim - 1) * csa < a.len(), "gemm_rows: A exceeds its slice");
+    if kdim == 0 {
+        // An empty sum: C = 0 (+ C).
+        if !accumulate {
+            (0..rows).for_each(|r| c[r * ldc..r * ldc + ncols].fill(0.0));
+        }
+        return;
+    }
+    assert!(a.offset + (rows - 1) * a.rs + (kdim - 1) * a.cs < a.data.len(), "gemm_rows: A exceeds its slice");
     assert!((kdim - 1) * ldb + ncols <= b.len() && ncols <= ldb, "gemm_rows: B exceeds its slice");
     assert!((rows - 1) * ldc + ncols <= c.len() && ncols <= ldc, "gemm_rows: C exceeds its slice");
     let mut r0 = 0;
@@ -142,15 +142,17 @@ pub fn gemm_rows(
         while r0 + avx512::MR <= rows {
             // SAFETY: the AVX-512 level exists only when detected; the
             // asserts above bound every element the kernel touches (rows
-            // r0..r0+MR < rows, columns < ncols, steps < kdim).
+            // r0..r0+MR <= rows, columns < ncols, steps < kdim).
             unsafe {
-                avx512::rows8(kdim, ncols, alpha, a.as_ptr().add(a0 + r0 * rsa), rsa, csa, b.as_ptr(), ldb, c.as_mut_ptr().add(r0 * ldc), ldc)
+                let ap = a.data.as_ptr().add(a.offset + r0 * a.rs);
+                avx512::rows8(kdim, ncols, alpha, ap, a.rs, a.cs, b.as_ptr(), ldb, accumulate, c.as_mut_ptr().add(r0 * ldc), ldc)
             };
             r0 += avx512::MR;
         }
     }
     if r0 < rows {
-        gemm_portable(isa, rows - r0, kdim, ncols, alpha, a, a0 + r0 * rsa, rsa, csa, b, ldb, &mut c[r0 * ldc..], ldc);
+        let a = Strided { offset: a.offset + r0 * a.rs, ..a };
+        gemm_portable(isa, rows - r0, kdim, ncols, alpha, a, b, ldb, accumulate, &mut c[r0 * ldc..], ldc);
     }
 }
 
@@ -159,26 +161,27 @@ multiversion! {
     /// which the compiler keeps in vector registers. Same sums as the AVX-512
     /// kernel, without fused multiply-adds.
     #[allow(clippy::too_many_arguments)]
-    fn gemm_portable(rows: usize, kdim: usize, ncols: usize, alpha: f32, a: &[f32], a0: usize, rsa: usize, csa: usize, b: &[f32], ldb: usize, c: &mut [f32], ldc: usize) {
+    fn gemm_portable(rows: usize, kdim: usize, ncols: usize, alpha: f32, a: Strided, b: &[f32], ldb: usize, accumulate: bool, c: &mut [f32], ldc: usize) {
         const MR: usize = 4;
         let mut r0 = 0;
         while r0 < rows {
             let mr = MR.min(rows - r0);
             for j0 in (0..ncols).step_by(LANES) {
+                let nc = LANES.min(ncols - j0);
                 let mut acc = [[0.0f32; LANES]; MR];
                 for p in 0..kdim {
-                    let brow: &[f32; LANES] = b[p * ldb + j0..p * ldb + j0 + LANES].try_into().unwrap();
+                    let brow = &b[p * ldb + j0..p * ldb + j0 + nc];
                     for (r, acc) in acc.iter_mut().enumerate().take(mr) {
-                        let av = a[a0 + (r0 + r) * rsa + p * csa];
+                        let av = a.data[a.offset + (r0 + r) * a.rs + p * a.cs];
                         for (s, &bv) in acc.iter_mut().zip(brow) {
                             *s += av * bv;
                         }
                     }
                 }
                 for (r, acc) in acc.iter().enumerate().take(mr) {
-                    let dst = &mut c[(r0 + r) * ldc + j0..(r0 + r) * ldc + j0 + LANES];
+                    let dst = &mut c[(r0 + r) * ldc + j0..(r0 + r) * ldc + j0 + nc];
                     for (d, &s) in dst.iter_mut().zip(acc) {
-                        *d = alpha * s;
+                        *d = if accumulate { alpha * s + *d } else { alpha * s };
                     }
                 }
             }
@@ -195,41 +198,62 @@ mod avx512 {
     /// the 32 registers (VGG's channel counts are multiples of 8).
     pub const MR: usize = 8;
 
-    /// 8 rows of C, all `ncols` columns, in panels of 48, 32 or 16 columns.
+    /// 8 rows of C, all `ncols` columns, in panels of 48, 32 or 16 columns and
+    /// a masked last panel.
     ///
     /// # Safety
     /// AVX-512F must be available; `a` must be readable at `r*rsa + p*csa`
     /// for r < 8, p < kdim; `b` at `p*ldb + j` and `c` writable at `r*ldc + j`
-    /// for j < ncols (a multiple of 16).
+    /// for j < ncols.
     #[target_feature(enable = "avx512f")]
     #[allow(clippy::too_many_arguments)]
-    pub unsafe fn rows8(kdim: usize, ncols: usize, alpha: f32, a: *const f32, rsa: usize, csa: usize, b: *const f32, ldb: usize, c: *mut f32, ldc: usize) {
+    pub unsafe fn rows8(kdim: usize, ncols: usize, alpha: f32, a: *const f32, rsa: usize, csa: usize, b: *const f32, ldb: usize, acc: bool, c: *mut f32, ldc: usize) {
         let mut j = 0;
         while j + 48 <= ncols {
-            panel::<3>(kdim, alpha, a, rsa, csa, b.add(j), ldb, c.add(j), ldc);
+            panel::<3, false>(kdim, alpha, a, rsa, csa, b.add(j), ldb, acc, c.add(j), ldc, u16::MAX);
             j += 48;
         }
-        match ncols - j {
-            32 => panel::<2>(kdim, alpha, a, rsa, csa, b.add(j), ldb, c.add(j), ldc),
-            16 => panel::<1>(kdim, alpha, a, rsa, csa, b.add(j), ldb, c.add(j), ldc),
-            _ => {}
+        if j + 32 <= ncols {
+            panel::<2, false>(kdim, alpha, a, rsa, csa, b.add(j), ldb, acc, c.add(j), ldc, u16::MAX);
+            j += 32;
+        }
+        if j + 16 <= ncols {
+            panel::<1, false>(kdim, alpha, a, rsa, csa, b.add(j), ldb, acc, c.add(j), ldc, u16::MAX);
+            j += 16;
+        }
+        if j < ncols {
+            let mask = (1u16 << (ncols - j)) - 1;
+            panel::<1, true>(kdim, alpha, a, rsa, csa, b.add(j), ldb, acc, c.add(j), ldc, mask);
         }
     }
 
     /// One 8 x 16NV block: per step, NV vector loads of B, 8 broadcasts of A
-    /// and 8 NV fused multiply-adds.
+    /// and 8 NV fused multiply-adds. `last` masks the columns of the last vector.
     #[target_feature(enable = "avx512f")]
     #[inline]
     #[allow(clippy::too_many_arguments)]
-    unsafe fn panel<const NV: usize>(kdim: usize, alpha: f32, a: *const f32, rsa: usize, csa: usize, b: *const f32, ldb: usize, c: *mut f32, ldc: usize) {
+    unsafe fn panel<const NV: usize, const MASKED: bool>(
+        kdim: usize,
+        alpha: f32,
+        a: *const f32,
+        rsa: usize,
+        csa: usize,
+        b: *const f32,
+        ldb: usize,
+        accumulate: bool,
+        c: *mut f32,
+        ldc: usize,
+        last: u16,
+    ) {
         let mut acc = [[_mm512_setzero_ps(); NV]; MR];
         let rows: [*const f32; MR] = std::array::from_fn(|r| a.add(r * rsa));
+        let mask = |j: usize| if MASKED && j + 1 == NV { last } else { u16::MAX };
         let mut bp = b;
         let mut off = 0;
         for _ in 0..kdim {
             let mut bv = [_mm512_setzero_ps(); NV];
             for (j, v) in bv.iter_mut().enumerate() {
-                *v = _mm512_loadu_ps(bp.add(16 * j));
+                *v = if MASKED { _mm512_maskz_loadu_ps(mask(j), bp.add(16 * j)) } else { _mm512_loadu_ps(bp.add(16 * j)) };
             }
             for r in 0..MR {
                 let av = _mm512_set1_ps(*rows[r].add(off));
@@ -243,7 +267,13 @@ mod avx512 {
         let al = _mm512_set1_ps(alpha);
         for (r, acc) in acc.iter().enumerate() {
             for (j, &v) in acc.iter().enumerate() {
-                _mm512_storeu_ps(c.add(r * ldc + 16 * j), _mm512_mul_ps(v, al));
+                let p = c.add(r * ldc + 16 * j);
+                let out = if accumulate { _mm512_fmadd_ps(v, al, _mm512_maskz_loadu_ps(mask(j), p)) } else { _mm512_mul_ps(v, al) };
+                if MASKED {
+                    _mm512_mask_storeu_ps(p, mask(j), out);
+                } else {
+                    _mm512_storeu_ps(p, out);
+                }
             }
         }
     }

@@ -28,7 +28,7 @@
 
 use super::conv::ConvGeom;
 use super::gemm::ColumnTiles;
-use super::simd::{gemm_rows, multiversion, Isa, LANES};
+use super::simd::{gemm_rows, multiversion, Isa, Strided, LANES};
 use rayon::prelude::*;
 use std::cell::RefCell;
 
@@ -325,9 +325,10 @@ fn conv(isa: Isa, g: &ConvGeom, x: &[f32], op: &Operand, bias: Option<&[f32]>, r
                     let m = grow(&mut s.m, K * nb * ldm);
                     // M_k (nb, tiles) = U_k[o0..o1] (nb, c_in) x V_k (c_in, tiles)
                     for k in 0..K {
-                        let (a0, rsa, csa, alpha) = op.matrix(k, o0);
+                        let (offset, rs, cs, alpha) = op.matrix(k, o0);
+                        let uk = Strided { data: op.u, offset, rs, cs };
                         let vk = &v[k * ldv + col0..];
-                        gemm_rows(isa, nb, ci, ldm, alpha, op.u, a0, rsa, csa, vk, K * ldv, &mut m[k * nb * ldm..(k + 1) * nb * ldm], ldm);
+                        gemm_rows(isa, nb, ci, ldm, alpha, uk, vk, K * ldv, false, &mut m[k * nb * ldm..(k + 1) * nb * ldm], ldm);
                     }
                     let rows = grow(&mut s.rows, 4 * 6 * tw + M * tw);
                     for ob in 0..nb {
