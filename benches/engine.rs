@@ -5,7 +5,7 @@
 //!     cargo bench --bench engine                      # everything, sizes 256 and 512, 1 and 2 threads
 //!     cargo bench --bench engine -- eval 512 --runs 7 # only whole evaluations at 512
 //!
-//! Words on the command line pick parts (`layers`, `eval`, `profile`), sizes (numbers >= 16),
+//! Words on the command line pick parts (`layers`, `eval`, `memory`), sizes (numbers >= 16),
 //! `--threads 1,2` and `--runs N`.
 
 use ndarray::Array3;
@@ -106,6 +106,28 @@ fn evaluation(size: usize, threads: usize, runs: usize) -> String {
     )
 }
 
+/// Resident and peak memory of this process (Linux /proc), in MB.
+fn rss() -> String {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status.lines().find(|l| l.starts_with(name)).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse::<f64>().ok()).map_or(0.0, |kb| kb / 1024.0)
+    };
+    format!("RSS {:.0} MB, peak {:.0} MB", field("VmRSS:"), field("VmHWM:"))
+}
+
+/// Where the memory of an evaluation goes: RSS after each step.
+fn memory(size: usize) {
+    println!("\n## Memory at {size}x{size} ({} thread(s))", rayon::current_num_threads());
+    println!("start: {}", rss());
+    let (obj, x) = objective(size);
+    let weights: usize = obj.net.layers().iter().map(|l| l.bytes()).sum();
+    println!("network and targets: {} (packed weights {:.0} MB)", rss(), weights as f64 / 1e6);
+    for i in 1..=3 {
+        std::hint::black_box(obj.evaluate(x.view()));
+        println!("after evaluation {i}: {} (workspace holds {:.0} MB)", rss(), obj.workspace_bytes() as f64 / 1e6);
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
     let mut parts: Vec<&str> = Vec::new();
@@ -123,7 +145,7 @@ fn main() {
                 runs = args[i + 1].parse().unwrap();
                 i += 1;
             }
-            p @ ("layers" | "eval") => parts.push(p),
+            p @ ("layers" | "eval" | "memory") => parts.push(p),
             n => {
                 if let Ok(s) = n.parse::<usize>() {
                     sizes.push(s);
@@ -143,6 +165,13 @@ fn main() {
         for &s in &sizes {
             for &t in &threads {
                 pool(t).install(|| layers(s, t, runs));
+            }
+        }
+    }
+    if parts.contains(&"memory") {
+        for &s in &sizes {
+            for &t in &threads {
+                pool(t).install(|| memory(s));
             }
         }
     }

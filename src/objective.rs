@@ -133,6 +133,11 @@ impl Objective {
         &self.taps
     }
 
+    /// Bytes the reused buffers hold between evaluations.
+    pub fn workspace_bytes(&self) -> usize {
+        self.workspace.bytes()
+    }
+
     /// How many forward+backward passes [`Objective::evaluate`] has run.
     pub fn passes(&self) -> usize {
         self.passes.load(Ordering::Relaxed)

@@ -144,6 +144,8 @@ struct Saved {
     size: (usize, usize),
     /// dL/d(features) at this tap, if it is one, (c_out, h, w)
     tap_grad: Option<Vec<f32>>,
+    /// This tap's features are recomputed in the backward (relu1_1 only).
+    deferred: bool,
 }
 
 impl Vgg19 {
@@ -241,7 +243,7 @@ impl Vgg19 {
     /// Features at each tap (same order as `taps`) for a preprocessed image `x (3, H, W)`.
     pub fn features(&self, x: ArrayView3<f32>, taps: &[Tap]) -> Vec<Array3<f32>> {
         let mut out: Vec<Option<Array3<f32>>> = vec![None; taps.len()];
-        self.run_forward(&Workspace::new(), x, taps, false, |tap, f| {
+        self.run_forward(&Workspace::new(), x, taps, false, &mut |tap, f| {
             for (i, t) in taps.iter().enumerate() {
                 if *t == tap {
                     out[i] = Some(f.to_owned());
@@ -262,16 +264,27 @@ impl Vgg19 {
 
     /// [`Self::forward_backward`] with its buffers taken from, and given back
     /// to, `ws`: repeated evaluations at one size allocate nothing new.
+    ///
+    /// relu1_1, when it is a tap and not the deepest, is not kept through the
+    /// pass (at 512x512 it is 67 MB, as large as the largest working buffer):
+    /// the backward recomputes it from the image (conv1_1 costs about 1% of an
+    /// evaluation) and calls `tap_grad` for it then, just before the gradient
+    /// from above is added to it.
     pub fn forward_backward_in(
         &self,
         ws: &Workspace,
         x: ArrayView3<f32>,
         taps: &[Tap],
-        tap_grad: impl FnMut(Tap, ArrayViewMut3<f32>),
+        mut tap_grad: impl FnMut(Tap, ArrayViewMut3<f32>),
     ) -> Array3<f32> {
-        let (_, h, w) = x.dim();
-        let saved = self.run_forward(ws, x, taps, true, tap_grad);
-        self.backward(ws, saved, h, w)
+        let saved = self.run_forward(ws, x, taps, true, &mut tap_grad);
+        self.backward(ws, saved, x, &mut tap_grad)
+    }
+
+    /// Whether relu1_1's tap is recomputed in the backward (see [`Self::forward_backward_in`]).
+    fn defers_first_tap(&self, taps: &[Tap]) -> bool {
+        let first = Tap::from_index(0).unwrap();
+        taps.contains(&first) && taps.iter().any(|t| t.index() > 0)
     }
 
     /// Runs the layers up to the deepest of `taps`. `at_tap` gets each tap's
@@ -284,8 +297,9 @@ impl Vgg19 {
         x: ArrayView3<f32>,
         taps: &[Tap],
         keep: bool,
-        mut at_tap: impl FnMut(Tap, ArrayViewMut3<f32>),
+        at_tap: &mut impl FnMut(Tap, ArrayViewMut3<f32>),
     ) -> Vec<Saved> {
+        let defer_first = keep && self.defers_first_tap(taps);
         let deepest = taps.iter().map(|t| t.index()).max().expect("at least one tap");
         assert!(deepest < self.layers.len(), "tap deeper than the network");
         let (c0, mut h, mut w) = x.dim();
@@ -317,12 +331,16 @@ impl Vgg19 {
             }
             let prev = std::mem::replace(&mut cur, y);
             match pending.take() {
+                Some((tap, _)) if defer_first && tap.index() == 0 => {
+                    saved.last_mut().expect("layer 0 is saved").deferred = true;
+                    ws.give(prev)
+                }
                 Some((tap, shape)) => finish(tap, shape, prev, &mut saved),
                 None => ws.give(prev),
             }
             c = layer.c_out;
             if keep {
-                saved.push(Saved { mask: relu_mask(&cur), pool_arg, pre_pool, size: (h, w), tap_grad: None });
+                saved.push(Saved { mask: relu_mask(&cur), pool_arg, pre_pool, size: (h, w), tap_grad: None, deferred: false });
             }
             let tap = Tap::from_index(i).unwrap();
             if taps.contains(&tap) {
@@ -336,7 +354,10 @@ impl Vgg19 {
         saved
     }
 
-    fn backward(&self, ws: &Workspace, mut saved: Vec<Saved>, h0: usize, w0: usize) -> Array3<f32> {
+    fn backward(&self, ws: &Workspace, mut saved: Vec<Saved>, x: ArrayView3<f32>, at_tap: &mut impl FnMut(Tap, ArrayViewMut3<f32>)) -> Array3<f32> {
+        let (_, h0, w0) = x.dim();
+        let first = Tap::from_index(0).unwrap();
+        let defer_first = saved.first().is_some_and(|s| s.deferred);
         // g: dL/d(output of layer i's ReLU), (c_out, h, w) of layer i.
         let mut g = saved.last_mut().and_then(|s| s.tap_grad.take()).expect("the deepest layer is a tap");
         for i in (0..saved.len()).rev() {
@@ -345,7 +366,18 @@ impl Vgg19 {
             relu_backward(&mut g, &saved[i].mask);
             // dL/d(input of layer i): added straight into the previous tap's
             // gradient when there is one (no third buffer at the largest layers).
-            let prev_tap = if i > 0 && !layer.spec.pool_before { saved[i - 1].tap_grad.take() } else { None };
+            let mut prev_tap = if i > 0 && !layer.spec.pool_before { saved[i - 1].tap_grad.take() } else { None };
+            if i == 1 && defer_first {
+                // relu1_1 again from the image, then its tap gradient in place.
+                let l0 = &self.layers[0];
+                let mut input = ws.take(x.len());
+                input.iter_mut().zip(x.iter()).for_each(|(c, &v)| *c = v);
+                let mut f = ws.take(l0.c_out * h * w);
+                l0.forward(h, w, &input, &mut f);
+                ws.give(input);
+                at_tap(first, ArrayViewMut3::from_shape((l0.c_out, h, w), &mut f).unwrap());
+                prev_tap = Some(f);
+            }
             let mut dx = match prev_tap {
                 Some(mut t) => {
                     layer.backward(h, w, &g, &mut t, true);
