@@ -187,11 +187,13 @@ fn pooling_backward_by_finite_differences() {
 #[test]
 fn relu_backward_by_finite_differences() {
     use neural_style::ops::relu::*;
+    // Rows of 100 (two words each, the second partly used).
     let x = randn(18, 1000);
     let r = randn(19, 1000);
     let mut y = x.clone();
     relu_forward(&mut y);
-    let mask = relu_mask(&y);
+    let mask = relu_mask(&y, 100);
+    assert_eq!(mask.words_per_row(), 2);
     for (i, v) in y.iter().enumerate() {
         assert_eq!(mask.get(i), *v > 0.0);
     }
@@ -291,6 +293,46 @@ fn winograd_matrices_compute_the_correlation_and_its_flip() {
             let got = G[j][2 - kk];
             let want = FLIP_SCALE[j] as f64 * G[FLIP_INDEX[j]][kk];
             assert!((got - want).abs() < 1e-12, "flip fails at row {j}");
+        }
+    }
+}
+
+#[test]
+fn winograd_pooled_output_and_unpooled_input_match_the_separate_passes() {
+    use neural_style::ops::relu::{relu_backward, relu_mask, ReluMask};
+    use neural_style::ops::simd::Isa;
+    use neural_style::ops::winograd::{Input, Output, WinogradWeights};
+    // Odd sizes drop a row or column in the pool; 70 wide spans two mask words.
+    for &(c_in, c_out, h, w) in &[(3, 8, 7, 9), (8, 16, 12, 70), (5, 9, 1, 6), (16, 8, 17, 33)] {
+        let g = ConvGeom { c_in, c_out, h, w, k: 3, pad: 1 };
+        let x = randn(80, c_in * h * w);
+        let u = WinogradWeights::new(c_out, c_in, &randn(81, c_out * c_in * 9));
+        let b = randn(82, c_out);
+        let (ph, pw) = (h / 2, w / 2);
+        for isa in Isa::available() {
+            // Forward: full output, then mask and pool, against the fused form.
+            let mut y = vec![0.0; c_out * h * w];
+            u.forward_with(isa, &g, &x, Some(&b), true, false, &mut y);
+            let want_mask = relu_mask(&y, w);
+            let mut want_pool = vec![0.0; c_out * ph * pw];
+            avg_pool_forward(c_out, h, w, &y, &mut want_pool);
+            let mut pooled = vec![f32::NAN; c_out * ph * pw];
+            let mut mask = ReluMask::zeros(c_out * h, w);
+            u.conv_with(isa, &g, Input::Plain(&x), Some(&b), true, Output::Pooled { pooled: &mut pooled, mask: &mut mask });
+            assert!(pooled == want_pool, "pooled output differs ({} {g:?})", isa.name());
+            for i in 0..y.len() {
+                assert_eq!(mask.get(i), want_mask.get(i), "mask bit {i} ({} {g:?})", isa.name());
+            }
+            // Backward: unpool, mask, then the input gradient, against the fused form.
+            let dyp = randn(83, c_out * ph * pw);
+            let mut dy = vec![0.0; c_out * h * w];
+            avg_pool_backward(c_out, h, w, &dyp, &mut dy);
+            relu_backward(&mut dy, &want_mask);
+            let mut want_dx = vec![0.0; c_in * h * w];
+            u.backward_input_with(isa, &g, &dy, &mut want_dx, false);
+            let mut dx = vec![f32::NAN; c_in * h * w];
+            u.backward_from(isa, &g, Input::Unpooled { dy: &dyp, mask: &mask }, &mut dx, false);
+            assert!(dx == want_dx, "unpooled input gradient differs ({} {g:?})", isa.name());
         }
     }
 }

@@ -1,6 +1,6 @@
 //! ReLU. The forward is fused into the convolution (`conv_forward(.., relu: true, ..)`);
 //! what the backward needs is only where the output was positive, kept as one
-//! byte per element.
+//! bit per element.
 
 use super::simd::{multiversion, Isa};
 use rayon::prelude::*;
@@ -14,59 +14,105 @@ pub fn relu_forward(x: &mut [f32]) {
     x.par_chunks_mut(CHUNK).for_each(|c| c.iter_mut().for_each(|v| *v = v.max(0.0)));
 }
 
-/// Where a ReLU output was positive, one bit per element: all the backward
-/// needs (1/32 of keeping the f32 activations).
+/// Where a ReLU output `(c, h, w)` was positive, one bit per element: all the
+/// backward needs (1/32 of keeping the f32 activations). Each row of `w`
+/// starts a new 64-bit word, so the rows can be written by different tasks
+/// (the Winograd output transform writes them as it goes).
 #[derive(Clone, Debug, Default)]
 pub struct ReluMask {
-    len: usize,
+    rows: usize,
+    w: usize,
+    /// (rows, words_per_row)
     bits: Vec<u64>,
 }
 
 impl ReluMask {
+    /// All clear, for `rows = c * h` rows of `w` elements.
+    pub fn zeros(rows: usize, w: usize) -> Self {
+        ReluMask { rows, w, bits: vec![0; rows * w.div_ceil(64)] }
+    }
+    /// Elements covered: `rows * w`.
     pub fn len(&self) -> usize {
-        self.len
+        self.rows * self.w
     }
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.len() == 0
     }
+    /// Words per row: `ceil(w / 64)`.
+    pub fn words_per_row(&self) -> usize {
+        self.w.div_ceil(64)
+    }
+    /// Row `r` (`= c * h + y`).
+    pub fn row(&self, r: usize) -> &[u64] {
+        let n = self.words_per_row();
+        &self.bits[r * n..(r + 1) * n]
+    }
+    /// The words, `(rows, words_per_row)`, for writers that own disjoint rows.
+    pub fn words_mut(&mut self) -> &mut [u64] {
+        &mut self.bits
+    }
+    /// Bit `i` of the flat `(rows, w)` layout.
     pub fn get(&self, i: usize) -> bool {
-        self.bits[i / 64] >> (i % 64) & 1 == 1
+        let (r, x) = (i / self.w, i % self.w);
+        self.row(r)[x / 64] >> (x % 64) & 1 == 1
     }
 }
 
-/// The mask of a ReLU output `y`: bit i is `y[i] > 0`.
+/// The mask of a ReLU output `y (rows, w)`: bit i is `y[i] > 0`.
 #[inline(never)]
-pub fn relu_mask(y: &[f32]) -> ReluMask {
+pub fn relu_mask(y: &[f32], w: usize) -> ReluMask {
+    assert!(w > 0 && y.len() % w == 0, "relu_mask: not whole rows of {w}");
     let isa = Isa::detect();
-    let mut bits = vec![0u64; y.len().div_ceil(64)];
-    bits.par_chunks_mut(CHUNK / 64).zip(y.par_chunks(CHUNK)).for_each(|(b, y)| mask_chunk(isa, y, b));
-    ReluMask { len: y.len(), bits }
+    let mut m = ReluMask::zeros(y.len() / w, w);
+    let wpr = m.words_per_row();
+    let rows_per_task = (CHUNK / w).max(1);
+    m.bits.par_chunks_mut(wpr * rows_per_task).zip(y.par_chunks(w * rows_per_task)).for_each(|(b, y)| {
+        for (b, y) in b.chunks_mut(wpr).zip(y.chunks(w)) {
+            mask_row(isa, y, b);
+        }
+    });
+    m
 }
 
 multiversion! {
-    /// Bits of `y > 0`, 64 to a word, without branches (vectorised).
-    fn mask_chunk(y: &[f32], bits: &mut [u64]) {
-        for (word, y) in bits.iter_mut().zip(y.chunks(64)) {
-            let mut acc = 0u64;
-            for (j, &v) in y.iter().enumerate() {
-                acc |= ((v > 0.0) as u64) << j;
-            }
-            *word = acc;
+    /// Bits of `y > 0` for one row (vectorised).
+    fn mask_row(y: &[f32], bits: &mut [u64]) {
+        mask_bits(y, bits)
+    }
+}
+
+/// Bits of `y > 0`, 64 to a word, without branches.
+#[inline(always)]
+pub(crate) fn mask_bits(y: &[f32], bits: &mut [u64]) {
+    for (word, y) in bits.iter_mut().zip(y.chunks(64)) {
+        let mut acc = 0u64;
+        for (j, &v) in y.iter().enumerate() {
+            acc |= ((v > 0.0) as u64) << j;
         }
+        *word = acc;
     }
 }
 
 /// `dy *= mask`: the gradient through ReLU, in place.
 #[inline(never)]
 pub fn relu_backward(dy: &mut [f32], mask: &ReluMask) {
-    assert_eq!(dy.len(), mask.len);
+    assert_eq!(dy.len(), mask.len());
+    if mask.is_empty() {
+        return;
+    }
     let isa = Isa::detect();
-    dy.par_chunks_mut(CHUNK).zip(mask.bits.par_chunks(CHUNK / 64)).for_each(|(d, b)| apply_chunk(isa, d, b));
+    let (w, wpr) = (mask.w, mask.words_per_row());
+    let rows_per_task = (CHUNK / w).max(1);
+    dy.par_chunks_mut(w * rows_per_task).zip(mask.bits.par_chunks(wpr * rows_per_task)).for_each(|(d, b)| {
+        for (d, b) in d.chunks_mut(w).zip(b.chunks(wpr)) {
+            apply_row(isa, d, b);
+        }
+    });
 }
 
 multiversion! {
     /// `d[i] = 0` where bit i is clear, as a select per lane (vectorised).
-    fn apply_chunk(d: &mut [f32], bits: &[u64]) {
+    fn apply_row(d: &mut [f32], bits: &[u64]) {
         for (d, &word) in d.chunks_mut(64).zip(bits) {
             if word == u64::MAX {
                 continue;

@@ -28,6 +28,7 @@
 
 use super::conv::ConvGeom;
 use super::gemm::ColumnTiles;
+use super::relu::{mask_bits, ReluMask};
 use super::simd::{gemm_rows, multiversion, Isa, Strided, LANES};
 use rayon::prelude::*;
 use std::cell::RefCell;
@@ -83,6 +84,29 @@ pub const MAX_V_BYTES: usize = 16 << 20;
 /// Tiles per task, at least, when a layer is cut for several threads: the
 /// micro-kernel works on 48 tiles at a time.
 pub const MIN_TILES: usize = 64;
+
+/// Where a convolution's input rows come from.
+#[derive(Clone, Copy)]
+pub enum Input<'a> {
+    /// `x (c_in, h, w)`.
+    Plain(&'a [f32]),
+    /// The gradient below a 2x2 average pool and a ReLU, never stored at full
+    /// size: element `(c, y, x)` is `dy[c, y/2, x/2] / 4` where the ReLU's
+    /// output was positive, else 0 (and 0 on a dropped odd row or column), for
+    /// `dy (c_in, h/2, w/2)`. The same numbers as `avg_pool_backward` then
+    /// `relu_backward`, one row at a time.
+    Unpooled { dy: &'a [f32], mask: &'a ReluMask },
+}
+
+/// Where a convolution's output goes.
+pub enum Output<'a> {
+    /// `y (c_out, h, w)`, added to if `accumulate`.
+    Full { y: &'a mut [f32], accumulate: bool },
+    /// The ReLU'd output only as its mask and its 2x2 average pool
+    /// `(c_out, h/2, w/2)`: the full output is never stored. The same numbers
+    /// as a full output followed by `relu_mask` and `avg_pool_forward`.
+    Pooled { pooled: &'a mut [f32], mask: &'a mut ReluMask },
+}
 
 /// Transformed weights of one layer: `U (36, c_out, c_in)`, `U_k = (G g G^T)_k`
 /// with `k = 6a + b`.
@@ -154,8 +178,19 @@ impl WinogradWeights {
     /// [`Self::forward`] with a chosen instruction set (tests compare them).
     #[allow(clippy::too_many_arguments)]
     pub fn forward_with(&self, isa: Isa, g: &ConvGeom, x: &[f32], bias: Option<&[f32]>, relu: bool, accumulate: bool, y: &mut [f32]) {
+        self.conv_with(isa, g, Input::Plain(x), bias, relu, Output::Full { y, accumulate })
+    }
+
+    /// `relu(conv(x) + bias)` given as its ReLU mask `(c_out * h, w)` and its
+    /// 2x2 average pool `pooled (c_out, h/2, w/2)`.
+    pub fn forward_pooled(&self, g: &ConvGeom, x: &[f32], bias: Option<&[f32]>, pooled: &mut [f32], mask: &mut ReluMask) {
+        self.conv_with(Isa::detect(), g, Input::Plain(x), bias, true, Output::Pooled { pooled, mask })
+    }
+
+    /// The general form: any input, any output, forward weights.
+    pub fn conv_with(&self, isa: Isa, g: &ConvGeom, x: Input, bias: Option<&[f32]>, relu: bool, out: Output) {
         assert!(g.c_in == self.c_in && g.c_out == self.c_out, "winograd: geometry does not match the weights");
-        conv(isa, g, x, &self.operand(false), bias, relu, accumulate, y)
+        conv(isa, g, x, &self.operand(false), bias, relu, out)
     }
 
     /// Input gradient: `dx (+)= conv(dy, flip_transpose(w))`, `dy (c_out, h, w)`,
@@ -166,8 +201,14 @@ impl WinogradWeights {
 
     /// [`Self::backward_input`] with a chosen instruction set.
     pub fn backward_input_with(&self, isa: Isa, g: &ConvGeom, dy: &[f32], dx: &mut [f32], accumulate: bool) {
+        self.backward_from(isa, g, Input::Plain(dy), dx, accumulate)
+    }
+
+    /// The input gradient from `dy` given in any [`Input`] form (e.g. still
+    /// pooled, with the ReLU mask to apply).
+    pub fn backward_from(&self, isa: Isa, g: &ConvGeom, dy: Input, dx: &mut [f32], accumulate: bool) {
         assert!(g.c_in == self.c_in && g.c_out == self.c_out, "winograd: geometry does not match the weights");
-        conv(isa, &g.input_gradient(), dy, &self.operand(true), None, false, accumulate, dx)
+        conv(isa, &g.input_gradient(), dy, &self.operand(true), None, false, Output::Full { y: dx, accumulate })
     }
 
     fn operand(&self, flipped: bool) -> Operand<'_> {
@@ -203,8 +244,11 @@ impl Operand<'_> {
 struct Scratch {
     /// M (36, rows, ldm) of one task
     m: Vec<f32>,
-    /// six transformed rows and four phases (input); Z and one output row (output)
+    /// six transformed rows and four phases (input); Z, one output row and
+    /// four finished rows (output)
     rows: Vec<f32>,
+    /// six input rows rebuilt from a pooled gradient
+    unpooled: Vec<f32>,
 }
 
 thread_local! {
@@ -266,11 +310,27 @@ const CHANNELS_PER_TASK: usize = 8;
 /// The convolution of `g` (3x3, pad 1) with the operand's matrices.
 #[inline(never)]
 #[allow(clippy::too_many_arguments)]
-fn conv(isa: Isa, g: &ConvGeom, x: &[f32], op: &Operand, bias: Option<&[f32]>, relu: bool, accumulate: bool, y: &mut [f32]) {
+fn conv(isa: Isa, g: &ConvGeom, input: Input, op: &Operand, bias: Option<&[f32]>, relu: bool, output: Output) {
     assert!(g.k == 3 && g.pad == 1, "Winograd F(4x4,3x3) is for 3x3, pad 1");
     let (ci, co, h, w) = (g.c_in, g.c_out, g.h, g.w);
-    assert_eq!(x.len(), ci * h * w, "winograd: input is not (c_in, h, w)");
-    assert_eq!(y.len(), co * h * w, "winograd: output is not (c_out, h, w)");
+    let (ph, pw) = (h / 2, w / 2);
+    match input {
+        Input::Plain(x) => assert_eq!(x.len(), ci * h * w, "winograd: input is not (c_in, h, w)"),
+        Input::Unpooled { dy, mask } => {
+            assert_eq!(dy.len(), ci * ph * pw, "winograd: pooled input is not (c_in, h/2, w/2)");
+            assert_eq!(mask.len(), ci * h * w, "winograd: mask is not (c_in * h, w)");
+            assert_eq!(mask.words_per_row(), w.div_ceil(64), "winograd: mask rows are not of width w");
+        }
+    }
+    match &output {
+        Output::Full { y, .. } => assert_eq!(y.len(), co * h * w, "winograd: output is not (c_out, h, w)"),
+        Output::Pooled { pooled, mask } => {
+            assert!(relu, "winograd: a pooled output is a ReLU output");
+            assert_eq!(pooled.len(), co * ph * pw, "winograd: pooled output is not (c_out, h/2, w/2)");
+            assert_eq!(mask.len(), co * h * w, "winograd: mask is not (c_out * h, w)");
+            assert_eq!(mask.words_per_row(), w.div_ceil(64), "winograd: mask rows are not of width w");
+        }
+    }
     assert_eq!(op.u.len(), K * op.c_out * op.c_in, "winograd: U is not (36, c_out, c_in)");
     if let Some(b) = bias {
         assert_eq!(b.len(), co, "winograd: bias is not (c_out)");
@@ -280,8 +340,15 @@ fn conv(isa: Isa, g: &ConvGeom, x: &[f32], op: &Operand, bias: Option<&[f32]>, r
     }
     assert!(ci > 0, "winograd: no input channels");
     let (th, tw) = (h.div_ceil(M), w.div_ceil(M));
+    let wpr = w.div_ceil(64);
     let cut = Cut::for_geom(g, rayon::current_num_threads());
-    let out = ColumnTiles::new(y, co, h * w);
+    // The output's windows: full rows, or pooled rows and mask rows.
+    let (full, pooled, bits, accumulate) = match output {
+        Output::Full { y, accumulate } => (Some(ColumnTiles::new(y, co, h * w)), None, None, accumulate),
+        Output::Pooled { pooled, mask } => {
+            (None, Some(ColumnTiles::new(pooled, co, ph * pw)), Some(ColumnTiles::new(mask.words_mut(), co, h * wpr)), false)
+        }
+    };
     BLOCK.with(|cell| {
         let mut vbuf = cell.borrow_mut();
         for b0 in (0..th).step_by(cut.block_rows) {
@@ -293,13 +360,28 @@ fn conv(isa: Isa, g: &ConvGeom, x: &[f32], op: &Operand, bias: Option<&[f32]>, r
             // V (c_in, 36, ldv), channels in parallel.
             v.par_chunks_mut(K * ldv * CHANNELS_PER_TASK).enumerate().for_each(|(chunk, vs)| {
                 SCRATCH.with(|cell| {
-                    let s = &mut *cell.borrow_mut();
-                    let rows = grow(&mut s.rows, (6 * 4 + 4) * (tw + 1));
+                    let Scratch { rows, unpooled, .. } = &mut *cell.borrow_mut();
+                    let rows = grow(rows, (6 * 4 + 4) * (tw + 1));
+                    let unpooled = grow(unpooled, 6 * w);
                     for (j, vc) in vs.chunks_mut(K * ldv).enumerate() {
                         let c = chunk * CHANNELS_PER_TASK + j;
-                        let xc = &x[c * h * w..(c + 1) * h * w];
                         for tr in b0..b1 {
-                            input_tile_row(isa, xc, h, w, tr, tw, rows, vc, ldv, (tr - b0) * tw);
+                            // Input rows 4tr-1 .. 4tr+4; those outside the image are zero.
+                            let y = |r: usize| (M * tr + r).checked_sub(1).filter(|&y| y < h);
+                            let d: [Option<&[f32]>; 6] = match input {
+                                Input::Plain(x) => std::array::from_fn(|r| y(r).map(|y| &x[(c * h + y) * w..(c * h + y + 1) * w])),
+                                Input::Unpooled { dy, mask } => {
+                                    for (r, row) in unpooled.chunks_exact_mut(w).enumerate() {
+                                        match y(r) {
+                                            Some(y) if y < 2 * ph => unpool_row(isa, &dy[(c * ph + y / 2) * pw..(c * ph + y / 2 + 1) * pw], mask.row(c * h + y), row),
+                                            _ => row.fill(0.0),
+                                        }
+                                    }
+                                    let u = &*unpooled;
+                                    std::array::from_fn(|r| y(r).map(|_| &u[r * w..(r + 1) * w]))
+                                }
+                            };
+                            input_tile_row(isa, d, w, tw, rows, vc, ldv, (tr - b0) * tw);
                         }
                     }
                 })
@@ -315,11 +397,15 @@ fn conv(isa: Isa, g: &ConvGeom, x: &[f32], op: &Operand, bias: Option<&[f32]>, r
                 let nb = o1 - o0;
                 let col0 = (tr0 - b0) * tw;
                 let ldm = ((tr1 - tr0) * tw).div_ceil(LANES) * LANES;
-                // Output rows 4*tr0 .. min(4*tr1, h): columns of the (c_out, h*w) matrix.
+                // Output rows 4*tr0 .. min(4*tr1, h), pooled rows 2*tr0 .. min(2*tr1, h/2).
                 let (y0, y1) = (M * tr0, (M * tr1).min(h));
+                let (q0, q1) = ((2 * tr0).min(ph), (2 * tr1).min(ph));
                 // SAFETY: task (tb, rb) of this block owns output channels o0..o1 of
-                // rows y0..y1, a fixed partition visited once per task index.
-                let mut win = unsafe { out.tile(o0, nb, y0 * w, (y1 - y0) * w) };
+                // rows y0..y1 (pooled rows q0..q1), a fixed partition visited once
+                // per task index.
+                let mut win = full.as_ref().map(|t| unsafe { t.tile(o0, nb, y0 * w, (y1 - y0) * w) });
+                let mut pwin = pooled.as_ref().map(|t| unsafe { t.tile(o0, nb, q0 * pw, (q1 - q0) * pw) });
+                let mut bwin = bits.as_ref().map(|t| unsafe { t.tile(o0, nb, y0 * wpr, (y1 - y0) * wpr) });
                 SCRATCH.with(|cell| {
                     let s = &mut *cell.borrow_mut();
                     let m = grow(&mut s.m, K * nb * ldm);
@@ -330,14 +416,24 @@ fn conv(isa: Isa, g: &ConvGeom, x: &[f32], op: &Operand, bias: Option<&[f32]>, r
                         let vk = &v[k * ldv + col0..];
                         gemm_rows(isa, nb, ci, ldm, alpha, uk, vk, K * ldv, false, &mut m[k * nb * ldm..(k + 1) * nb * ldm], ldm);
                     }
-                    let rows = grow(&mut s.rows, 4 * 6 * tw + M * tw);
+                    let rows = grow(&mut s.rows, 4 * 6 * tw + M * tw + M * w);
                     for ob in 0..nb {
                         let b = bias.map_or(0.0, |b| b[o0 + ob]);
-                        let dst = win.row_mut(ob);
+                        let mob = &m[ob * ldm..];
                         for tr in tr0..tr1 {
                             let r0 = M * tr - y0;
                             let nrows = M.min(h - M * tr);
-                            output_tile_row(isa, &m[ob * ldm..], nb * ldm, (tr - tr0) * tw, tw, rows, b, relu, accumulate, &mut dst[r0 * w..(r0 + nrows) * w], w);
+                            let col = (tr - tr0) * tw;
+                            if let Some(win) = win.as_mut() {
+                                let dst = &mut win.row_mut(ob)[r0 * w..(r0 + nrows) * w];
+                                output_tile_row(isa, mob, nb * ldm, col, tw, rows, b, relu, accumulate, dst, w);
+                            }
+                            if let (Some(pwin), Some(bwin)) = (pwin.as_mut(), bwin.as_mut()) {
+                                let (p0, p1) = ((2 * tr).min(ph) - q0, (2 * tr + 2).min(ph) - q0);
+                                let prow = &mut pwin.row_mut(ob)[p0 * pw..p1 * pw];
+                                let brow = &mut bwin.row_mut(ob)[r0 * wpr..(r0 + nrows) * wpr];
+                                output_tile_row_pooled(isa, mob, nb * ldm, col, tw, rows, b, w, nrows, brow, prow);
+                            }
                         }
                     }
                 });
@@ -347,20 +443,35 @@ fn conv(isa: Isa, g: &ConvGeom, x: &[f32], op: &Operand, bias: Option<&[f32]>, r
 }
 
 multiversion! {
-    /// `V_k[c][col0 + tx] = (B^T d B)_k` for the tiles of row `tr` of one
-    /// channel `xc (h, w)`; `v` starts at channel c's row of `V_0`, the
-    /// k-th row `plane` floats further on. `buf` holds the six rows `B^T d`
-    /// (padded, `4 (tw + 1)` each) and their four phases.
+    /// One row of the gradient below a 2x2 average pool and a ReLU:
+    /// `row[x] = dy[x/2] / 4` where the mask bit is set, else 0.
+    fn unpool_row(dy: &[f32], bits: &[u64], row: &mut [f32]) {
+        let pw = dy.len();
+        let (pairs, rest) = row.split_at_mut(2 * pw);
+        for (pair, &d) in pairs.chunks_exact_mut(2).zip(dy) {
+            let g = 0.25 * d;
+            pair[0] = g;
+            pair[1] = g;
+        }
+        rest.fill(0.0);
+        for (r, &word) in row.chunks_mut(64).zip(bits) {
+            for (j, v) in r.iter_mut().enumerate() {
+                *v = if (word >> j) & 1 == 1 { *v } else { 0.0 };
+            }
+        }
+    }
+}
+
+multiversion! {
+    /// `V_k[c][col0 + tx] = (B^T d B)_k` for the tiles of one tile row of one
+    /// channel, from its six input rows `d` (`None` outside the image) of
+    /// width `w`; `v` starts at channel c's row of `V_0`, the k-th row `plane`
+    /// floats further on. `buf` holds the six rows `B^T d` (padded,
+    /// `4 (tw + 1)` each) and their four phases.
     #[allow(clippy::too_many_arguments)]
-    fn input_tile_row(xc: &[f32], h: usize, w: usize, tr: usize, tw: usize, buf: &mut [f32], v: &mut [f32], plane: usize, col0: usize) {
+    fn input_tile_row(d: [Option<&[f32]>; 6], w: usize, tw: usize, buf: &mut [f32], v: &mut [f32], plane: usize, col0: usize) {
         let wp = M * (tw + 1);
         let (trows, phases) = buf.split_at_mut(6 * wp);
-        // Input rows 4tr-1 .. 4tr+4; those outside the image are zero.
-        let row = |r: usize| {
-            let y = (M * tr + r) as isize - 1;
-            (y >= 0 && (y as usize) < h).then(|| &xc[y as usize * w..(y as usize + 1) * w])
-        };
-        let d: [Option<&[f32]>; 6] = std::array::from_fn(row);
         let mut t = trows.chunks_exact_mut(wp);
         let mut t: [&mut [f32]; 6] = std::array::from_fn(|_| t.next().unwrap());
         for ti in t.iter_mut() {
@@ -368,7 +479,6 @@ multiversion! {
             ti[w + 1..].fill(0.0);
         }
         // Columns: t_i[x + 1] = sum_r B^T[i][r] d_r[x], vectorised along the row.
-        // Rows 0 and 5 can be outside the image; rows 1..4 only at the bottom edge.
         if d.iter().any(|r| r.is_none()) {
             // Edge rows: the general form with zeros.
             for x in 0..w {
@@ -504,6 +614,40 @@ multiversion! {
                 (false, true) => out.iter_mut().zip(line).for_each(|(o, &v)| *o = (v + bias).max(0.0)),
                 (true, false) => out.iter_mut().zip(line).for_each(|(o, &v)| *o += v + bias),
                 (true, true) => out.iter_mut().zip(line).for_each(|(o, &v)| *o = (*o + v + bias).max(0.0)),
+            }
+        }
+    }
+}
+
+multiversion! {
+    /// Like `output_tile_row` with ReLU, but the finished rows go out only as
+    /// their mask bits (`bits (nrows, ceil(w/64))`) and their 2x2 average pool
+    /// (`pooled (rows, w/2)`, the pooled rows of this tile row that exist).
+    #[allow(clippy::too_many_arguments)]
+    fn output_tile_row_pooled(m: &[f32], mplane: usize, col0: usize, tw: usize, buf: &mut [f32], bias: f32, w: usize, nrows: usize, bits: &mut [u64], pooled: &mut [f32]) {
+        let (z, rest) = buf.split_at_mut(4 * 6 * tw);
+        let (line, done) = rest.split_at_mut(M * tw);
+        let done = &mut done[..M * w];
+        for b in 0..6 {
+            let ma = |a: usize| &m[(6 * a + b) * mplane + col0..][..tw];
+            let (z0, rest) = z[b * tw..].split_at_mut(6 * tw);
+            let (z1, rest) = rest.split_at_mut(6 * tw);
+            let (z2, z3) = rest.split_at_mut(6 * tw);
+            at_cols(ma(0), ma(1), ma(2), ma(3), ma(4), ma(5), &mut z0[..tw], z1, z2, z3);
+        }
+        let wpr = w.div_ceil(64);
+        for i in 0..nrows {
+            let zi = |b: usize| &z[(i * 6 + b) * tw..][..tw];
+            at_rows(zi(0), zi(1), zi(2), zi(3), zi(4), zi(5), line);
+            let out = &mut done[i * w..(i + 1) * w];
+            out.iter_mut().zip(&line[..w]).for_each(|(o, &v)| *o = (v + bias).max(0.0));
+            mask_bits(out, &mut bits[i * wpr..(i + 1) * wpr]);
+        }
+        let pw = w / 2;
+        for (p, prow) in pooled.chunks_exact_mut(pw.max(1)).enumerate().take(if pw == 0 { 0 } else { usize::MAX }) {
+            let (r0, r1) = (&done[2 * p * w..(2 * p + 1) * w], &done[(2 * p + 1) * w..(2 * p + 2) * w]);
+            for (j, out) in prow.iter_mut().enumerate() {
+                *out = 0.25 * ((r0[2 * j] + r0[2 * j + 1]) + (r1[2 * j] + r1[2 * j + 1]));
             }
         }
     }

@@ -4,7 +4,8 @@
 use super::layers::{LayerSpec, Tap, VGG19};
 use crate::error::Error;
 use crate::ops::conv::{conv_backward_input, conv_backward_input_add, conv_forward, flip_transpose, ConvGeom};
-use crate::ops::winograd::WinogradWeights;
+use crate::ops::simd::Isa;
+use crate::ops::winograd::{Input, WinogradWeights};
 use crate::ops::pool::{avg_pool_backward, avg_pool_backward_add, avg_pool_forward, max_pool_backward, max_pool_backward_add, max_pool_forward, pooled};
 use super::workspace::Workspace;
 use crate::ops::relu::{relu_backward, relu_mask, ReluMask};
@@ -114,6 +115,30 @@ impl ConvLayer {
         }
     }
 
+    /// Whether this layer can hand its output on already 2x2 average-pooled,
+    /// with its ReLU mask, and take its gradient back still pooled (Winograd).
+    fn pools_in_place(&self) -> bool {
+        matches!(self.kernels, Kernels::Winograd(_))
+    }
+
+    /// `relu(conv(x) + bias)` as its mask and its 2x2 average pool
+    /// `pooled (c_out, h/2, w/2)`: the full output is never stored.
+    fn forward_pooled(&self, h: usize, w: usize, x: &[f32], pooled: &mut [f32], mask: &mut ReluMask) {
+        match &self.kernels {
+            Kernels::Winograd(u) => u.forward_pooled(&self.geom(h, w), x, Some(&self.bias), pooled, mask),
+            Kernels::Im2col { .. } => unreachable!("only Winograd layers pool in place"),
+        }
+    }
+
+    /// `dx (+)= dL/dx` from the gradient at the pooled output `dyp (c_out, h/2, w/2)`
+    /// and the ReLU mask: the full-size gradient is made one row at a time.
+    fn backward_unpooled(&self, h: usize, w: usize, dyp: &[f32], mask: &ReluMask, dx: &mut [f32], accumulate: bool) {
+        match &self.kernels {
+            Kernels::Winograd(u) => u.backward_from(Isa::detect(), &self.geom(h, w), Input::Unpooled { dy: dyp, mask }, dx, accumulate),
+            Kernels::Im2col { .. } => unreachable!("only Winograd layers pool in place"),
+        }
+    }
+
     /// `dx (+)= dL/dx` from `dy (c_out, h, w)`: added into `dx` if `accumulate`.
     fn backward(&self, h: usize, w: usize, dy: &[f32], dx: &mut [f32], accumulate: bool) {
         let g = self.geom(h, w);
@@ -146,6 +171,9 @@ struct Saved {
     tap_grad: Option<Vec<f32>>,
     /// This tap's features are recomputed in the backward (relu1_1 only).
     deferred: bool,
+    /// The output went on already pooled (avg pool fused into the convolution):
+    /// the gradient coming back is at the pooled size.
+    fused: bool,
 }
 
 impl Vgg19 {
@@ -316,16 +344,38 @@ impl Vgg19 {
                 saved.last_mut().expect("a saved layer per tap").tap_grad = Some(f);
             }
         };
+        // Whether `cur` is already pooled for the next layer (see `fused`).
+        let mut cur_pooled = false;
         for (i, layer) in self.layers[..=deepest].iter().enumerate() {
             let pre_pool = (h, w);
             let mut pool_arg = Vec::new();
-            let pooled_input = layer.spec.pool_before.then(|| {
-                let p = self.pool_forward(ws, c, h, w, &cur, &mut pool_arg);
+            let pooled_input = (layer.spec.pool_before && !cur_pooled).then(|| self.pool_forward(ws, c, h, w, &cur, &mut pool_arg));
+            if layer.spec.pool_before {
                 (h, w) = pooled(h, w);
-                p
-            });
-            let mut y = ws.take(layer.c_out * h * w);
-            layer.forward(h, w, pooled_input.as_ref().unwrap_or(&cur), &mut y);
+            }
+            // A layer whose output only feeds an average pool (not a tap) gives
+            // its output pooled, with its mask: the full-size output, the pool
+            // and the mask passes are never made.
+            let tap = Tap::from_index(i).unwrap();
+            let fused = keep
+                && i < deepest
+                && self.layers[i + 1].spec.pool_before
+                && self.pooling == Pooling::Avg
+                && !taps.contains(&tap)
+                && layer.pools_in_place();
+            let input = pooled_input.as_ref().unwrap_or(&cur);
+            let (y, mask) = if fused {
+                let (ph, pw) = pooled(h, w);
+                let mut p = ws.take(layer.c_out * ph * pw);
+                let mut mask = ReluMask::zeros(layer.c_out * h, w);
+                layer.forward_pooled(h, w, input, &mut p, &mut mask);
+                (p, Some(mask))
+            } else {
+                let mut y = ws.take(layer.c_out * h * w);
+                layer.forward(h, w, input, &mut y);
+                (y, None)
+            };
+            cur_pooled = fused;
             if let Some(p) = pooled_input {
                 ws.give(p);
             }
@@ -340,9 +390,9 @@ impl Vgg19 {
             }
             c = layer.c_out;
             if keep {
-                saved.push(Saved { mask: relu_mask(&cur), pool_arg, pre_pool, size: (h, w), tap_grad: None, deferred: false });
+                let mask = mask.unwrap_or_else(|| relu_mask(&cur, w));
+                saved.push(Saved { mask, pool_arg, pre_pool, size: (h, w), tap_grad: None, deferred: false, fused });
             }
-            let tap = Tap::from_index(i).unwrap();
             if taps.contains(&tap) {
                 pending = Some((tap, (c, h, w)));
             }
@@ -363,7 +413,12 @@ impl Vgg19 {
         for i in (0..saved.len()).rev() {
             let layer = &self.layers[i];
             let (h, w) = saved[i].size;
-            relu_backward(&mut g, &saved[i].mask);
+            // g is at the pooled size if this layer's pool was fused: the mask
+            // and the unpooling are applied row by row inside the convolution.
+            let fused = saved[i].fused;
+            if !fused {
+                relu_backward(&mut g, &saved[i].mask);
+            }
             // dL/d(input of layer i): added straight into the previous tap's
             // gradient when there is one (no third buffer at the largest layers).
             let mut prev_tap = if i > 0 && !layer.spec.pool_before { saved[i - 1].tap_grad.take() } else { None };
@@ -378,19 +433,24 @@ impl Vgg19 {
                 at_tap(first, ArrayViewMut3::from_shape((l0.c_out, h, w), &mut f).unwrap());
                 prev_tap = Some(f);
             }
+            let back = |dx: &mut [f32], accumulate: bool| match fused {
+                true => layer.backward_unpooled(h, w, &g, &saved[i].mask, dx, accumulate),
+                false => layer.backward(h, w, &g, dx, accumulate),
+            };
             let mut dx = match prev_tap {
                 Some(mut t) => {
-                    layer.backward(h, w, &g, &mut t, true);
+                    back(&mut t, true);
                     t
                 }
                 None => {
                     let mut dx = ws.take(layer.c_in * h * w);
-                    layer.backward(h, w, &g, &mut dx, false);
+                    back(&mut dx, false);
                     dx
                 }
             };
             ws.give(g);
-            if layer.spec.pool_before {
+            // The layer below takes the gradient still pooled if its pool was fused.
+            if layer.spec.pool_before && !(i > 0 && saved[i - 1].fused) {
                 let (ph, pw) = saved[i].pre_pool;
                 let below = (i > 0).then(|| saved[i - 1].tap_grad.take()).flatten();
                 let (c, arg) = (layer.c_in, &saved[i].pool_arg);
