@@ -138,6 +138,16 @@ impl Objective {
         self.workspace.bytes()
     }
 
+    /// The most floats the network's buffers held at once.
+    pub fn workspace_peak_live(&self) -> usize {
+        self.workspace.peak_live()
+    }
+
+    /// The reused buffers' sizes in floats, largest first.
+    pub fn workspace_buffers(&self) -> Vec<usize> {
+        self.workspace.capacities()
+    }
+
     /// How many forward+backward passes [`Objective::evaluate`] has run.
     pub fn passes(&self) -> usize {
         self.passes.load(Ordering::Relaxed)

@@ -85,6 +85,10 @@ pub const MAX_V_BYTES: usize = 16 << 20;
 /// micro-kernel works on 48 tiles at a time.
 pub const MIN_TILES: usize = 64;
 
+/// Output channels per task, at most: a task's `M (36, rows, tiles)` stays
+/// within a few MB, and as `V` is shared, more row blocks repeat no work.
+pub const MAX_ROWS: usize = 128;
+
 /// Where a convolution's input rows come from.
 #[derive(Clone, Copy)]
 pub enum Input<'a> {
@@ -297,7 +301,7 @@ impl Cut {
         let task_rows = block_rows.div_ceil(parts);
         let mut rows = g.c_out.max(1);
         let tasks = |rows: usize| block_rows.div_ceil(task_rows) * g.c_out.max(1).div_ceil(rows);
-        while tasks(rows) < want && rows / 2 >= 64 && (rows / 2) % 8 == 0 {
+        while (tasks(rows) < want || rows > MAX_ROWS) && rows / 2 >= 64 && (rows / 2) % 8 == 0 {
             rows /= 2;
         }
         Cut { block_rows, task_rows, rows }

@@ -357,8 +357,7 @@ impl Vgg19 {
             // its output pooled, with its mask: the full-size output, the pool
             // and the mask passes are never made.
             let tap = Tap::from_index(i).unwrap();
-            let fused = keep
-                && i < deepest
+            let fused = i < deepest
                 && self.layers[i + 1].spec.pool_before
                 && self.pooling == Pooling::Avg
                 && !taps.contains(&tap)

@@ -16,6 +16,8 @@ use std::sync::Mutex;
 #[derive(Debug, Default)]
 pub struct Workspace {
     free: Mutex<Vec<Vec<f32>>>,
+    /// (floats handed out now, the most ever at once), for diagnostics.
+    live: Mutex<(usize, usize)>,
 }
 
 impl Workspace {
@@ -27,6 +29,11 @@ impl Workspace {
     /// from an earlier use, or zeros): callers overwrite it. The smallest free
     /// buffer that holds `n` is reused; if none does, a new one is allocated.
     pub fn take(&self, n: usize) -> Vec<f32> {
+        {
+            let mut l = self.live.lock().unwrap_or_else(|e| e.into_inner());
+            l.0 += n;
+            l.1 = l.1.max(l.0);
+        }
         let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
         let best = free.iter().enumerate().filter(|(_, v)| v.capacity() >= n).min_by_key(|(_, v)| v.capacity()).map(|(i, _)| i);
         match best {
@@ -52,9 +59,25 @@ impl Workspace {
 
     /// Returns a buffer to the pool.
     pub fn give(&self, v: Vec<f32>) {
+        {
+            let mut l = self.live.lock().unwrap_or_else(|e| e.into_inner());
+            l.0 = l.0.saturating_sub(v.len());
+        }
         if v.capacity() > 0 {
             self.free.lock().unwrap_or_else(|e| e.into_inner()).push(v);
         }
+    }
+
+    /// Capacities of the free buffers, largest first (diagnostics).
+    pub fn capacities(&self) -> Vec<usize> {
+        let mut v: Vec<usize> = self.free.lock().unwrap_or_else(|e| e.into_inner()).iter().map(|v| v.capacity()).collect();
+        v.sort_unstable_by(|a, b| b.cmp(a));
+        v
+    }
+
+    /// The most floats handed out at once so far: what a perfect plan would hold.
+    pub fn peak_live(&self) -> usize {
+        self.live.lock().unwrap_or_else(|e| e.into_inner()).1
     }
 
     /// Bytes held by free buffers.

