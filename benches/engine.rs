@@ -124,8 +124,12 @@ fn memory(size: usize) {
     println!("network and targets: {} (packed weights {:.0} MB)", rss(), weights as f64 / 1e6);
     for i in 1..=3 {
         std::hint::black_box(obj.evaluate(x.view()));
-        println!("after evaluation {i}: {} (workspace holds {:.0} MB: {:?} floats)", rss(), obj.workspace_bytes() as f64 / 1e6, obj.workspace_buffers());
-        println!("  most floats in use at once: {}", obj.workspace_peak_live());
+        println!(
+            "after evaluation {i}: {} (workspace {:.0} MB, at most {:.0} MB in use at once)",
+            rss(),
+            obj.workspace_bytes() as f64 / 1e6,
+            4.0 * obj.workspace_peak_live() as f64 / 1e6
+        );
     }
 }
 

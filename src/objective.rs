@@ -7,7 +7,7 @@ use crate::loss::{gram, tap_in_place, total_variation};
 use crate::vgg::{Tap, Vgg19, Workspace};
 use ndarray::{Array2, Array3, ArrayView3};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// alpha, beta, gamma.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -111,7 +111,7 @@ pub struct Objective {
     /// Forward+backward passes run so far.
     passes: AtomicUsize,
     /// Buffers kept from one evaluation to the next.
-    workspace: Workspace,
+    workspace: Mutex<Workspace>,
 }
 
 impl Clone for Objective {
@@ -125,7 +125,7 @@ impl Objective {
         let mut taps: Vec<Tap> = content.iter().map(|c| c.tap).chain(style.iter().map(|s| s.tap)).collect();
         taps.sort();
         taps.dedup();
-        Objective { net, content, style, weights, taps, passes: AtomicUsize::new(0), workspace: Workspace::new() }
+        Objective { net, content, style, weights, taps, passes: AtomicUsize::new(0), workspace: Mutex::new(Workspace::new()) }
     }
 
     /// The taps this objective reads, shallow to deep.
@@ -135,17 +135,12 @@ impl Objective {
 
     /// Bytes the reused buffers hold between evaluations.
     pub fn workspace_bytes(&self) -> usize {
-        self.workspace.bytes()
+        self.workspace.lock().unwrap_or_else(|e| e.into_inner()).bytes()
     }
 
     /// The most floats the network's buffers held at once.
     pub fn workspace_peak_live(&self) -> usize {
-        self.workspace.peak_live()
-    }
-
-    /// The reused buffers' sizes in floats, largest first.
-    pub fn workspace_buffers(&self) -> Vec<usize> {
-        self.workspace.capacities()
+        self.workspace.lock().unwrap_or_else(|e| e.into_inner()).peak_live()
     }
 
     /// How many forward+backward passes [`Objective::evaluate`] has run.
@@ -163,7 +158,8 @@ impl Objective {
         let mut grad = if self.taps.is_empty() {
             Array3::zeros(x.dim())
         } else {
-            self.net.forward_backward_in(&self.workspace, x, &self.taps, |tap, mut f| {
+            let mut ws = self.workspace.lock().unwrap_or_else(|e| e.into_inner());
+            self.net.forward_backward_in(&mut ws, x, &self.taps, |tap, mut f| {
                 let (n, fh, fw) = f.dim();
                 let fs = f.as_slice_mut().expect("features are contiguous");
                 let c = self.content.iter().find(|c| c.tap == tap).map(|c| {

@@ -7,7 +7,7 @@ use crate::ops::conv::{conv_backward_input, conv_backward_input_add, conv_forwar
 use crate::ops::simd::Isa;
 use crate::ops::winograd::{Input, WinogradWeights};
 use crate::ops::pool::{avg_pool_backward, avg_pool_backward_add, avg_pool_forward, max_pool_backward, max_pool_backward_add, max_pool_forward, pooled};
-use super::workspace::Workspace;
+use super::workspace::{Buf, Workspace};
 use crate::ops::relu::{relu_backward, relu_mask, ReluMask};
 use crate::preprocess::InputConvention;
 use crate::rng::Rng;
@@ -168,7 +168,7 @@ struct Saved {
     pre_pool: (usize, usize),
     size: (usize, usize),
     /// dL/d(features) at this tap, if it is one, (c_out, h, w)
-    tap_grad: Option<Vec<f32>>,
+    tap_grad: Option<Buf>,
     /// This tap's features are recomputed in the backward (relu1_1 only).
     deferred: bool,
     /// The output went on already pooled (avg pool fused into the convolution):
@@ -258,12 +258,14 @@ impl Vgg19 {
         total
     }
 
-    fn pool_forward(&self, ws: &Workspace, c: usize, h: usize, w: usize, x: &[f32], arg: &mut Vec<u8>) -> Vec<f32> {
+    /// The pool before a layer: `x (c, h, w)` to a new buffer `(c, h/2, w/2)`.
+    fn pool_forward(&self, ws: &mut Workspace, c: usize, h: usize, w: usize, x: &Buf, arg: &mut Vec<u8>) -> Buf {
         let (oh, ow) = pooled(h, w);
-        let mut y = ws.take(c * oh * ow);
+        let y = ws.take(c * oh * ow);
+        let (x, yv) = ws.pair(x, &y);
         match self.pooling {
-            Pooling::Avg => avg_pool_forward(c, h, w, x, &mut y),
-            Pooling::Max => max_pool_forward(c, h, w, x, &mut y, arg),
+            Pooling::Avg => avg_pool_forward(c, h, w, x, yv),
+            Pooling::Max => max_pool_forward(c, h, w, x, yv, arg),
         }
         y
     }
@@ -271,7 +273,7 @@ impl Vgg19 {
     /// Features at each tap (same order as `taps`) for a preprocessed image `x (3, H, W)`.
     pub fn features(&self, x: ArrayView3<f32>, taps: &[Tap]) -> Vec<Array3<f32>> {
         let mut out: Vec<Option<Array3<f32>>> = vec![None; taps.len()];
-        self.run_forward(&Workspace::new(), x, taps, false, &mut |tap, f| {
+        self.run_forward(&mut Workspace::new(), x, taps, false, &mut |tap, f| {
             for (i, t) in taps.iter().enumerate() {
                 if *t == tap {
                     out[i] = Some(f.to_owned());
@@ -287,7 +289,7 @@ impl Vgg19 {
     /// It is called once the next layer has read them. The backward sums these
     /// gradients as it passes the taps and returns dL/dx `(3, H, W)`.
     pub fn forward_backward(&self, x: ArrayView3<f32>, taps: &[Tap], tap_grad: impl FnMut(Tap, ArrayViewMut3<f32>)) -> Array3<f32> {
-        self.forward_backward_in(&Workspace::new(), x, taps, tap_grad)
+        self.forward_backward_in(&mut Workspace::new(), x, taps, tap_grad)
     }
 
     /// [`Self::forward_backward`] with its buffers taken from, and given back
@@ -300,13 +302,16 @@ impl Vgg19 {
     /// from above is added to it.
     pub fn forward_backward_in(
         &self,
-        ws: &Workspace,
+        ws: &mut Workspace,
         x: ArrayView3<f32>,
         taps: &[Tap],
         mut tap_grad: impl FnMut(Tap, ArrayViewMut3<f32>),
     ) -> Array3<f32> {
+        ws.begin();
         let saved = self.run_forward(ws, x, taps, true, &mut tap_grad);
-        self.backward(ws, saved, x, &mut tap_grad)
+        let grad = self.backward(ws, saved, x, &mut tap_grad);
+        ws.end();
+        grad
     }
 
     /// Whether relu1_1's tap is recomputed in the backward (see [`Self::forward_backward_in`]).
@@ -321,7 +326,7 @@ impl Vgg19 {
     /// backward.
     fn run_forward(
         &self,
-        ws: &Workspace,
+        ws: &mut Workspace,
         x: ArrayView3<f32>,
         taps: &[Tap],
         keep: bool,
@@ -333,15 +338,17 @@ impl Vgg19 {
         let (c0, mut h, mut w) = x.dim();
         assert_eq!(c0, 3, "input must be (3, H, W)");
         let mut cur = ws.take(x.len());
-        cur.iter_mut().zip(x.iter()).for_each(|(c, &v)| *c = v);
+        ws.get_mut(&cur).iter_mut().zip(x.iter()).for_each(|(c, &v)| *c = v);
         let mut c = 3;
         let mut saved: Vec<Saved> = Vec::new();
         // The tap whose features `cur` holds, with their shape, until they are used.
         let mut pending: Option<(Tap, (usize, usize, usize))> = None;
-        let mut finish = |tap: Tap, shape, mut f: Vec<f32>, saved: &mut Vec<Saved>| {
-            at_tap(tap, ArrayViewMut3::from_shape(shape, &mut f).unwrap());
+        let mut finish = |ws: &mut Workspace, tap: Tap, shape, f: Buf, saved: &mut Vec<Saved>| {
+            at_tap(tap, ArrayViewMut3::from_shape(shape, ws.get_mut(&f)).unwrap());
             if keep {
                 saved.last_mut().expect("a saved layer per tap").tap_grad = Some(f);
+            } else {
+                ws.give(f);
             }
         };
         // Whether `cur` is already pooled for the next layer (see `fused`).
@@ -365,13 +372,15 @@ impl Vgg19 {
             let input = pooled_input.as_ref().unwrap_or(&cur);
             let (y, mask) = if fused {
                 let (ph, pw) = pooled(h, w);
-                let mut p = ws.take(layer.c_out * ph * pw);
+                let p = ws.take(layer.c_out * ph * pw);
                 let mut mask = ReluMask::zeros(layer.c_out * h, w);
-                layer.forward_pooled(h, w, input, &mut p, &mut mask);
+                let (xv, pv) = ws.pair(input, &p);
+                layer.forward_pooled(h, w, xv, pv, &mut mask);
                 (p, Some(mask))
             } else {
-                let mut y = ws.take(layer.c_out * h * w);
-                layer.forward(h, w, input, &mut y);
+                let y = ws.take(layer.c_out * h * w);
+                let (xv, yv) = ws.pair(input, &y);
+                layer.forward(h, w, xv, yv);
                 (y, None)
             };
             cur_pooled = fused;
@@ -384,12 +393,12 @@ impl Vgg19 {
                     saved.last_mut().expect("layer 0 is saved").deferred = true;
                     ws.give(prev)
                 }
-                Some((tap, shape)) => finish(tap, shape, prev, &mut saved),
+                Some((tap, shape)) => finish(ws, tap, shape, prev, &mut saved),
                 None => ws.give(prev),
             }
             c = layer.c_out;
             if keep {
-                let mask = mask.unwrap_or_else(|| relu_mask(&cur, w));
+                let mask = mask.unwrap_or_else(|| relu_mask(ws.get(&cur), w));
                 saved.push(Saved { mask, pool_arg, pre_pool, size: (h, w), tap_grad: None, deferred: false, fused });
             }
             if taps.contains(&tap) {
@@ -397,13 +406,13 @@ impl Vgg19 {
             }
         }
         match pending {
-            Some((tap, shape)) => finish(tap, shape, cur, &mut saved),
+            Some((tap, shape)) => finish(ws, tap, shape, cur, &mut saved),
             None => ws.give(cur),
         }
         saved
     }
 
-    fn backward(&self, ws: &Workspace, mut saved: Vec<Saved>, x: ArrayView3<f32>, at_tap: &mut impl FnMut(Tap, ArrayViewMut3<f32>)) -> Array3<f32> {
+    fn backward(&self, ws: &mut Workspace, mut saved: Vec<Saved>, x: ArrayView3<f32>, at_tap: &mut impl FnMut(Tap, ArrayViewMut3<f32>)) -> Array3<f32> {
         let (_, h0, w0) = x.dim();
         let first = Tap::from_index(0).unwrap();
         let defer_first = saved.first().is_some_and(|s| s.deferred);
@@ -416,7 +425,7 @@ impl Vgg19 {
             // and the unpooling are applied row by row inside the convolution.
             let fused = saved[i].fused;
             if !fused {
-                relu_backward(&mut g, &saved[i].mask);
+                relu_backward(ws.get_mut(&g), &saved[i].mask);
             }
             // dL/d(input of layer i): added straight into the previous tap's
             // gradient when there is one (no third buffer at the largest layers).
@@ -424,61 +433,51 @@ impl Vgg19 {
             if i == 1 && defer_first {
                 // relu1_1 again from the image, then its tap gradient in place.
                 let l0 = &self.layers[0];
-                let mut input = ws.take(x.len());
-                input.iter_mut().zip(x.iter()).for_each(|(c, &v)| *c = v);
-                let mut f = ws.take(l0.c_out * h * w);
-                l0.forward(h, w, &input, &mut f);
+                let input = ws.take(x.len());
+                ws.get_mut(&input).iter_mut().zip(x.iter()).for_each(|(c, &v)| *c = v);
+                let f = ws.take(l0.c_out * h * w);
+                let (xv, fv) = ws.pair(&input, &f);
+                l0.forward(h, w, xv, fv);
                 ws.give(input);
-                at_tap(first, ArrayViewMut3::from_shape((l0.c_out, h, w), &mut f).unwrap());
+                at_tap(first, ArrayViewMut3::from_shape((l0.c_out, h, w), ws.get_mut(&f)).unwrap());
                 prev_tap = Some(f);
             }
-            let back = |dx: &mut [f32], accumulate: bool| match fused {
-                true => layer.backward_unpooled(h, w, &g, &saved[i].mask, dx, accumulate),
-                false => layer.backward(h, w, &g, dx, accumulate),
+            let (dx, accumulate) = match prev_tap {
+                Some(t) => (t, true),
+                None => (ws.take(layer.c_in * h * w), false),
             };
-            let mut dx = match prev_tap {
-                Some(mut t) => {
-                    back(&mut t, true);
-                    t
+            {
+                let (gv, dxv) = ws.pair(&g, &dx);
+                match fused {
+                    true => layer.backward_unpooled(h, w, gv, &saved[i].mask, dxv, accumulate),
+                    false => layer.backward(h, w, gv, dxv, accumulate),
                 }
-                None => {
-                    let mut dx = ws.take(layer.c_in * h * w);
-                    back(&mut dx, false);
-                    dx
-                }
-            };
-            ws.give(g);
+            }
+            ws.give(std::mem::replace(&mut g, dx));
             // The layer below takes the gradient still pooled if its pool was fused.
             if layer.spec.pool_before && !(i > 0 && saved[i - 1].fused) {
                 let (ph, pw) = saved[i].pre_pool;
                 let below = (i > 0).then(|| saved[i - 1].tap_grad.take()).flatten();
                 let (c, arg) = (layer.c_in, &saved[i].pool_arg);
                 // Into the tap's gradient below the pool when there is one.
-                let dp = match below {
-                    Some(mut t) => {
-                        match self.pooling {
-                            Pooling::Avg => avg_pool_backward_add(c, ph, pw, &dx, &mut t),
-                            Pooling::Max => max_pool_backward_add(c, ph, pw, &dx, arg, &mut t),
-                        }
-                        t
-                    }
-                    None => {
-                        let mut dp = ws.take(c * ph * pw);
-                        match self.pooling {
-                            Pooling::Avg => avg_pool_backward(c, ph, pw, &dx, &mut dp),
-                            Pooling::Max => max_pool_backward(c, ph, pw, &dx, arg, &mut dp),
-                        }
-                        dp
-                    }
+                let (dp, accumulate) = match below {
+                    Some(t) => (t, true),
+                    None => (ws.take(c * ph * pw), false),
                 };
-                ws.give(std::mem::replace(&mut dx, dp));
+                {
+                    let (dxv, dpv) = ws.pair(&g, &dp);
+                    match (self.pooling, accumulate) {
+                        (Pooling::Avg, true) => avg_pool_backward_add(c, ph, pw, dxv, dpv),
+                        (Pooling::Avg, false) => avg_pool_backward(c, ph, pw, dxv, dpv),
+                        (Pooling::Max, true) => max_pool_backward_add(c, ph, pw, dxv, arg, dpv),
+                        (Pooling::Max, false) => max_pool_backward(c, ph, pw, dxv, arg, dpv),
+                    }
+                }
+                ws.give(std::mem::replace(&mut g, dp));
             }
             saved.truncate(i + 1);
             saved[i].mask = ReluMask::default();
-            g = dx;
         }
-        let out = Array3::from_shape_vec((3, h0, w0), g.clone()).unwrap();
-        ws.give(g);
-        out
+        Array3::from_shape_vec((3, h0, w0), ws.into_vec(g)).unwrap()
     }
 }

@@ -1,23 +1,64 @@
-//! Buffers reused from one evaluation to the next.
+//! One arena for the activations and gradients of a forward and backward,
+//! planned from the first evaluation at an image size and reused for every
+//! evaluation after it.
 //!
 //! A forward and backward at 512x512 go through about 1 GB of activation and
-//! gradient buffers, many of them larger than the allocator keeps on its heap:
-//! allocated fresh, each evaluation paid for its pages again (page faults,
-//! zeroing and unmapping took about a fifth of an evaluation, perf). The
-//! network takes its buffers from a [`Workspace`] and gives them back when done;
-//! from the second evaluation at one image size on, every request is served
-//! from buffers already mapped. At most as many bytes are held as were live at
-//! once (the same requests come in the same order every evaluation).
+//! gradient buffers. Allocated fresh, each evaluation paid for its pages again
+//! (page faults, zeroing and unmapping took about a fifth of an evaluation,
+//! perf); kept whole in a pool of buffers, a large buffer held a small tensor
+//! while the next large one needed new memory (129 MB held at 512x512 where at
+//! most 87 MB were in use at once).
+//!
+//! Here every buffer is a range of one arena. The first evaluation places them
+//! first-fit as they come and records every request and release; at its end
+//! the record becomes a plan: buffers by decreasing size, each at the lowest
+//! offset free of every buffer alive at the same time (the arena then holds
+//! about what is in use at its fullest moment). Later evaluations make the same
+//! requests in the same order and get the planned ranges; a request that
+//! differs drops the plan and the evaluation is recorded again.
+//!
+//! Buffers are handles ([`Buf`]); the arena hands out slices for them, two at
+//! a time when a layer reads one and writes another (they never overlap).
 
-use std::sync::Mutex;
+/// A range of the arena: `len` floats at `offset`. Not `Clone`: one owner,
+/// given back once.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Buf {
+    offset: usize,
+    len: usize,
+    /// The request's number in this evaluation.
+    id: usize,
+}
 
-/// A pool of f32 buffers. Shared by reference; the network is its only user
-/// during an evaluation, so the lock is never contended.
+impl Buf {
+    pub fn len(&self) -> usize {
+        self.len
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+/// Where each request of an evaluation goes.
+#[derive(Debug, Default)]
+struct Plan {
+    /// (len, offset) of request k
+    placed: Vec<(usize, usize)>,
+}
+
+/// The arena, its free ranges (while recording), the record and the plan.
 #[derive(Debug, Default)]
 pub struct Workspace {
-    free: Mutex<Vec<Vec<f32>>>,
-    /// (floats handed out now, the most ever at once), for diagnostics.
-    live: Mutex<(usize, usize)>,
+    arena: Vec<f32>,
+    /// Free ranges `(offset, len)`, sorted by offset, never adjacent (recording only).
+    free: Vec<(usize, usize)>,
+    /// This evaluation's requests so far: (len, taken at event, given at event).
+    record: Vec<(usize, usize, Option<usize>)>,
+    events: usize,
+    plan: Option<Plan>,
+    /// Floats handed out now, and the most at once.
+    live: usize,
+    peak: usize,
 }
 
 impl Workspace {
@@ -25,63 +66,172 @@ impl Workspace {
         Self::default()
     }
 
+    /// Starts an evaluation: requests are numbered from 0 again.
+    pub fn begin(&mut self) {
+        self.record.clear();
+        self.events = 0;
+        self.live = 0;
+        self.free = vec![(0, self.arena.len())];
+        self.free.retain(|&(_, l)| l > 0);
+    }
+
+    /// Ends an evaluation: a recorded one becomes the plan (and the arena is
+    /// cut to the plan's size).
+    pub fn end(&mut self) {
+        if self.plan.is_none() && self.record.iter().all(|r| r.2.is_some()) {
+            let plan = place(&self.record);
+            let size = plan.placed.iter().map(|&(l, o)| l + o).max().unwrap_or(0);
+            self.arena.truncate(size);
+            self.arena.shrink_to_fit();
+            self.arena.resize(size, 0.0);
+            self.plan = Some(plan);
+        }
+    }
+
     /// A buffer of `n` floats whose contents are unspecified (stale values
-    /// from an earlier use, or zeros): callers overwrite it. The smallest free
-    /// buffer that holds `n` is reused; if none does, a new one is allocated.
-    pub fn take(&self, n: usize) -> Vec<f32> {
-        {
-            let mut l = self.live.lock().unwrap_or_else(|e| e.into_inner());
-            l.0 += n;
-            l.1 = l.1.max(l.0);
-        }
-        let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
-        let best = free.iter().enumerate().filter(|(_, v)| v.capacity() >= n).min_by_key(|(_, v)| v.capacity()).map(|(i, _)| i);
-        match best {
-            Some(i) => {
-                let mut v = free.swap_remove(i);
-                if v.len() >= n {
-                    v.truncate(n);
-                } else {
-                    v.resize(n, 0.0);
+    /// from an earlier use, or zeros): callers overwrite it.
+    pub fn take(&mut self, n: usize) -> Buf {
+        self.live += n;
+        self.peak = self.peak.max(self.live);
+        let id = self.record.len();
+        self.record.push((n, self.events, None));
+        self.events += 1;
+        if let Some(plan) = &self.plan {
+            match plan.placed.get(id) {
+                Some(&(len, offset)) if len == n => return Buf { offset, len: n, id },
+                _ => {
+                    // Not the planned sequence: record this evaluation afresh,
+                    // placing first-fit after everything planned so far.
+                    self.plan = None;
+                    self.free.clear();
                 }
-                v
             }
-            None => vec![0.0; n],
+        }
+        let offset = self.first_fit(n);
+        Buf { offset, len: n, id }
+    }
+
+    fn first_fit(&mut self, n: usize) -> usize {
+        if n == 0 {
+            return 0;
+        }
+        if let Some(i) = self.free.iter().position(|&(_, len)| len >= n) {
+            let (offset, len) = self.free[i];
+            if len == n {
+                self.free.remove(i);
+            } else {
+                self.free[i] = (offset + n, len - n);
+            }
+            return offset;
+        }
+        // Grow: a free range at the end is extended, otherwise a new one added.
+        let end = self.arena.len();
+        let offset = match self.free.last() {
+            Some(&(o, l)) if o + l == end => {
+                self.free.pop();
+                o
+            }
+            _ => end,
+        };
+        self.arena.resize(offset + n, 0.0);
+        offset
+    }
+
+    /// Gives a buffer back.
+    pub fn give(&mut self, b: Buf) {
+        self.live -= b.len;
+        if let Some(r) = self.record.get_mut(b.id) {
+            r.2 = Some(self.events);
+        }
+        self.events += 1;
+        if self.plan.is_some() || b.len == 0 {
+            return;
+        }
+        let i = self.free.partition_point(|&(o, _)| o < b.offset);
+        self.free.insert(i, (b.offset, b.len));
+        if i + 1 < self.free.len() && self.free[i].0 + self.free[i].1 == self.free[i + 1].0 {
+            self.free[i].1 += self.free[i + 1].1;
+            self.free.remove(i + 1);
+        }
+        if i > 0 && self.free[i - 1].0 + self.free[i - 1].1 == self.free[i].0 {
+            self.free[i - 1].1 += self.free[i].1;
+            self.free.remove(i);
         }
     }
 
-    /// A buffer of `n` zeros.
-    pub fn take_zeroed(&self, n: usize) -> Vec<f32> {
-        let mut v = self.take(n);
-        v.fill(0.0);
+    pub fn get(&self, b: &Buf) -> &[f32] {
+        &self.arena[b.offset..b.offset + b.len]
+    }
+
+    pub fn get_mut(&mut self, b: &Buf) -> &mut [f32] {
+        &mut self.arena[b.offset..b.offset + b.len]
+    }
+
+    /// `a` to read and `b` to write, at once (live buffers never overlap).
+    pub fn pair(&mut self, a: &Buf, b: &Buf) -> (&[f32], &mut [f32]) {
+        if a.len == 0 {
+            return (&[], &mut self.arena[b.offset..b.offset + b.len]);
+        }
+        if b.len == 0 {
+            return (&self.arena[a.offset..a.offset + a.len], &mut []);
+        }
+        assert!(a.offset + a.len <= b.offset || b.offset + b.len <= a.offset, "buffers overlap");
+        if a.offset < b.offset {
+            let (lo, hi) = self.arena.split_at_mut(b.offset);
+            (&lo[a.offset..a.offset + a.len], &mut hi[..b.len])
+        } else {
+            let (lo, hi) = self.arena.split_at_mut(a.offset);
+            (&hi[..a.len], &mut lo[b.offset..b.offset + b.len])
+        }
+    }
+
+    /// A copy of a buffer's contents; the buffer is given back.
+    pub fn into_vec(&mut self, b: Buf) -> Vec<f32> {
+        let v = self.get(&b).to_vec();
+        self.give(b);
         v
     }
 
-    /// Returns a buffer to the pool.
-    pub fn give(&self, v: Vec<f32>) {
-        {
-            let mut l = self.live.lock().unwrap_or_else(|e| e.into_inner());
-            l.0 = l.0.saturating_sub(v.len());
-        }
-        if v.capacity() > 0 {
-            self.free.lock().unwrap_or_else(|e| e.into_inner()).push(v);
-        }
-    }
-
-    /// Capacities of the free buffers, largest first (diagnostics).
-    pub fn capacities(&self) -> Vec<usize> {
-        let mut v: Vec<usize> = self.free.lock().unwrap_or_else(|e| e.into_inner()).iter().map(|v| v.capacity()).collect();
-        v.sort_unstable_by(|a, b| b.cmp(a));
-        v
-    }
-
-    /// The most floats handed out at once so far: what a perfect plan would hold.
-    pub fn peak_live(&self) -> usize {
-        self.live.lock().unwrap_or_else(|e| e.into_inner()).1
-    }
-
-    /// Bytes held by free buffers.
+    /// Bytes of the arena.
     pub fn bytes(&self) -> usize {
-        4 * self.free.lock().unwrap_or_else(|e| e.into_inner()).iter().map(|v| v.capacity()).sum::<usize>()
+        4 * self.arena.len()
     }
+
+    /// The most floats handed out at once so far.
+    pub fn peak_live(&self) -> usize {
+        self.peak
+    }
+}
+
+/// Offsets for recorded requests `(len, from event, to event)`: largest first,
+/// each at the lowest offset that overlaps no placed request alive at the same
+/// time.
+fn place(record: &[(usize, usize, Option<usize>)]) -> Plan {
+    let mut order: Vec<usize> = (0..record.len()).collect();
+    order.sort_by_key(|&i| (std::cmp::Reverse(record[i].0), i));
+    let mut placed: Vec<(usize, usize)> = vec![(0, 0); record.len()];
+    let mut done: Vec<usize> = Vec::new();
+    for i in order {
+        let (len, t0, t1) = record[i];
+        let t1 = t1.unwrap_or(usize::MAX);
+        let mut busy: Vec<(usize, usize)> = done
+            .iter()
+            .filter(|&&j| {
+                let (_, s0, s1) = record[j];
+                s0 < t1 && t0 < s1.unwrap_or(usize::MAX)
+            })
+            .map(|&j| (placed[j].1, placed[j].1 + placed[j].0))
+            .collect();
+        busy.sort_unstable();
+        let mut offset = 0;
+        for (b0, b1) in busy {
+            if b0 >= offset + len {
+                break;
+            }
+            offset = offset.max(b1);
+        }
+        placed[i] = (len, offset);
+        done.push(i);
+    }
+    Plan { placed }
 }
