@@ -308,6 +308,17 @@ impl Cut {
     }
 }
 
+/// Bytes of scratch a convolution of `g` uses on `threads` threads: the
+/// shared `V` of one block, plus each thread's `M` and row buffers.
+pub fn scratch_bytes(g: &ConvGeom, threads: usize) -> usize {
+    let (th, tw) = (g.h.div_ceil(M).max(1), g.w.div_ceil(M).max(1));
+    let cut = Cut::for_geom(g, threads);
+    let ldv = (cut.block_rows.min(th) * tw + LANES - 1).div_ceil(LANES) * LANES;
+    let ldm = (cut.task_rows.min(th) * tw).div_ceil(LANES) * LANES;
+    let per_thread = K * cut.rows.min(g.c_out) * ldm + 28 * (tw + 1) + 6 * g.w + M * g.w;
+    4 * (g.c_in * K * ldv + threads * per_thread)
+}
+
 /// Channels per input-transform task.
 const CHANNELS_PER_TASK: usize = 8;
 

@@ -11,7 +11,7 @@ use super::workspace::{Buf, Workspace};
 use crate::ops::relu::{relu_backward, relu_mask, ReluMask};
 use crate::preprocess::InputConvention;
 use crate::rng::Rng;
-use ndarray::{Array3, ArrayView3, ArrayViewMut3};
+use ndarray::{Array3, ArrayView3, ArrayViewMut3, ShapeBuilder};
 
 /// Pooling between blocks: the paper's average pooling, or VGG's original max.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -262,6 +262,9 @@ impl Vgg19 {
     fn pool_forward(&self, ws: &mut Workspace, c: usize, h: usize, w: usize, x: &Buf, arg: &mut Vec<u8>) -> Buf {
         let (oh, ow) = pooled(h, w);
         let y = ws.take(c * oh * ow);
+        if ws.is_dry() {
+            return y;
+        }
         let (x, yv) = ws.pair(x, &y);
         match self.pooling {
             Pooling::Avg => avg_pool_forward(c, h, w, x, yv),
@@ -337,14 +340,19 @@ impl Vgg19 {
         assert!(deepest < self.layers.len(), "tap deeper than the network");
         let (c0, mut h, mut w) = x.dim();
         assert_eq!(c0, 3, "input must be (3, H, W)");
+        let dry = ws.is_dry();
         let mut cur = ws.take(x.len());
-        ws.get_mut(&cur).iter_mut().zip(x.iter()).for_each(|(c, &v)| *c = v);
+        if !dry {
+            ws.get_mut(&cur).iter_mut().zip(x.iter()).for_each(|(c, &v)| *c = v);
+        }
         let mut c = 3;
         let mut saved: Vec<Saved> = Vec::new();
         // The tap whose features `cur` holds, with their shape, until they are used.
         let mut pending: Option<(Tap, (usize, usize, usize))> = None;
         let mut finish = |ws: &mut Workspace, tap: Tap, shape, f: Buf, saved: &mut Vec<Saved>| {
-            at_tap(tap, ArrayViewMut3::from_shape(shape, ws.get_mut(&f)).unwrap());
+            if !ws.is_dry() {
+                at_tap(tap, ArrayViewMut3::from_shape(shape, ws.get_mut(&f)).unwrap());
+            }
             if keep {
                 saved.last_mut().expect("a saved layer per tap").tap_grad = Some(f);
             } else {
@@ -373,14 +381,19 @@ impl Vgg19 {
             let (y, mask) = if fused {
                 let (ph, pw) = pooled(h, w);
                 let p = ws.take(layer.c_out * ph * pw);
-                let mut mask = ReluMask::zeros(layer.c_out * h, w);
-                let (xv, pv) = ws.pair(input, &p);
-                layer.forward_pooled(h, w, xv, pv, &mut mask);
+                let mut mask = ReluMask::default();
+                if !dry {
+                    mask = ReluMask::zeros(layer.c_out * h, w);
+                    let (xv, pv) = ws.pair(input, &p);
+                    layer.forward_pooled(h, w, xv, pv, &mut mask);
+                }
                 (p, Some(mask))
             } else {
                 let y = ws.take(layer.c_out * h * w);
-                let (xv, yv) = ws.pair(input, &y);
-                layer.forward(h, w, xv, yv);
+                if !dry {
+                    let (xv, yv) = ws.pair(input, &y);
+                    layer.forward(h, w, xv, yv);
+                }
                 (y, None)
             };
             cur_pooled = fused;
@@ -398,7 +411,11 @@ impl Vgg19 {
             }
             c = layer.c_out;
             if keep {
-                let mask = mask.unwrap_or_else(|| relu_mask(ws.get(&cur), w));
+                let mask = match mask {
+                    Some(m) => m,
+                    None if dry => ReluMask::default(),
+                    None => relu_mask(ws.get(&cur), w),
+                };
                 saved.push(Saved { mask, pool_arg, pre_pool, size: (h, w), tap_grad: None, deferred: false, fused });
             }
             if taps.contains(&tap) {
@@ -414,6 +431,7 @@ impl Vgg19 {
 
     fn backward(&self, ws: &mut Workspace, mut saved: Vec<Saved>, x: ArrayView3<f32>, at_tap: &mut impl FnMut(Tap, ArrayViewMut3<f32>)) -> Array3<f32> {
         let (_, h0, w0) = x.dim();
+        let dry = ws.is_dry();
         let first = Tap::from_index(0).unwrap();
         let defer_first = saved.first().is_some_and(|s| s.deferred);
         // g: dL/d(output of layer i's ReLU), (c_out, h, w) of layer i.
@@ -424,7 +442,7 @@ impl Vgg19 {
             // g is at the pooled size if this layer's pool was fused: the mask
             // and the unpooling are applied row by row inside the convolution.
             let fused = saved[i].fused;
-            if !fused {
+            if !fused && !dry {
                 relu_backward(ws.get_mut(&g), &saved[i].mask);
             }
             // dL/d(input of layer i): added straight into the previous tap's
@@ -434,19 +452,23 @@ impl Vgg19 {
                 // relu1_1 again from the image, then its tap gradient in place.
                 let l0 = &self.layers[0];
                 let input = ws.take(x.len());
-                ws.get_mut(&input).iter_mut().zip(x.iter()).for_each(|(c, &v)| *c = v);
                 let f = ws.take(l0.c_out * h * w);
-                let (xv, fv) = ws.pair(&input, &f);
-                l0.forward(h, w, xv, fv);
+                if !dry {
+                    ws.get_mut(&input).iter_mut().zip(x.iter()).for_each(|(c, &v)| *c = v);
+                    let (xv, fv) = ws.pair(&input, &f);
+                    l0.forward(h, w, xv, fv);
+                }
                 ws.give(input);
-                at_tap(first, ArrayViewMut3::from_shape((l0.c_out, h, w), ws.get_mut(&f)).unwrap());
+                if !dry {
+                    at_tap(first, ArrayViewMut3::from_shape((l0.c_out, h, w), ws.get_mut(&f)).unwrap());
+                }
                 prev_tap = Some(f);
             }
             let (dx, accumulate) = match prev_tap {
                 Some(t) => (t, true),
                 None => (ws.take(layer.c_in * h * w), false),
             };
-            {
+            if !dry {
                 let (gv, dxv) = ws.pair(&g, &dx);
                 match fused {
                     true => layer.backward_unpooled(h, w, gv, &saved[i].mask, dxv, accumulate),
@@ -464,7 +486,7 @@ impl Vgg19 {
                     Some(t) => (t, true),
                     None => (ws.take(c * ph * pw), false),
                 };
-                {
+                if !dry {
                     let (dxv, dpv) = ws.pair(&g, &dp);
                     match (self.pooling, accumulate) {
                         (Pooling::Avg, true) => avg_pool_backward_add(c, ph, pw, dxv, dpv),
@@ -478,6 +500,38 @@ impl Vgg19 {
             saved.truncate(i + 1);
             saved[i].mask = ReluMask::default();
         }
+        if dry {
+            ws.give(g);
+            return Array3::zeros((0, 0, 0));
+        }
         Array3::from_shape_vec((3, h0, w0), ws.into_vec(g)).unwrap()
+    }
+
+    /// Bytes of the workspace a forward and backward at `(h, w)` with `taps`
+    /// will hold: the plan itself, made by running the pass's requests without
+    /// its arithmetic (what the memory guard reads before allocating).
+    pub fn workspace_bytes(&self, taps: &[Tap], h: usize, w: usize) -> usize {
+        if taps.is_empty() {
+            return 0;
+        }
+        let mut ws = Workspace::dry();
+        let zero = [0.0f32];
+        let x = ArrayView3::from_shape((3, h, w).strides((0, 0, 0)), &zero).unwrap();
+        self.forward_backward_in(&mut ws, x, taps, |_, _| {});
+        ws.bytes()
+    }
+
+    /// Bytes of the ReLU masks a forward at `(h, w)` keeps for the backward.
+    pub fn mask_bytes(&self, taps: &[Tap], h: usize, w: usize) -> usize {
+        let deepest = taps.iter().map(|t| t.index()).max().unwrap_or(0);
+        let (mut h, mut w) = (h, w);
+        let mut bytes = 0;
+        for l in &self.layers[..=deepest.min(self.layers.len() - 1)] {
+            if l.spec.pool_before {
+                (h, w) = pooled(h, w);
+            }
+            bytes += 8 * l.c_out * h * w.div_ceil(64);
+        }
+        bytes
     }
 }

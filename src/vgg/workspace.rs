@@ -50,6 +50,11 @@ struct Plan {
 #[derive(Debug, Default)]
 pub struct Workspace {
     arena: Vec<f32>,
+    /// Floats the arena has (its length, or the length it would have if dry).
+    size: usize,
+    /// Places requests without memory behind them: the network runs its
+    /// requests but none of its arithmetic, to size the plan beforehand.
+    dry: bool,
     /// Free ranges `(offset, len)`, sorted by offset, never adjacent (recording only).
     free: Vec<(usize, usize)>,
     /// This evaluation's requests so far: (len, taken at event, given at event).
@@ -66,12 +71,22 @@ impl Workspace {
         Self::default()
     }
 
+    /// A workspace that only plans: see [`crate::Vgg19::workspace_bytes`].
+    pub fn dry() -> Self {
+        Workspace { dry: true, ..Self::default() }
+    }
+
+    /// Whether this workspace only plans (callers skip their arithmetic).
+    pub fn is_dry(&self) -> bool {
+        self.dry
+    }
+
     /// Starts an evaluation: requests are numbered from 0 again.
     pub fn begin(&mut self) {
         self.record.clear();
         self.events = 0;
         self.live = 0;
-        self.free = vec![(0, self.arena.len())];
+        self.free = vec![(0, self.size)];
         self.free.retain(|&(_, l)| l > 0);
     }
 
@@ -80,10 +95,12 @@ impl Workspace {
     pub fn end(&mut self) {
         if self.plan.is_none() && self.record.iter().all(|r| r.2.is_some()) {
             let plan = place(&self.record);
-            let size = plan.placed.iter().map(|&(l, o)| l + o).max().unwrap_or(0);
-            self.arena.truncate(size);
-            self.arena.shrink_to_fit();
-            self.arena.resize(size, 0.0);
+            self.size = plan.placed.iter().map(|&(l, o)| l + o).max().unwrap_or(0);
+            if !self.dry {
+                self.arena.truncate(self.size);
+                self.arena.shrink_to_fit();
+                self.arena.resize(self.size, 0.0);
+            }
             self.plan = Some(plan);
         }
     }
@@ -125,7 +142,7 @@ impl Workspace {
             return offset;
         }
         // Grow: a free range at the end is extended, otherwise a new one added.
-        let end = self.arena.len();
+        let end = self.size;
         let offset = match self.free.last() {
             Some(&(o, l)) if o + l == end => {
                 self.free.pop();
@@ -133,7 +150,10 @@ impl Workspace {
             }
             _ => end,
         };
-        self.arena.resize(offset + n, 0.0);
+        self.size = offset + n;
+        if !self.dry {
+            self.arena.resize(self.size, 0.0);
+        }
         offset
     }
 
@@ -192,9 +212,9 @@ impl Workspace {
         v
     }
 
-    /// Bytes of the arena.
+    /// Bytes of the arena (planned, if dry).
     pub fn bytes(&self) -> usize {
-        4 * self.arena.len()
+        4 * self.size
     }
 
     /// The most floats handed out at once so far.
