@@ -127,9 +127,15 @@ fn normalisation_makes_mean_activations_one_and_keeps_the_function() {
     let mut normalised = 0;
     for (l, (a, rec)) in after.iter().zip(&f.layers).enumerate() {
         let scales = rec.scales.as_ref().unwrap();
+        let mut sorted = means[l].clone();
+        sorted.sort_by(|x, y| x.partial_cmp(y).unwrap());
+        let median = sorted[sorted.len() / 2];
         for (k, &a) in a.iter().enumerate() {
             if scales[k] as f64 == means[l][k] as f32 as f64 {
-                assert!((a - 1.0).abs() < 1e-3, "layer {l} filter {k}: mean {a} after normalising");
+                // f32 rounding is relative to the layer's typical activation; a
+                // weak filter (down to 1% of the median) sees it magnified.
+                let tol = 1e-3 * (median / means[l][k]).max(1.0);
+                assert!((a - 1.0).abs() < tol, "layer {l} filter {k}: mean {a} after normalising (tolerance {tol})");
                 normalised += 1;
             } else {
                 assert!(a < 1.0, "layer {l} filter {k}: floored filter's mean {a}");
@@ -148,7 +154,11 @@ fn normalisation_makes_mean_activations_one_and_keeps_the_function() {
         let (c, h, w) = o.dim();
         let scales = f.layers[l].scales.as_ref().unwrap();
         let want: Vec<f32> = (0..c * h * w).map(|i| o.as_slice().unwrap()[i] / scales[i / (h * w)]).collect();
-        assert_close(&format!("layer {l}"), n.as_slice().unwrap(), &want, 1e-4);
+        // Winograd's rounding is relative to a layer's typical activation
+        // (1e-5 here against im2col); dividing a weak filter by its scale (down
+        // to 1% of the median) magnifies it up to 100x, and the next layers
+        // carry it: 1.7e-3 measured at relu5_4. A wrong scale is off by O(1).
+        assert_close(&format!("layer {l}"), n.as_slice().unwrap(), &want, 5e-3);
     }
     // With the last layer's scales left at 1, the deepest output is unchanged.
     f.layers[15].scales = Some(vec![1.0; f.layers[15].shape[0]]);
