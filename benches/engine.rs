@@ -94,16 +94,90 @@ fn objective(size: usize) -> (Objective, Array3<f32>) {
     (Objective::new(net, ct, st, LossWeights { content: 1e-3, style: 1.0, tv: 0.0 }), x)
 }
 
-fn evaluation(size: usize, threads: usize, runs: usize) -> String {
+/// Multiply-adds (x2) the convolutions of one evaluation really do: Winograd's
+/// 36 per tile per channel pair (edge tiles included), im2col's direct count,
+/// forward and input gradient.
+fn conv_flops_done(net: &neural_style::Vgg19, size: usize, deepest: usize) -> f64 {
+    let (mut h, mut w) = (size, size);
+    let mut total = 0.0;
+    for l in &net.layers()[..=deepest] {
+        if l.spec.pool_before {
+            (h, w) = (h / 2, w / 2);
+        }
+        total += match l.kernels {
+            neural_style::vgg::Kernels::Winograd(_) => 2.0 * 2.0 * 36.0 * (h.div_ceil(4) * w.div_ceil(4) * l.c_in * l.c_out) as f64,
+            neural_style::vgg::Kernels::Im2col { .. } => 2.0 * l.geom(h, w).flops(),
+        };
+    }
+    total
+}
+
+fn evaluation(size: usize, threads: usize, runs: usize, peak: f64) -> String {
     let (obj, x) = objective(size);
-    let gflop = 2.0 * obj.net.flops(size, size, *obj.taps().iter().max().unwrap()) / 1e9;
+    let deepest = *obj.taps().iter().max().unwrap();
+    let direct = 2.0 * obj.net.flops(size, size, deepest) / 1e9;
+    let done = conv_flops_done(&obj.net, size, deepest.index()) / 1e9;
     let t = time(runs, || {
         std::hint::black_box(obj.evaluate(x.view()));
     });
+    let share = 100.0 * done / t.median / (peak * threads as f64);
     format!(
-        "| {size}x{size} | {threads} | {:.2} | {:.2} | {:.2} | {:.1} |",
-        t.median, t.min, t.max, gflop / t.median
+        "| {size}x{size} | {threads} | {:.2} | {:.2} | {:.2} | {:.0} | {:.0} | {share:.0}% |",
+        t.median,
+        t.min,
+        t.max,
+        direct / t.median,
+        done / t.median
     )
+}
+
+/// One core's f32 FMA peak in GFLOP/s, measured: 12 independent chains of
+/// fused multiply-adds on the widest vectors this CPU has.
+fn core_peak() -> (f64, &'static str) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::*;
+        #[target_feature(enable = "avx512f")]
+        fn avx512(iters: usize) -> f32 {
+            let mut acc = [_mm512_set1_ps(0.0); 12];
+            let (a, b) = (_mm512_set1_ps(0.999_999), _mm512_set1_ps(1e-7));
+            for _ in 0..iters {
+                for v in acc.iter_mut() {
+                    *v = _mm512_fmadd_ps(*v, a, b);
+                }
+            }
+            acc.iter().map(|&v| _mm512_reduce_add_ps(v)).sum()
+        }
+        #[target_feature(enable = "avx2,fma")]
+        fn avx2(iters: usize) -> f32 {
+            let mut acc = [_mm256_set1_ps(0.0); 12];
+            let (a, b) = (_mm256_set1_ps(0.999_999), _mm256_set1_ps(1e-7));
+            for _ in 0..iters {
+                for v in acc.iter_mut() {
+                    *v = _mm256_fmadd_ps(*v, a, b);
+                }
+            }
+            let mut out = [0.0f32; 8];
+            // SAFETY: `out` holds 8 floats.
+            acc.iter().map(|&v| unsafe { _mm256_storeu_ps(out.as_mut_ptr(), v); out.iter().sum::<f32>() }).sum()
+        }
+        let iters = 50_000_000;
+        let run = |lanes: f64, f: &dyn Fn() -> f32| {
+            let t = time(3, || {
+                std::hint::black_box(f());
+            });
+            2.0 * lanes * 12.0 * iters as f64 / t.min / 1e9
+        };
+        if is_x86_feature_detected!("avx512f") {
+            // SAFETY: the feature was detected.
+            return (run(16.0, &|| unsafe { avx512(iters) }), "AVX-512");
+        }
+        if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+            // SAFETY: the features were detected.
+            return (run(8.0, &|| unsafe { avx2(iters) }), "AVX2+FMA");
+        }
+    }
+    (f64::NAN, "unknown")
 }
 
 /// Resident and peak memory of this process (Linux /proc), in MB.
@@ -181,12 +255,15 @@ fn main() {
         }
     }
     if parts.contains(&"eval") {
+        let (peak, isa) = core_peak();
         println!("\n## One evaluation (forward + input gradient + losses), shipped VGG19 to relu5_1, {runs} runs");
-        println!("| size | threads | median s | min s | max s | conv GFLOP/s |");
-        println!("|---|---|---|---|---|---|");
+        println!("One core's measured f32 FMA peak: {peak:.0} GFLOP/s ({isa}); kernels: {}.", neural_style::ops::simd::Isa::detect().name());
+        println!("GFLOP/s of the direct convolutions' count, and of the convolution multiplies actually done (Winograd), the latter as a share of the cores' peak.");
+        println!("| size | threads | median s | min s | max s | direct GFLOP/s | done GFLOP/s | share of peak |");
+        println!("|---|---|---|---|---|---|---|---|");
         for &s in &sizes {
             for &t in &threads {
-                println!("{}", pool(t).install(|| evaluation(s, t, runs)));
+                println!("{}", pool(t).install(|| evaluation(s, t, runs, peak)));
             }
         }
     }
