@@ -129,17 +129,19 @@ def cmd_job(args, net, d):
     t0 = time.perf_counter()
     obj = Objective(net, preprocess(load_png(args.content), d), preprocess(load_png(args.style), d))
     x = preprocess(load_png(args.content), d).requires_grad_(True)
-    opt = torch.optim.LBFGS([x], lr=1, max_iter=args.iterations, max_eval=args.evals, history_size=10,
+    # As neural-style does: the objective scaled by 1/max|g0| (a constant: it
+    # sets L-BFGS's first trial step to about one unit, not the minimiser).
+    first, g0 = obj.evaluate(x)
+    scale = 1.0 / g0.abs().max().item()
+    opt = torch.optim.LBFGS([x], lr=1, max_iter=args.iterations, max_eval=args.evals - 1, history_size=10,
                             tolerance_grad=0.0, tolerance_change=0.0, line_search_fn="strong_wolfe")
-    evals = [0]
-    last = [None]
+    evals = [1]
 
     def closure():
         opt.zero_grad()
-        l = obj.loss(x)
+        l = obj.loss(x) * scale
         l.backward()
         evals[0] += 1
-        last[0] = l.item()
         return l
 
     opt.step(closure)
@@ -147,7 +149,7 @@ def cmd_job(args, net, d):
         final = obj.loss(x).item()
     secs = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print("PyTorch job: %.1f s, %d evaluations, final loss %.4e, peak RSS %.0f MB" % (secs, evals[0], final, peak))
+    print("PyTorch job: %.1f s, %d evaluations, first loss %.4e, final loss %.4e, peak RSS %.0f MiB" % (secs, evals[0], first, final, peak))
 
 
 def main():

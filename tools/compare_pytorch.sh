@@ -36,10 +36,11 @@ PY
   /usr/bin/time -v target/release/neural-style --content "$tmp/content.png" --style "$tmp/style.png" \
     --output "$tmp/out.png" --threads 2 --trace "$tmp/trace.jsonl" 2> "$tmp/time.txt" >/dev/null
   evals=$(wc -l < "$tmp/trace.jsonl")
+  first=$(head -1 "$tmp/trace.jsonl" | grep -o '"loss":[^,]*' | cut -d: -f2)
   loss=$(tail -1 "$tmp/trace.jsonl" | grep -o '"loss":[^,]*' | cut -d: -f2)
   wall=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$tmp/time.txt")
   rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$tmp/time.txt")
-  echo "neural-style job: $wall wall, $evals evaluations, last evaluated loss $loss, peak RSS $((rss / 1024)) MB"
+  echo "neural-style job: $wall wall, $evals evaluations, first loss $first, last evaluated loss $loss, peak RSS $((rss / 1024)) MiB"
   "$py" tools/compare_pytorch.py job --content "$tmp/content.png" --style "$tmp/style.png" --evals "$evals" --threads 2
   exit 0
 fi
