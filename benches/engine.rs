@@ -44,7 +44,9 @@ fn randn(seed: u64, n: usize) -> Vec<f32> {
 
 fn layers(size: usize, threads: usize, runs: usize) {
     println!("\n## Convolutions at {size}x{size}, {threads} thread(s): GFLOP/s (median of {runs}; time in ms: median [min, max])");
-    println!("| layer | shape | im2col forward GFLOP/s | forward ms | backward GFLOP/s | backward ms | Winograd forward ms | backward ms |");
+    println!(
+        "| layer | shape | im2col forward GFLOP/s | forward ms | backward GFLOP/s | backward ms | Winograd forward ms | backward ms |"
+    );
     println!("|---|---|---|---|---|---|---|---|");
     let (mut h, mut w) = (size, size);
     let (mut tf, mut tb, mut flops) = (0.0, 0.0, 0.0);
@@ -72,13 +74,32 @@ fn layers(size: usize, threads: usize, runs: usize) {
         flops += gf;
         println!(
             "| {} | {}x{}x{}->{} | {:.1} | {:.1} [{:.1}, {:.1}] | {:.1} | {:.1} [{:.1}, {:.1}] | {:.1} | {:.1} |",
-            spec.conv, spec.c_in, h, w, spec.c_out,
-            gf / f.median, f.median * 1e3, f.min * 1e3, f.max * 1e3,
-            gf / bw.median, bw.median * 1e3, bw.min * 1e3, bw.max * 1e3,
-            wf.median * 1e3, wb.median * 1e3
+            spec.conv,
+            spec.c_in,
+            h,
+            w,
+            spec.c_out,
+            gf / f.median,
+            f.median * 1e3,
+            f.min * 1e3,
+            f.max * 1e3,
+            gf / bw.median,
+            bw.median * 1e3,
+            bw.min * 1e3,
+            bw.max * 1e3,
+            wf.median * 1e3,
+            wb.median * 1e3
         );
     }
-    println!("| conv1_1..conv5_1 | {flops:.1} GFLOP | {:.1} | {:.0} | {:.1} | {:.0} | {:.0} | {:.0} |", flops / tf, tf * 1e3, flops / tb, tb * 1e3, twf * 1e3, twb * 1e3);
+    println!(
+        "| conv1_1..conv5_1 | {flops:.1} GFLOP | {:.1} | {:.0} | {:.1} | {:.0} | {:.0} | {:.0} |",
+        flops / tf,
+        tf * 1e3,
+        flops / tb,
+        tb * 1e3,
+        twf * 1e3,
+        twb * 1e3
+    );
 }
 
 fn objective(size: usize) -> (Objective, Array3<f32>) {
@@ -159,7 +180,12 @@ fn core_peak() -> (f64, &'static str) {
             }
             let mut out = [0.0f32; 8];
             // SAFETY: `out` holds 8 floats.
-            acc.iter().map(|&v| unsafe { _mm256_storeu_ps(out.as_mut_ptr(), v); out.iter().sum::<f32>() }).sum()
+            acc.iter()
+                .map(|&v| unsafe {
+                    _mm256_storeu_ps(out.as_mut_ptr(), v);
+                    out.iter().sum::<f32>()
+                })
+                .sum()
         }
         let iters = 50_000_000;
         let run = |lanes: f64, f: &dyn Fn() -> f32| {
@@ -184,7 +210,12 @@ fn core_peak() -> (f64, &'static str) {
 fn rss() -> String {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     let field = |name: &str| {
-        status.lines().find(|l| l.starts_with(name)).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse::<f64>().ok()).map_or(0.0, |kb| kb / 1024.0)
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse::<f64>().ok())
+            .map_or(0.0, |kb| kb / 1024.0)
     };
     format!("RSS {:.0} MB, peak {:.0} MB", field("VmRSS:"), field("VmHWM:"))
 }
@@ -257,7 +288,10 @@ fn main() {
     if parts.contains(&"eval") {
         let (peak, isa) = core_peak();
         println!("\n## One evaluation (forward + input gradient + losses), shipped VGG19 to relu5_1, {runs} runs");
-        println!("One core's measured f32 FMA peak: {peak:.0} GFLOP/s ({isa}); kernels: {}.", neural_style::ops::simd::Isa::detect().name());
+        println!(
+            "One core's measured f32 FMA peak: {peak:.0} GFLOP/s ({isa}); kernels: {}.",
+            neural_style::ops::simd::Isa::detect().name()
+        );
         println!("GFLOP/s of the direct convolutions' count, and of the convolution multiplies actually done (Winograd), the latter as a share of the cores' peak.");
         println!("| size | threads | median s | min s | max s | direct GFLOP/s | done GFLOP/s | share of peak |");
         println!("|---|---|---|---|---|---|---|---|");

@@ -52,6 +52,7 @@ fn transpose(a: &M3) -> M3 {
     t
 }
 
+#[allow(clippy::needless_range_loop)] // index arithmetic of the cofactors
 fn inverse(m: &M3) -> M3 {
     let det = m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
         + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]);
@@ -95,10 +96,7 @@ pub fn yiq_to_rgb(x: ArrayView3<f32>) -> Array3<f32> {
 pub fn mean_cov(x: ArrayView3<f32>) -> ([f64; 3], M3) {
     let (_, h, w) = x.dim();
     let n = (h * w).max(1) as f64;
-    let mut mean = [0.0; 3];
-    for c in 0..3 {
-        mean[c] = x.index_axis(ndarray::Axis(0), c).iter().map(|&v| v as f64).sum::<f64>() / n;
-    }
+    let mean: [f64; 3] = std::array::from_fn(|c| x.index_axis(ndarray::Axis(0), c).iter().map(|&v| v as f64).sum::<f64>() / n);
     let mut cov = [[0.0; 3]; 3];
     for i in 0..h {
         for j in 0..w {

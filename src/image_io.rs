@@ -22,9 +22,7 @@ pub fn decode(bytes: &[u8]) -> Result<Array3<f32>, String> {
     if bytes.is_empty() {
         return Err("file is empty".into());
     }
-    let reader = ImageReader::new(std::io::Cursor::new(bytes))
-        .with_guessed_format()
-        .map_err(|e| format!("cannot read: {e}"))?;
+    let reader = ImageReader::new(std::io::Cursor::new(bytes)).with_guessed_format().map_err(|e| format!("cannot read: {e}"))?;
     match reader.format() {
         None => return Err("not an image this build can read (PNG or JPEG)".into()),
         Some(image::ImageFormat::Png | image::ImageFormat::Jpeg) => {}

@@ -93,12 +93,7 @@ pub fn style_targets(
             acc.iter_mut().zip(&g).for_each(|(a, g)| *a += b * g);
         }
     }
-    Ok(taps
-        .iter()
-        .zip(grams)
-        .zip(layer_weights)
-        .map(|((&tap, gram), &layer_weight)| StyleTarget { tap, gram, layer_weight })
-        .collect())
+    Ok(taps.iter().zip(grams).zip(layer_weights).map(|((&tap, gram), &layer_weight)| StyleTarget { tap, gram, layer_weight }).collect())
 }
 
 /// The whole objective, ready to evaluate at any image of any size.
@@ -175,11 +170,8 @@ impl Objective {
             })
         };
         // Report style layers in the order they were given.
-        let style_layers: Vec<(Tap, f64)> = self
-            .style
-            .iter()
-            .map(|s| *style_layers.iter().find(|(t, _)| *t == s.tap).expect("style tap reached"))
-            .collect();
+        let style_layers: Vec<(Tap, f64)> =
+            self.style.iter().map(|s| *style_layers.iter().find(|(t, _)| *t == s.tap).expect("style tap reached")).collect();
         let style: f64 = self.style.iter().zip(&style_layers).map(|(s, (_, e))| s.layer_weight as f64 * e).sum();
         let tv = total_variation(x.as_standard_layout().as_slice().unwrap(), 3, h, w, self.weights.tv, grad.as_slice_mut().unwrap());
         let loss = self.weights.content as f64 * content + self.weights.style as f64 * style + self.weights.tv as f64 * tv;

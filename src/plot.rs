@@ -74,7 +74,8 @@ pub fn svg(series: &[Series], title: &str) -> String {
     o += &format!("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">evaluation</text>\n", (left + w - right) / 2.0, h - 12.0);
     for (i, s) in series.iter().enumerate() {
         let c = COLOURS[i % COLOURS.len()];
-        let pts: Vec<String> = s.points.iter().filter(|p| p.1 > 0.0 && p.1.is_finite()).map(|p| format!("{:.1},{:.1}", px(p.0), py(p.1))).collect();
+        let pts: Vec<String> =
+            s.points.iter().filter(|p| p.1 > 0.0 && p.1.is_finite()).map(|p| format!("{:.1},{:.1}", px(p.0), py(p.1))).collect();
         if !pts.is_empty() {
             o += &format!("<polyline fill=\"none\" stroke=\"{c}\" stroke-width=\"1.5\" points=\"{}\"/>\n", pts.join(" "));
         }

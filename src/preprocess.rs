@@ -29,12 +29,7 @@ impl InputConvention {
     }
     /// torchvision's: RGB, 0..1, ImageNet mean and std.
     pub fn torchvision() -> Self {
-        InputConvention {
-            order: ChannelOrder::Rgb,
-            scale: 1.0,
-            mean: [0.485, 0.456, 0.406],
-            std: [0.229, 0.224, 0.225],
-        }
+        InputConvention { order: ChannelOrder::Rgb, scale: 1.0, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] }
     }
 
     /// The RGB channel that feeds network channel `c`.

@@ -24,7 +24,11 @@ impl Dir {
         let p = self.path(f);
         let cell = 2 + f.len() as u32 % 5 + f.as_bytes()[0] as u32 % 3;
         image::RgbImage::from_fn(w, h, |x, y| {
-            image::Rgb([(x * 255 / w.max(1)) as u8, (y * 255 / h.max(1)) as u8, if (x / cell + y / cell) % 2 == 0 { 40 } else { 220 }])
+            image::Rgb([
+                (x * 255 / w.max(1)) as u8,
+                (y * 255 / h.max(1)) as u8,
+                if (x / cell + y / cell).is_multiple_of(2) { 40 } else { 220 },
+            ])
         })
         .save(&p)
         .unwrap();
@@ -66,7 +70,8 @@ fn transfer_content_reconstruction_and_texture_synthesis() {
     assert_eq!(image::image_dimensions(&out).unwrap(), (24, 18));
 
     let out = d.path("s.png");
-    let o = run(&["--style", s(&st), "--output", s(&out), "--size", "36", "--iterations", "3", "--style-layers", "relu1_1,relu2_1", "--quiet"]);
+    let o =
+        run(&["--style", s(&st), "--output", s(&out), "--size", "36", "--iterations", "3", "--style-layers", "relu1_1,relu2_1", "--quiet"]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(image::image_dimensions(&out).unwrap(), (20, 36));
 }
@@ -77,7 +82,23 @@ fn trace_has_every_field_per_evaluation() {
     let c = d.image("c.png", 32, 32);
     let st = d.image("style.png", 32, 32);
     let (out, trace) = (d.path("o.png"), d.path("t.jsonl"));
-    let o = run(&["--content", s(&c), "--style", s(&st), "--output", s(&out), "--size", "32", "--iterations", "4", "--trace", s(&trace), "--tv-weight", "1e-3", "--quiet"]);
+    let o = run(&[
+        "--content",
+        s(&c),
+        "--style",
+        s(&st),
+        "--output",
+        s(&out),
+        "--size",
+        "32",
+        "--iterations",
+        "4",
+        "--trace",
+        s(&trace),
+        "--tv-weight",
+        "1e-3",
+        "--quiet",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let text = std::fs::read_to_string(&trace).unwrap();
     let lines: Vec<&str> = text.lines().collect();
@@ -85,7 +106,18 @@ fn trace_has_every_field_per_evaluation() {
     for (i, l) in lines.iter().enumerate() {
         assert!(l.starts_with(&format!("{{\"eval\":{},", i + 1)), "{l}");
         assert!(!l.contains("\"style\":0e0"), "content and style differ: {l}");
-        for key in ["\"iteration\":", "\"loss\":", "\"content\":", "\"style\":", "\"tv\":", "\"content_weight\":", "\"style_weight\":", "\"tv_weight\":1e-3", "\"grad_norm\":", "\"seconds\":"] {
+        for key in [
+            "\"iteration\":",
+            "\"loss\":",
+            "\"content\":",
+            "\"style\":",
+            "\"tv\":",
+            "\"content_weight\":",
+            "\"style_weight\":",
+            "\"tv_weight\":1e-3",
+            "\"grad_norm\":",
+            "\"seconds\":",
+        ] {
             assert!(l.contains(key), "missing {key} in {l}");
         }
         for layer in ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"] {
@@ -100,7 +132,21 @@ fn zero_iterations_traces_and_saves_the_start() {
     let c = d.image("c.png", 32, 24);
     let st = d.image("s.png", 32, 32);
     let (out, trace) = (d.path("o.png"), d.path("t.jsonl"));
-    let o = run(&["--content", s(&c), "--style", s(&st), "--output", s(&out), "--size", "32", "--iterations", "0", "--trace", s(&trace), "--quiet"]);
+    let o = run(&[
+        "--content",
+        s(&c),
+        "--style",
+        s(&st),
+        "--output",
+        s(&out),
+        "--size",
+        "32",
+        "--iterations",
+        "0",
+        "--trace",
+        s(&trace),
+        "--quiet",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(std::fs::read_to_string(&trace).unwrap().lines().count(), 1);
     // The start is the content image, at its own size: the output is it, exactly.
@@ -115,7 +161,25 @@ fn same_seed_same_bytes_for_any_thread_count() {
     let mut outs = Vec::new();
     for t in ["1", "2"] {
         let out = d.path(&format!("o{t}.png"));
-        let o = run(&["--content", s(&c), "--style", s(&st), "--output", s(&out), "--size", "32", "--iterations", "4", "--init", "noise", "--seed", "7", "--threads", t, "--quiet"]);
+        let o = run(&[
+            "--content",
+            s(&c),
+            "--style",
+            s(&st),
+            "--output",
+            s(&out),
+            "--size",
+            "32",
+            "--iterations",
+            "4",
+            "--init",
+            "noise",
+            "--seed",
+            "7",
+            "--threads",
+            t,
+            "--quiet",
+        ]);
         assert!(o.status.success(), "{}", stderr(&o));
         outs.push(std::fs::read(&out).unwrap());
     }
@@ -128,7 +192,21 @@ fn save_every_writes_numbered_snapshots() {
     let c = d.image("c.png", 24, 24);
     let st = d.image("style.png", 24, 24);
     let out = d.path("o.png");
-    let o = run(&["--content", s(&c), "--style", s(&st), "--output", s(&out), "--size", "24", "--iterations", "4", "--save-every", "2", "--quiet"]);
+    let o = run(&[
+        "--content",
+        s(&c),
+        "--style",
+        s(&st),
+        "--output",
+        s(&out),
+        "--size",
+        "24",
+        "--iterations",
+        "4",
+        "--save-every",
+        "2",
+        "--quiet",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(d.path("o_0002.png").exists() && d.path("o_0004.png").exists());
 }
@@ -151,7 +229,22 @@ fn coarse_to_fine_runs_each_scale_and_traces_them_in_one_sequence() {
     let c = d.image("c.png", 64, 48);
     let st = d.image("style.png", 40, 40);
     let (out, trace) = (d.path("o.png"), d.path("t.jsonl"));
-    let o = run(&["--content", s(&c), "--style", s(&st), "--output", s(&out), "--size", "64", "--scales", "2", "--scale-iterations", "3,2", "--trace", s(&trace)]);
+    let o = run(&[
+        "--content",
+        s(&c),
+        "--style",
+        s(&st),
+        "--output",
+        s(&out),
+        "--size",
+        "64",
+        "--scales",
+        "2",
+        "--scale-iterations",
+        "3,2",
+        "--trace",
+        s(&trace),
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(image::image_dimensions(&out).unwrap(), (64, 48));
     let text = std::fs::read_to_string(&trace).unwrap();
@@ -171,7 +264,21 @@ fn preserve_colors_modes_run() {
     let st = d.image("style.png", 32, 32);
     for mode in ["luminance", "histogram", "histogram-cholesky"] {
         let out = d.path(&format!("{mode}.png"));
-        let o = run(&["--content", s(&c), "--style", s(&st), "--output", s(&out), "--size", "32", "--iterations", "2", "--preserve-colors", mode, "--quiet"]);
+        let o = run(&[
+            "--content",
+            s(&c),
+            "--style",
+            s(&st),
+            "--output",
+            s(&out),
+            "--size",
+            "32",
+            "--iterations",
+            "2",
+            "--preserve-colors",
+            mode,
+            "--quiet",
+        ]);
         assert!(o.status.success(), "{mode}: {}", stderr(&o));
         assert!(out.exists());
     }

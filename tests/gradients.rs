@@ -4,13 +4,13 @@
 
 mod common;
 use common::*;
+use ndarray::{Array3, ArrayView3};
 use neural_style::loss::gram::{gram, gram_reference};
 use neural_style::loss::style::style_layer_reference;
 use neural_style::loss::*;
 use neural_style::objective::{content_targets, style_targets};
 use neural_style::vgg::{paper_content_taps, paper_style_taps, Tap};
 use neural_style::{LossWeights, Objective, Vgg19};
-use ndarray::{Array3, ArrayView3};
 use std::sync::Arc;
 
 #[test]
@@ -42,8 +42,7 @@ fn paper_form_of_style_loss_for_equal_sizes() {
     let f = randn(23, n * m);
     let s = randn(24, n * m);
     let raw = |x: &[f32]| gram(x, n, m).iter().map(|v| v * m as f32).collect::<Vec<f32>>();
-    let paper: f64 = raw(&f).iter().zip(raw(&s)).map(|(a, b)| ((a - b) as f64).powi(2)).sum::<f64>()
-        / (4.0 * (n * n * m * m) as f64);
+    let paper: f64 = raw(&f).iter().zip(raw(&s)).map(|(a, b)| ((a - b) as f64).powi(2)).sum::<f64>() / (4.0 * (n * n * m * m) as f64);
     let mut g = vec![0.0; n * m];
     let e = style_layer(&f, n, m, &gram(&s, n, m), 0.0, &mut g);
     assert!((e - paper).abs() <= 1e-5 * paper, "{e} vs paper's {paper}");
@@ -57,9 +56,7 @@ fn content_loss_value_and_gradient() {
     let l = content_layer(&f, &p, 1.0, &mut g);
     let want: f64 = f.iter().zip(&p).map(|(a, b)| 0.5 * ((a - b) as f64).powi(2)).sum();
     assert!((l - want).abs() < 1e-9 * want);
-    check_directional("content gradient", &f, &g, 1e-2, 1e-3, |f| {
-        f.iter().zip(&p).map(|(a, b)| 0.5 * ((a - b) as f64).powi(2)).sum()
-    });
+    check_directional("content gradient", &f, &g, 1e-2, 1e-3, |f| f.iter().zip(&p).map(|(a, b)| 0.5 * ((a - b) as f64).powi(2)).sum());
 }
 
 #[test]
@@ -81,14 +78,7 @@ fn tiny_objective(h: usize, w: usize) -> (Objective, Array3<f32>) {
     let style = Array3::from_shape_vec((3, h + 3, w - 2), randn(31, 3 * (h + 3) * (w - 2))).unwrap();
     let style2 = Array3::from_shape_vec((3, h, w), randn(32, 3 * h * w)).unwrap();
     let ct = content_targets(&net, content.view(), &paper_content_taps()).unwrap();
-    let st = style_targets(
-        &net,
-        &[style.view(), style2.view()],
-        &[0.7, 0.3],
-        &paper_style_taps(),
-        &[0.2; 5],
-    )
-    .unwrap();
+    let st = style_targets(&net, &[style.view(), style2.view()], &[0.7, 0.3], &paper_style_taps(), &[0.2; 5]).unwrap();
     let obj = Objective::new(net, ct, st, LossWeights { content: 1e-2, style: 1.0, tv: 1e-3 });
     let x = Array3::from_shape_vec((3, h, w), randn(33, 3 * h * w)).unwrap();
     (obj, x)
@@ -192,9 +182,7 @@ fn winograd_layers_match_im2col_layers_in_the_network() {
         // f32 Winograd vs im2col through up to 16 Winograd layers.
         assert_close(&format!("features at {t}"), a.as_slice().unwrap(), b.as_slice().unwrap(), 1e-3);
     }
-    let grad = |net: &Vgg19| {
-        net.forward_backward(x.view(), &taps, |_, mut f| f.mapv_inplace(|v| v * 1e-3)).into_raw_vec_and_offset().0
-    };
+    let grad = |net: &Vgg19| net.forward_backward(x.view(), &taps, |_, mut f| f.mapv_inplace(|v| v * 1e-3)).into_raw_vec_and_offset().0;
     assert_close("input gradient", &grad(&auto), &grad(&im2col), 1e-3);
     // Thread counts change the Winograd cut, never a bit of the result.
     let one = with_threads(1, || grad(&auto));

@@ -275,6 +275,7 @@ fn winograd_weights_transform_back() {
 }
 
 #[test]
+#[allow(clippy::needless_range_loop)] // the identity is written with its indices
 fn winograd_matrices_compute_the_correlation_and_its_flip() {
     use neural_style::ops::winograd::{AT, BT, FLIP_INDEX, FLIP_SCALE, G};
     // 1-D: y_i = sum_k g_k d_{i+k} = sum_j AT[i][j] (G g)_j (BT d)_j for every basis g, d.

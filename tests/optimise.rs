@@ -104,7 +104,8 @@ fn content_reconstruction_and_texture_synthesis() {
 fn same_seed_same_result_on_any_thread_count() {
     let content = image(9, 16, 16);
     let config = Config { iterations: 5, ..small_config() };
-    let run = || transfer::run(net(), &config, Some(content.view()), &[image(10, 16, 16).view()], &mut |_| Control::Continue).unwrap().image;
+    let run =
+        || transfer::run(net(), &config, Some(content.view()), &[image(10, 16, 16).view()], &mut |_| Control::Continue).unwrap().image;
     let one = with_threads(1, run);
     let two = with_threads(2, run);
     assert!(one == two, "1 and 2 threads differ");

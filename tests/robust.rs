@@ -16,9 +16,11 @@ fn dir(name: &str) -> PathBuf {
 }
 
 fn picture(p: &Path, w: u32, h: u32, cell: u32) {
-    image::RgbImage::from_fn(w, h, |x, y| image::Rgb([(x * 7) as u8, (y * 5) as u8, if (x / cell + y / cell) % 2 == 0 { 30 } else { 200 }]))
-        .save(p)
-        .unwrap();
+    image::RgbImage::from_fn(w, h, |x, y| {
+        image::Rgb([(x * 7) as u8, (y * 5) as u8, if (x / cell + y / cell).is_multiple_of(2) { 30 } else { 200 }])
+    })
+    .save(p)
+    .unwrap();
 }
 
 fn s(p: &Path) -> String {
@@ -58,7 +60,19 @@ fn case(name: &str) -> Case {
 
 impl Case {
     fn args(&self, extra: &[&str]) -> Vec<String> {
-        let mut a = vec!["--content".into(), s(&self.content), "--style".into(), s(&self.style), "--output".into(), s(&self.out), "--size".into(), "24".into(), "--iterations".into(), "2".into(), "--quiet".into()];
+        let mut a = vec![
+            "--content".into(),
+            s(&self.content),
+            "--style".into(),
+            s(&self.style),
+            "--output".into(),
+            s(&self.out),
+            "--size".into(),
+            "24".into(),
+            "--iterations".into(),
+            "2".into(),
+            "--quiet".into(),
+        ];
         a.extend(extra.iter().map(|e| e.to_string()));
         a
     }
@@ -151,23 +165,35 @@ fn bad_weights_files() {
     let good = WeightsFile::from_network(&neural_style::Vgg19::random(1, 16), "random").to_bytes();
     let variants: Vec<(&str, Vec<u8>, &str)> = vec![
         ("truncated.nsw", good[..good.len() / 3].to_vec(), "truncated"),
-        ("corrupt.nsw", {
-            let mut b = good.clone();
-            let n = b.len();
-            b[n / 2] ^= 0xff;
-            b
-        }, "checksum"),
+        (
+            "corrupt.nsw",
+            {
+                let mut b = good.clone();
+                let n = b.len();
+                b[n / 2] ^= 0xff;
+                b
+            },
+            "checksum",
+        ),
         ("other.nsw", b"PK\x03\x04 a zip, say a .pth".to_vec(), "not a neural-style weights file"),
-        ("nonfinite.nsw", {
-            let mut f = WeightsFile::parse(&good).unwrap();
-            f.layers[0].bias[0] = f32::NAN;
-            f.to_bytes()
-        }, "non-finite"),
-        ("shallow.nsw", {
-            let mut f = WeightsFile::parse(&good).unwrap();
-            f.layers.truncate(3);
-            f.to_bytes()
-        }, "deeper"),
+        (
+            "nonfinite.nsw",
+            {
+                let mut f = WeightsFile::parse(&good).unwrap();
+                f.layers[0].bias[0] = f32::NAN;
+                f.to_bytes()
+            },
+            "non-finite",
+        ),
+        (
+            "shallow.nsw",
+            {
+                let mut f = WeightsFile::parse(&good).unwrap();
+                f.layers.truncate(3);
+                f.to_bytes()
+            },
+            "deeper",
+        ),
     ];
     for (name, bytes, why) in variants {
         let p = c.d.join(name);
@@ -259,7 +285,8 @@ fn sigint_and_sigterm_write_the_best_image_and_exit_130() {
         assert!(err.contains("interrupted"), "{err}");
         assert_eq!(image::image_dimensions(&c.out).unwrap(), (64, 48));
         // No temporary file left behind.
-        let leftovers: Vec<_> = std::fs::read_dir(&c.d).unwrap().filter_map(|e| e.ok()).filter(|e| e.file_name().to_string_lossy().ends_with(".tmp")).collect();
+        let leftovers: Vec<_> =
+            std::fs::read_dir(&c.d).unwrap().filter_map(|e| e.ok()).filter(|e| e.file_name().to_string_lossy().ends_with(".tmp")).collect();
         assert!(leftovers.is_empty());
     }
 }
@@ -268,7 +295,11 @@ fn sigint_and_sigterm_write_the_best_image_and_exit_130() {
 fn a_second_ctrl_c_exits_at_once() {
     let c = case("twice");
     let trace = c.d.join("trace.jsonl");
-    let mut child = Command::new(BIN).args(c.args(&["--size", "96", "--iterations", "100000", "--trace", &s(&trace)])).stderr(Stdio::null()).spawn().unwrap();
+    let mut child = Command::new(BIN)
+        .args(c.args(&["--size", "96", "--iterations", "100000", "--trace", &s(&trace)]))
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
     let t = Instant::now();
     while !trace.exists() && t.elapsed() < Duration::from_secs(60) {
         std::thread::sleep(Duration::from_millis(10));

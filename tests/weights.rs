@@ -14,7 +14,10 @@ fn small_file() -> WeightsFile {
     // One layer as a codebook, with scales, to cover every encoding.
     let l = &mut f.layers[1];
     let n = l.shape.iter().product::<usize>();
-    l.weights = Encoding::Codebook { table: (0..256).map(|i| i as f32 / 256.0 - 0.5).collect(), codes: (0..n).map(|i| (i * 7 % 256) as u8).collect() };
+    l.weights = Encoding::Codebook {
+        table: (0..256).map(|i| i as f32 / 256.0 - 0.5).collect(),
+        codes: (0..n).map(|i| (i * 7 % 256) as u8).collect(),
+    };
     l.scales = Some(vec![0.5; l.shape[0]]);
     f
 }

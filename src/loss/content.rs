@@ -9,10 +9,11 @@ use rayon::prelude::*;
 pub fn content_layer(f: &[f32], p: &[f32], scale: f32, grad: &mut [f32]) -> f64 {
     assert_eq!(f.len(), p.len(), "content: features and target differ in shape");
     assert_eq!(f.len(), grad.len());
-    let l = 0.5 * sum_map2(f, p, |a, b| {
-        let d = a as f64 - b as f64;
-        d * d
-    });
+    let l = 0.5
+        * sum_map2(f, p, |a, b| {
+            let d = a as f64 - b as f64;
+            d * d
+        });
     if scale != 0.0 {
         grad.par_chunks_mut(CHUNK).enumerate().for_each(|(i, g)| {
             let o = i * CHUNK;

@@ -4,10 +4,10 @@
 
 use super::gram::gram;
 use crate::ops::gemm::ColumnTiles;
-use crate::ops::simd::{gemm_rows, Isa, Strided};
-use std::cell::RefCell;
 use crate::ops::reduce::sum_map2;
+use crate::ops::simd::{gemm_rows, Isa, Strided};
 use rayon::prelude::*;
+use std::cell::RefCell;
 
 /// About 256 Ki floats of features per task, so each task's two scratch
 /// buffers stay near 1 MiB.

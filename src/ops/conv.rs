@@ -44,14 +44,7 @@ impl ConvGeom {
     /// The convolution that computes this one's input gradient (see module docs).
     pub fn input_gradient(&self) -> ConvGeom {
         assert!(self.pad < self.k, "input gradient needs pad < k");
-        ConvGeom {
-            c_in: self.c_out,
-            c_out: self.c_in,
-            h: self.out_h(),
-            w: self.out_w(),
-            k: self.k,
-            pad: self.k - 1 - self.pad,
-        }
+        ConvGeom { c_in: self.c_out, c_out: self.c_in, h: self.out_h(), w: self.out_w(), k: self.k, pad: self.k - 1 - self.pad }
     }
     /// Multiply-adds of the forward pass, times two: its FLOP count.
     pub fn flops(&self) -> f64 {
@@ -69,8 +62,7 @@ pub fn flip_transpose(g: &ConvGeom, w: &[f32]) -> Vec<f32> {
         for i in 0..g.c_in {
             for kh in 0..k {
                 for kw in 0..k {
-                    wt[((i * g.c_out + o) * k + (k - 1 - kh)) * k + (k - 1 - kw)] =
-                        w[((o * g.c_in + i) * k + kh) * k + kw];
+                    wt[((i * g.c_out + o) * k + (k - 1 - kh)) * k + (k - 1 - kw)] = w[((o * g.c_in + i) * k + kh) * k + kw];
                 }
             }
         }
@@ -133,31 +125,14 @@ pub fn conv_forward(g: &ConvGeom, x: &[f32], w: &[f32], bias: Option<&[f32]>, re
 }
 
 /// [`conv_forward`] with an explicit cut into tasks.
-pub fn conv_forward_with(
-    g: &ConvGeom,
-    x: &[f32],
-    w: &[f32],
-    bias: Option<&[f32]>,
-    relu: bool,
-    y: &mut [f32],
-    tiling: Tiling,
-) {
+pub fn conv_forward_with(g: &ConvGeom, x: &[f32], w: &[f32], bias: Option<&[f32]>, relu: bool, y: &mut [f32], tiling: Tiling) {
     conv_core(g, x, w, bias, relu, false, y, tiling)
 }
 
 /// `y = w * x (+ y if accumulate) + bias`, then ReLU if `relu`.
 #[inline(never)]
 #[allow(clippy::too_many_arguments)]
-fn conv_core(
-    g: &ConvGeom,
-    x: &[f32],
-    w: &[f32],
-    bias: Option<&[f32]>,
-    relu: bool,
-    accumulate: bool,
-    y: &mut [f32],
-    tiling: Tiling,
-) {
+fn conv_core(g: &ConvGeom, x: &[f32], w: &[f32], bias: Option<&[f32]>, relu: bool, accumulate: bool, y: &mut [f32], tiling: Tiling) {
     let kdim = g.patch_len();
     let p = g.out_h() * g.out_w();
     assert_eq!(x.len(), g.c_in * g.h * g.w, "conv: input is not (c_in, h, w)");
@@ -236,8 +211,7 @@ pub fn conv_forward_reference(g: &ConvGeom, x: &[f32], w: &[f32], bias: Option<&
                             let iy = oy as isize + kh as isize - g.pad as isize;
                             let ix = ox as isize + kw as isize - g.pad as isize;
                             if iy >= 0 && ix >= 0 && (iy as usize) < g.h && (ix as usize) < g.w {
-                                s += w[((o * g.c_in + i) * k + kh) * k + kw] as f64
-                                    * x[(i * g.h + iy as usize) * g.w + ix as usize] as f64;
+                                s += w[((o * g.c_in + i) * k + kh) * k + kw] as f64 * x[(i * g.h + iy as usize) * g.w + ix as usize] as f64;
                             }
                         }
                     }

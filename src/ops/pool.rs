@@ -84,26 +84,23 @@ pub fn max_pool_forward(c: usize, h: usize, w: usize, x: &[f32], y: &mut [f32], 
     if oh * ow == 0 {
         return;
     }
-    y.par_chunks_mut(oh * ow)
-        .zip(arg.par_chunks_mut(oh * ow))
-        .zip(x.par_chunks(h * w))
-        .for_each(|((y, arg), x)| {
-            for i in 0..oh {
-                for j in 0..ow {
-                    let mut best = x[2 * i * w + 2 * j];
-                    let mut which = 0u8;
-                    for (n, (a, b)) in [(0, 1), (1, 0), (1, 1)].into_iter().enumerate() {
-                        let v = x[(2 * i + a) * w + 2 * j + b];
-                        if v > best {
-                            best = v;
-                            which = n as u8 + 1;
-                        }
+    y.par_chunks_mut(oh * ow).zip(arg.par_chunks_mut(oh * ow)).zip(x.par_chunks(h * w)).for_each(|((y, arg), x)| {
+        for i in 0..oh {
+            for j in 0..ow {
+                let mut best = x[2 * i * w + 2 * j];
+                let mut which = 0u8;
+                for (n, (a, b)) in [(0, 1), (1, 0), (1, 1)].into_iter().enumerate() {
+                    let v = x[(2 * i + a) * w + 2 * j + b];
+                    if v > best {
+                        best = v;
+                        which = n as u8 + 1;
                     }
-                    y[i * ow + j] = best;
-                    arg[i * ow + j] = which;
                 }
+                y[i * ow + j] = best;
+                arg[i * ow + j] = which;
             }
-        });
+        }
+    });
 }
 
 /// Routes each `dy` to the window element that won the forward's max. Overwrites `dx`.

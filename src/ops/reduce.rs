@@ -13,10 +13,7 @@ pub fn sum_map(x: &[f32], f: impl Fn(f32) -> f64 + Sync) -> f64 {
 /// `sum f(a_i, b_i)` over two slices of equal length, deterministic.
 pub fn sum_map2(a: &[f32], b: &[f32], f: impl Fn(f32, f32) -> f64 + Sync) -> f64 {
     assert_eq!(a.len(), b.len());
-    let parts: Vec<f64> = a
-        .par_chunks(CHUNK)
-        .zip(b.par_chunks(CHUNK))
-        .map(|(a, b)| a.iter().zip(b).map(|(&x, &y)| f(x, y)).sum())
-        .collect();
+    let parts: Vec<f64> =
+        a.par_chunks(CHUNK).zip(b.par_chunks(CHUNK)).map(|(a, b)| a.iter().zip(b).map(|(&x, &y)| f(x, y)).sum()).collect();
     parts.iter().sum()
 }

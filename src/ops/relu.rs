@@ -61,7 +61,7 @@ impl ReluMask {
 /// The mask of a ReLU output `y (rows, w)`: bit i is `y[i] > 0`.
 #[inline(never)]
 pub fn relu_mask(y: &[f32], w: usize) -> ReluMask {
-    assert!(w > 0 && y.len() % w == 0, "relu_mask: not whole rows of {w}");
+    assert!(w > 0 && y.len().is_multiple_of(w), "relu_mask: not whole rows of {w}");
     let isa = Isa::detect();
     let mut m = ReluMask::zeros(y.len() / w, w);
     let wpr = m.words_per_row();

@@ -2,7 +2,7 @@
 //! the GEMM micro-kernel of the Winograd path.
 //!
 //! The element-wise transforms are written once as plain Rust (fixed-width
-//! loops) and compiled three times by [`multiversion!`]: for AVX-512, for
+//! loops) and compiled three times by `multiversion!`: for AVX-512, for
 //! AVX2+FMA and for the baseline target; the compiler vectorises each copy for
 //! its instruction set. Only the GEMM micro-kernel is written with intrinsics
 //! (AVX-512), beside a portable kernel that computes the same sums.
@@ -122,7 +122,19 @@ pub struct Strided<'a> {
 /// B by vectors from its rows. Each element of C is one dot product over `p` in
 /// increasing order, the same whatever `rows`, `ncols` or the blocking.
 #[allow(clippy::too_many_arguments)]
-pub fn gemm_rows(isa: Isa, rows: usize, kdim: usize, ncols: usize, alpha: f32, a: Strided, b: &[f32], ldb: usize, accumulate: bool, c: &mut [f32], ldc: usize) {
+pub fn gemm_rows(
+    isa: Isa,
+    rows: usize,
+    kdim: usize,
+    ncols: usize,
+    alpha: f32,
+    a: Strided,
+    b: &[f32],
+    ldb: usize,
+    accumulate: bool,
+    c: &mut [f32],
+    ldc: usize,
+) {
     if rows == 0 || ncols == 0 {
         return;
     }
@@ -261,7 +273,19 @@ mod avx512 {
     /// for j < ncols.
     #[target_feature(enable = "avx512f")]
     #[allow(clippy::too_many_arguments)]
-    pub unsafe fn rows8(kdim: usize, ncols: usize, alpha: f32, a: *const f32, rsa: usize, csa: usize, b: *const f32, ldb: usize, acc: bool, c: *mut f32, ldc: usize) {
+    pub unsafe fn rows8(
+        kdim: usize,
+        ncols: usize,
+        alpha: f32,
+        a: *const f32,
+        rsa: usize,
+        csa: usize,
+        b: *const f32,
+        ldb: usize,
+        acc: bool,
+        c: *mut f32,
+        ldc: usize,
+    ) {
         let mut j = 0;
         while j + 48 <= ncols {
             panel::<3, false>(kdim, alpha, a, rsa, csa, b.add(j), ldb, acc, c.add(j), ldc, u16::MAX);
@@ -304,7 +328,7 @@ mod avx512 {
         let mask = |j: usize| if MASKED && j + 1 == NV { last } else { u16::MAX };
         let mut bp = b;
         let mut off = 0;
-        for _ in 0..kdim {
+        let step = |acc: &mut [[__m512; NV]; MR], bp: *const f32, off: usize| {
             let mut bv = [_mm512_setzero_ps(); NV];
             for (j, v) in bv.iter_mut().enumerate() {
                 *v = if MASKED { _mm512_maskz_loadu_ps(mask(j), bp.add(16 * j)) } else { _mm512_loadu_ps(bp.add(16 * j)) };
@@ -315,8 +339,16 @@ mod avx512 {
                     acc[r][j] = _mm512_fmadd_ps(av, bv[j], acc[r][j]);
                 }
             }
-            bp = bp.add(ldb);
-            off += csa;
+        };
+        // Two steps per trip: half the loop overhead.
+        for _ in 0..kdim / 2 {
+            step(&mut acc, bp, off);
+            step(&mut acc, bp.add(ldb), off + csa);
+            bp = bp.add(2 * ldb);
+            off += 2 * csa;
+        }
+        if kdim % 2 == 1 {
+            step(&mut acc, bp, off);
         }
         let al = _mm512_set1_ps(alpha);
         for (r, acc) in acc.iter().enumerate() {

@@ -34,12 +34,8 @@ use rayon::prelude::*;
 use std::cell::RefCell;
 
 /// `A^T (4, 6)`: rows are powers 0..3 of the points, infinity last.
-pub const AT: [[f64; 6]; 4] = [
-    [1.0, 1.0, 1.0, 1.0, 1.0, 0.0],
-    [0.0, 1.0, -1.0, 2.0, 0.5, 0.0],
-    [0.0, 1.0, 1.0, 4.0, 0.25, 0.0],
-    [0.0, 1.0, -1.0, 8.0, 0.125, 1.0],
-];
+pub const AT: [[f64; 6]; 4] =
+    [[1.0, 1.0, 1.0, 1.0, 1.0, 0.0], [0.0, 1.0, -1.0, 2.0, 0.5, 0.0], [0.0, 1.0, 1.0, 4.0, 0.25, 0.0], [0.0, 1.0, -1.0, 8.0, 0.125, 1.0]];
 
 /// `G (6, 3)`: `[1, p, p^2] / prod_{q != p} (p - q)`, infinity last.
 pub const G: [[f64; 3]; 6] = [
@@ -301,7 +297,7 @@ impl Cut {
         let task_rows = block_rows.div_ceil(parts);
         let mut rows = g.c_out.max(1);
         let tasks = |rows: usize| block_rows.div_ceil(task_rows) * g.c_out.max(1).div_ceil(rows);
-        while (tasks(rows) < want || rows > MAX_ROWS) && rows / 2 >= 64 && (rows / 2) % 8 == 0 {
+        while (tasks(rows) < want || rows > MAX_ROWS) && rows / 2 >= 64 && (rows / 2).is_multiple_of(8) {
             rows /= 2;
         }
         Cut { block_rows, task_rows, rows }
@@ -388,7 +384,12 @@ fn conv(isa: Isa, g: &ConvGeom, input: Input, op: &Operand, bias: Option<&[f32]>
                                 Input::Unpooled { dy, mask } => {
                                     for (r, row) in unpooled.chunks_exact_mut(w).enumerate() {
                                         match y(r) {
-                                            Some(y) if y < 2 * ph => unpool_row(isa, &dy[(c * ph + y / 2) * pw..(c * ph + y / 2 + 1) * pw], mask.row(c * h + y), row),
+                                            Some(y) if y < 2 * ph => unpool_row(
+                                                isa,
+                                                &dy[(c * ph + y / 2) * pw..(c * ph + y / 2 + 1) * pw],
+                                                mask.row(c * h + y),
+                                                row,
+                                            ),
                                             _ => row.fill(0.0),
                                         }
                                     }
@@ -553,7 +554,18 @@ fn deinterleave4(t: &[f32], p0: &mut [f32], p1: &mut [f32], p2: &mut [f32], p3: 
 /// `o_j[tx] = (B^T d)_j` with `d = (p0, p1, p2, p3)[tx], (p0, p1)[tx + 1]`.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn bt_rows(p0: &[f32], p1: &[f32], p2: &[f32], p3: &[f32], o0: &mut [f32], o1: &mut [f32], o2: &mut [f32], o3: &mut [f32], o4: &mut [f32], o5: &mut [f32]) {
+fn bt_rows(
+    p0: &[f32],
+    p1: &[f32],
+    p2: &[f32],
+    p3: &[f32],
+    o0: &mut [f32],
+    o1: &mut [f32],
+    o2: &mut [f32],
+    o3: &mut [f32],
+    o4: &mut [f32],
+    o5: &mut [f32],
+) {
     let n = o0.len();
     let (p0, p1, p2, p3) = (&p0[..n + 1], &p1[..n + 1], &p2[..n], &p3[..n]);
     let (o1, o2, o3, o4, o5) = (&mut o1[..n], &mut o2[..n], &mut o3[..n], &mut o4[..n], &mut o5[..n]);
@@ -571,7 +583,18 @@ fn bt_rows(p0: &[f32], p1: &[f32], p2: &[f32], p3: &[f32], o0: &mut [f32], o1: &
 /// `z_i[tx] = (A^T m)_i` with `m = (m0 .. m5)[tx]`.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn at_cols(m0: &[f32], m1: &[f32], m2: &[f32], m3: &[f32], m4: &[f32], m5: &[f32], z0: &mut [f32], z1: &mut [f32], z2: &mut [f32], z3: &mut [f32]) {
+fn at_cols(
+    m0: &[f32],
+    m1: &[f32],
+    m2: &[f32],
+    m3: &[f32],
+    m4: &[f32],
+    m5: &[f32],
+    z0: &mut [f32],
+    z1: &mut [f32],
+    z2: &mut [f32],
+    z3: &mut [f32],
+) {
     let n = z0.len();
     let (m0, m1, m2, m3, m4, m5) = (&m0[..n], &m1[..n], &m2[..n], &m3[..n], &m4[..n], &m5[..n]);
     let (z1, z2, z3) = (&mut z1[..n], &mut z2[..n], &mut z3[..n]);

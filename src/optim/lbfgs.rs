@@ -4,10 +4,10 @@ use super::evaluator::{Evaluator, StopReason};
 use crate::error::Error;
 use argmin::core::observers::{Observe, ObserverMode};
 use argmin::core::{CostFunction, Executor, Gradient, State, TerminationReason, TerminationStatus, KV};
-use std::cell::Cell;
-use std::rc::Rc;
 use argmin::solver::linesearch::MoreThuenteLineSearch;
 use argmin::solver::quasinewton::LBFGS;
+use std::cell::Cell;
+use std::rc::Rc;
 
 /// History of 10 pairs: measured in `benches/` and by eye on the paper's images
 /// (see README, "Defaults"); memory is `2 * history * 3 * H * W` floats.
@@ -59,9 +59,7 @@ pub(crate) fn run(ev: &Evaluator, x0: Vec<f32>, iterations: usize, history: usiz
     if gmax > 0.0 && gmax.is_finite() {
         ev.scale.set(1.0 / gmax);
     }
-    let linesearch = MoreThuenteLineSearch::new()
-        .with_c(1e-4, 0.9)
-        .map_err(|e| Error::Optimizer(e.to_string()))?;
+    let linesearch = MoreThuenteLineSearch::new().with_c(1e-4, 0.9).map_err(|e| Error::Optimizer(e.to_string()))?;
     let solver = LBFGS::new(linesearch, history.max(1))
         .with_tolerance_grad(0.0)
         .and_then(|s| s.with_tolerance_cost(0.0))

@@ -4,8 +4,8 @@ pub mod adam;
 mod evaluator;
 pub mod lbfgs;
 
-pub use evaluator::{Callback, Control, Progress, StopReason};
 pub(crate) use evaluator::Evaluator;
+pub use evaluator::{Callback, Control, Progress, StopReason};
 
 /// Which optimiser, with its one setting.
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -129,4 +129,3 @@ impl Config {
         Ok(fit_longest(h, w, self.size))
     }
 }
-

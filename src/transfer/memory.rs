@@ -1,8 +1,8 @@
 //! The memory guard's estimate.
 
 use super::Config;
-use crate::optim::Optimizer;
 use crate::ops::winograd;
+use crate::optim::Optimizer;
 use crate::vgg::{Tap, Vgg19};
 
 /// Bytes a run at `(h, w)` will need at its peak, before allocating any of it:

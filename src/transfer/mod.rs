@@ -9,10 +9,10 @@ mod config;
 mod memory;
 mod schedule;
 
+pub use crate::optim::{Control, Optimizer, Progress, StopReason};
 pub use config::{Config, Init, DEFAULT_CONTENT_WEIGHT, DEFAULT_ITERATIONS, DEFAULT_STYLE_WEIGHT, DEFAULT_TV_WEIGHT};
 pub use memory::estimate_memory;
 pub use schedule::{coarse_to_fine, Scale, COARSE_ITERATION_FACTOR};
-pub use crate::optim::{Control, Optimizer, Progress, StopReason};
 
 use crate::color::{self, PreserveColors};
 use crate::error::Error;
@@ -142,13 +142,7 @@ pub fn prepare(net: Arc<Vgg19>, config: &Config, content: Option<ArrayView3<f32>
         Init::Style => resize(styles_rgb.first().ok_or_else(|| Error::Config("--init style needs a style image".into()))?.view(), h, w),
         Init::Image(img) => {
             if (img.dim().1, img.dim().2) != (h, w) {
-                return Err(Error::Config(format!(
-                    "the --init image is {}x{} but the result is {}x{}",
-                    img.dim().2,
-                    img.dim().1,
-                    w,
-                    h
-                )));
+                return Err(Error::Config(format!("the --init image is {}x{} but the result is {}x{}", img.dim().2, img.dim().1, w, h)));
             }
             match recolor {
                 Some(_) => color::luminance_rgb(img.view()),
@@ -222,4 +216,3 @@ pub fn run(
     let prepared = prepare(net, config, content, styles)?;
     optimise(&prepared, config, callback)
 }
-

@@ -32,6 +32,9 @@ pub fn coarse_to_fine(size: usize, scales: usize, iterations: usize, per_scale: 
     Ok(sizes
         .iter()
         .enumerate()
-        .map(|(k, &size)| Scale { size, iterations: (iterations as f64 * COARSE_ITERATION_FACTOR.powi((n - 1 - k) as i32)).round() as usize })
+        .map(|(k, &size)| Scale {
+            size,
+            iterations: (iterations as f64 * COARSE_ITERATION_FACTOR.powi((n - 1 - k) as i32)).round() as usize,
+        })
         .collect())
 }

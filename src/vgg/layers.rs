@@ -47,11 +47,7 @@ pub struct Tap(usize);
 impl Tap {
     /// Parses a paper name such as `relu4_2`.
     pub fn parse(name: &str) -> Result<Tap, Error> {
-        VGG19
-            .iter()
-            .position(|l| l.relu == name.trim())
-            .map(Tap)
-            .ok_or_else(|| Error::UnknownLayer(name.trim().to_string()))
+        VGG19.iter().position(|l| l.relu == name.trim()).map(Tap).ok_or_else(|| Error::UnknownLayer(name.trim().to_string()))
     }
     /// Parses a comma-separated list such as `relu1_1,relu2_1`.
     pub fn parse_list(names: &str) -> Result<Vec<Tap>, Error> {

@@ -2,13 +2,15 @@
 //! each tap's gradient as it walks past it.
 
 use super::layers::{LayerSpec, Tap, VGG19};
+use super::workspace::{Buf, Workspace};
 use crate::error::Error;
 use crate::ops::conv::{conv_backward_input, conv_backward_input_add, conv_forward, flip_transpose, ConvGeom};
+use crate::ops::pool::{
+    avg_pool_backward, avg_pool_backward_add, avg_pool_forward, max_pool_backward, max_pool_backward_add, max_pool_forward, pooled,
+};
+use crate::ops::relu::{relu_backward, relu_mask, ReluMask};
 use crate::ops::simd::Isa;
 use crate::ops::winograd::{Input, WinogradWeights};
-use crate::ops::pool::{avg_pool_backward, avg_pool_backward_add, avg_pool_forward, max_pool_backward, max_pool_backward_add, max_pool_forward, pooled};
-use super::workspace::{Buf, Workspace};
-use crate::ops::relu::{relu_backward, relu_mask, ReluMask};
 use crate::preprocess::InputConvention;
 use crate::rng::Rng;
 use ndarray::{Array3, ArrayView3, ArrayViewMut3, ShapeBuilder};
@@ -429,7 +431,13 @@ impl Vgg19 {
         saved
     }
 
-    fn backward(&self, ws: &mut Workspace, mut saved: Vec<Saved>, x: ArrayView3<f32>, at_tap: &mut impl FnMut(Tap, ArrayViewMut3<f32>)) -> Array3<f32> {
+    fn backward(
+        &self,
+        ws: &mut Workspace,
+        mut saved: Vec<Saved>,
+        x: ArrayView3<f32>,
+        at_tap: &mut impl FnMut(Tap, ArrayViewMut3<f32>),
+    ) -> Array3<f32> {
         let (_, h0, w0) = x.dim();
         let dry = ws.is_dry();
         let first = Tap::from_index(0).unwrap();

@@ -198,8 +198,7 @@ impl WeightsFile {
         if r.position() as usize != body.len() {
             return Err(bad(format!("{} unexpected bytes after the last layer", body.len() - r.position() as usize)));
         }
-        let convention =
-            InputConvention { order, scale, mean: [mean[0], mean[1], mean[2]], std: [std[0], std[1], std[2]] };
+        let convention = InputConvention { order, scale, mean: [mean[0], mean[1], mean[2]], std: [std[0], std[1], std[2]] };
         Ok(WeightsFile { convention, note, layers })
     }
 

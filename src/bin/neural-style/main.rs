@@ -104,4 +104,3 @@ pub(crate) fn load_network(path: Option<&PathBuf>, pooling: neural_style::Poolin
         (e, _) => e,
     })
 }
-

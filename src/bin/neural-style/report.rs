@@ -6,7 +6,15 @@ use std::fmt::Write as _;
 /// One JSON object for the trace (no serde: the fields are numbers and names).
 /// `eval_base`, `iter_base` and `seconds_base` count the scales already done, so
 /// a coarse-to-fine run numbers its evaluations on from one scale to the next.
-pub fn trace_line(p: &Progress, eval_base: usize, iter_base: usize, seconds_base: f64, content_weight: f32, style_weight: f32, tv_weight: f32) -> String {
+pub fn trace_line(
+    p: &Progress,
+    eval_base: usize,
+    iter_base: usize,
+    seconds_base: f64,
+    content_weight: f32,
+    style_weight: f32,
+    tv_weight: f32,
+) -> String {
     let e = p.evaluation;
     let mut layers = String::new();
     for (i, (tap, v)) in e.style_layers.iter().enumerate() {

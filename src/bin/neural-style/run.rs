@@ -127,7 +127,7 @@ pub(crate) fn run(a: &Args) -> Result<i32, Fail> {
                     trace_error.get_or_insert(Error::io(path, e));
                 }
             }
-            if !a.quiet && (p.eval == 1 || p.eval % a.print_every == 0) {
+            if !a.quiet && (p.eval == 1 || p.eval.is_multiple_of(a.print_every)) {
                 let per_iter = p.seconds / p.iteration.max(1) as f64;
                 let left = per_iter * cfg.iterations.saturating_sub(p.iteration) as f64;
                 eprintln!(
@@ -202,10 +202,9 @@ pub(crate) fn run(a: &Args) -> Result<i32, Fail> {
             eprintln!("neural-style: interrupted; wrote the best image so far to {}", a.output.display());
             Ok(130)
         }
-        StopReason::NonFinite(why) => Err(Fail::Run(Error::NonFinite(format!(
-            "{why}; wrote the last finite image to {}",
-            a.output.display()
-        )))),
+        StopReason::NonFinite(why) => {
+            Err(Fail::Run(Error::NonFinite(format!("{why}; wrote the last finite image to {}", a.output.display()))))
+        }
         _ => Ok(0),
     }
 }
@@ -216,4 +215,3 @@ fn numbered(path: &Path, n: usize) -> PathBuf {
     let ext = path.extension().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
     path.with_file_name(format!("{stem}_{n:04}.{ext}"))
 }
-
