@@ -123,12 +123,17 @@ fn forward_stops_at_the_deepest_tap() {
 }
 
 #[test]
-fn objective_is_bit_identical_on_one_and_two_threads() {
+fn objective_is_bit_identical_on_one_two_and_three_threads() {
     let (obj, x) = tiny_objective(37, 29);
     let one = with_threads(1, || obj.evaluate(x.view()));
-    let two = with_threads(2, || obj.evaluate(x.view()));
-    assert_eq!(one.loss.to_bits(), two.loss.to_bits());
-    assert!(one.grad == two.grad, "gradients differ between 1 and 2 threads");
+    for t in [2, 3] {
+        // Twice each: the second evaluation runs on the planned workspace.
+        for _ in 0..2 {
+            let other = with_threads(t, || obj.evaluate(x.view()));
+            assert_eq!(one.loss.to_bits(), other.loss.to_bits(), "loss differs between 1 and {t} threads");
+            assert!(one.grad == other.grad, "gradients differ between 1 and {t} threads");
+        }
+    }
 }
 
 #[test]

@@ -255,3 +255,64 @@ fn place(record: &[(usize, usize, Option<usize>)]) -> Plan {
     }
     Plan { placed }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One evaluation's requests: a (kept), b, c (b freed before c), d.
+    fn pass(ws: &mut Workspace) -> Vec<(usize, usize)> {
+        ws.begin();
+        let a = ws.take(100);
+        let b = ws.take(300);
+        ws.give(b);
+        let c = ws.take(200);
+        let d = ws.take(50);
+        let spans: Vec<(usize, usize)> = [&a, &c, &d].iter().map(|x| (x.offset, x.len)).collect();
+        for x in [a, c, d] {
+            ws.give(x);
+        }
+        ws.end();
+        spans
+    }
+
+    #[test]
+    fn plan_holds_what_is_in_use_at_once_and_repeats() {
+        let mut ws = Workspace::new();
+        pass(&mut ws);
+        // At most a + c + d = 350 floats are in use at once (a + b = 400 before that).
+        assert_eq!(ws.peak_live(), 400);
+        assert_eq!(ws.bytes(), 4 * 400, "the plan packs b's range for c and d");
+        let second = pass(&mut ws);
+        assert_eq!(pass(&mut ws), second, "the plan gives the same ranges every time");
+        // Live buffers never overlap.
+        for (i, &(o1, l1)) in second.iter().enumerate() {
+            for &(o2, l2) in &second[i + 1..] {
+                assert!(o1 + l1 <= o2 || o2 + l2 <= o1, "{second:?}");
+            }
+        }
+        assert_eq!(ws.bytes(), 4 * 400);
+    }
+
+    #[test]
+    fn a_different_pass_is_recorded_again() {
+        let mut ws = Workspace::new();
+        pass(&mut ws);
+        ws.begin();
+        let a = ws.take(100);
+        let b = ws.take(1000); // not the planned 300
+        assert!(a.offset + a.len <= b.offset || b.offset + b.len <= a.offset);
+        ws.give(a);
+        ws.give(b);
+        ws.end();
+        assert_eq!(ws.bytes(), 4 * 1100);
+    }
+
+    #[test]
+    fn a_dry_workspace_plans_without_memory() {
+        let mut ws = Workspace::dry();
+        pass(&mut ws);
+        assert_eq!(ws.bytes(), 4 * 400);
+        assert!(ws.arena.is_empty());
+    }
+}
