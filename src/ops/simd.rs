@@ -151,15 +151,26 @@ pub fn gemm_rows(
     let mut r0 = 0;
     #[cfg(target_arch = "x86_64")]
     if isa.0 == Level::Avx512 {
-        while r0 + avx512::MR <= rows {
+        while r0 < rows {
+            let n = (rows - r0).min(avx512::MR);
             // SAFETY: the AVX-512 level exists only when detected; the
             // asserts above bound every element the kernel touches (rows
-            // r0..r0+MR <= rows, columns < ncols, steps < kdim).
+            // r0..r0+n <= rows, columns < ncols, steps < kdim).
             unsafe {
                 let ap = a.data.as_ptr().add(a.offset + r0 * a.rs);
-                avx512::rows8(kdim, ncols, alpha, ap, a.rs, a.cs, b.as_ptr(), ldb, accumulate, c.as_mut_ptr().add(r0 * ldc), ldc)
+                let (bp, cp) = (b.as_ptr(), c.as_mut_ptr().add(r0 * ldc));
+                match n {
+                    8 => avx512::rows::<8>(kdim, ncols, alpha, ap, a.rs, a.cs, bp, ldb, accumulate, cp, ldc),
+                    7 => avx512::rows::<7>(kdim, ncols, alpha, ap, a.rs, a.cs, bp, ldb, accumulate, cp, ldc),
+                    6 => avx512::rows::<6>(kdim, ncols, alpha, ap, a.rs, a.cs, bp, ldb, accumulate, cp, ldc),
+                    5 => avx512::rows::<5>(kdim, ncols, alpha, ap, a.rs, a.cs, bp, ldb, accumulate, cp, ldc),
+                    4 => avx512::rows::<4>(kdim, ncols, alpha, ap, a.rs, a.cs, bp, ldb, accumulate, cp, ldc),
+                    3 => avx512::rows::<3>(kdim, ncols, alpha, ap, a.rs, a.cs, bp, ldb, accumulate, cp, ldc),
+                    2 => avx512::rows::<2>(kdim, ncols, alpha, ap, a.rs, a.cs, bp, ldb, accumulate, cp, ldc),
+                    _ => avx512::rows::<1>(kdim, ncols, alpha, ap, a.rs, a.cs, bp, ldb, accumulate, cp, ldc),
+                }
             };
-            r0 += avx512::MR;
+            r0 += n;
         }
     }
     if r0 < rows {
@@ -260,20 +271,21 @@ fn reduce16(v: &[f32; LANES]) -> f32 {
 mod avx512 {
     use std::arch::x86_64::*;
 
-    /// Rows per micro-kernel call: with 3 column vectors, 24 accumulators of
-    /// the 32 registers (VGG's channel counts are multiples of 8).
+    /// Rows per micro-kernel call, at most: with 3 column vectors, 24
+    /// accumulators of the 32 registers (VGG's channel counts are multiples
+    /// of 8; the last rows of other counts take a smaller `R`).
     pub const MR: usize = 8;
 
-    /// 8 rows of C, all `ncols` columns, in panels of 48, 32 or 16 columns and
-    /// a masked last panel.
+    /// `R` rows of C, all `ncols` columns, in panels of 48, 32 or 16 columns
+    /// and a masked last panel.
     ///
     /// # Safety
     /// AVX-512F must be available; `a` must be readable at `r*rsa + p*csa`
-    /// for r < 8, p < kdim; `b` at `p*ldb + j` and `c` writable at `r*ldc + j`
+    /// for r < R, p < kdim; `b` at `p*ldb + j` and `c` writable at `r*ldc + j`
     /// for j < ncols.
     #[target_feature(enable = "avx512f")]
     #[allow(clippy::too_many_arguments)]
-    pub unsafe fn rows8(
+    pub unsafe fn rows<const R: usize>(
         kdim: usize,
         ncols: usize,
         alpha: f32,
@@ -288,29 +300,29 @@ mod avx512 {
     ) {
         let mut j = 0;
         while j + 48 <= ncols {
-            panel::<3, false>(kdim, alpha, a, rsa, csa, b.add(j), ldb, acc, c.add(j), ldc, u16::MAX);
+            panel::<R, 3, false>(kdim, alpha, a, rsa, csa, b.add(j), ldb, acc, c.add(j), ldc, u16::MAX);
             j += 48;
         }
         if j + 32 <= ncols {
-            panel::<2, false>(kdim, alpha, a, rsa, csa, b.add(j), ldb, acc, c.add(j), ldc, u16::MAX);
+            panel::<R, 2, false>(kdim, alpha, a, rsa, csa, b.add(j), ldb, acc, c.add(j), ldc, u16::MAX);
             j += 32;
         }
         if j + 16 <= ncols {
-            panel::<1, false>(kdim, alpha, a, rsa, csa, b.add(j), ldb, acc, c.add(j), ldc, u16::MAX);
+            panel::<R, 1, false>(kdim, alpha, a, rsa, csa, b.add(j), ldb, acc, c.add(j), ldc, u16::MAX);
             j += 16;
         }
         if j < ncols {
             let mask = (1u16 << (ncols - j)) - 1;
-            panel::<1, true>(kdim, alpha, a, rsa, csa, b.add(j), ldb, acc, c.add(j), ldc, mask);
+            panel::<R, 1, true>(kdim, alpha, a, rsa, csa, b.add(j), ldb, acc, c.add(j), ldc, mask);
         }
     }
 
-    /// One 8 x 16NV block: per step, NV vector loads of B, 8 broadcasts of A
-    /// and 8 NV fused multiply-adds. `last` masks the columns of the last vector.
+    /// One R x 16NV block: per step, NV vector loads of B, R broadcasts of A
+    /// and R NV fused multiply-adds. `last` masks the columns of the last vector.
     #[target_feature(enable = "avx512f")]
     #[inline]
     #[allow(clippy::too_many_arguments)]
-    unsafe fn panel<const NV: usize, const MASKED: bool>(
+    unsafe fn panel<const R: usize, const NV: usize, const MASKED: bool>(
         kdim: usize,
         alpha: f32,
         a: *const f32,
@@ -323,17 +335,17 @@ mod avx512 {
         ldc: usize,
         last: u16,
     ) {
-        let mut acc = [[_mm512_setzero_ps(); NV]; MR];
-        let rows: [*const f32; MR] = std::array::from_fn(|r| a.add(r * rsa));
+        let mut acc = [[_mm512_setzero_ps(); NV]; R];
+        let rows: [*const f32; R] = std::array::from_fn(|r| a.add(r * rsa));
         let mask = |j: usize| if MASKED && j + 1 == NV { last } else { u16::MAX };
         let mut bp = b;
         let mut off = 0;
-        let step = |acc: &mut [[__m512; NV]; MR], bp: *const f32, off: usize| {
+        let step = |acc: &mut [[__m512; NV]; R], bp: *const f32, off: usize| {
             let mut bv = [_mm512_setzero_ps(); NV];
             for (j, v) in bv.iter_mut().enumerate() {
                 *v = if MASKED { _mm512_maskz_loadu_ps(mask(j), bp.add(16 * j)) } else { _mm512_loadu_ps(bp.add(16 * j)) };
             }
-            for r in 0..MR {
+            for r in 0..R {
                 let av = _mm512_set1_ps(*rows[r].add(off));
                 for j in 0..NV {
                     acc[r][j] = _mm512_fmadd_ps(av, bv[j], acc[r][j]);
