@@ -10,10 +10,15 @@
 //!   There is no batch axis.
 //! - **Convolution weights** are `(O, I, KH, KW)` (out channel, in channel,
 //!   kernel row, kernel column), applied as a cross-correlation (no flip), stride
-//!   1, zero padding. Biases are `(O)`. The input-gradient pass uses the same
-//!   weights flipped and transposed to `(I, O, KH, KW)`, packed once at load.
-//!   Layers with 256 or more channels in and out run Winograd F(2x2,3x3) and
-//!   keep only the transformed weights `U (16, O, I)` and `U_t (16, I, O)`.
+//!   1, zero padding. Biases are `(O)`. The input-gradient pass is the
+//!   convolution with the weights flipped and transposed, `(I, O, KH, KW)`.
+//!   Every layer runs Winograd F(4x4,3x3) and keeps only the transformed
+//!   weights `U (36, O, I)`, which serve the forward and, read transposed and
+//!   re-indexed, the input gradient ([`ops::winograd`]); im2col + GEMM stays
+//!   as the reference path.
+//! - **Vector instructions** are chosen at run time ([`ops::simd::Isa`]):
+//!   AVX-512, AVX2+FMA or the baseline; results are deterministic for a given
+//!   choice.
 //! - **Images** handed to and returned by the library are `(3, H, W)` RGB in
 //!   [0, 1] ([`image_io`]).
 //! - The **preprocessed image** is what the network eats and what the optimiser
