@@ -299,7 +299,7 @@ fn winograd_matrices_compute_the_correlation_and_its_flip() {
 }
 
 #[test]
-fn winograd_pooled_output_and_unpooled_input_match_the_separate_passes() {
+fn winograd_fused_mask_and_pool_match_the_separate_passes() {
     use neural_style::ops::relu::{relu_backward, relu_mask, ReluMask};
     use neural_style::ops::simd::Isa;
     use neural_style::ops::winograd::{Input, Output, WinogradWeights};
@@ -334,6 +334,22 @@ fn winograd_pooled_output_and_unpooled_input_match_the_separate_passes() {
             let mut dx = vec![f32::NAN; c_in * h * w];
             u.backward_from(isa, &g, Input::Unpooled { dy: &dyp, mask: &mask }, &mut dx, false);
             assert!(dx == want_dx, "unpooled input gradient differs ({} {g:?})", isa.name());
+            // Full output with its mask made as it is written; the gradient masked as it is read.
+            let mut y2 = vec![f32::NAN; y.len()];
+            let mut mask2 = ReluMask::zeros(c_out * h, w);
+            u.conv_with(isa, &g, Input::Plain(&x), Some(&b), true, Output::Masked { y: &mut y2, mask: &mut mask2 });
+            assert!(y2 == y, "masked output differs ({} {g:?})", isa.name());
+            for i in 0..y.len() {
+                assert_eq!(mask2.get(i), want_mask.get(i), "mask bit {i} of the masked output ({} {g:?})", isa.name());
+            }
+            let dyf = randn(84, c_out * h * w);
+            let mut dym = dyf.clone();
+            relu_backward(&mut dym, &want_mask);
+            let mut want_dx = vec![0.0; c_in * h * w];
+            u.backward_input_with(isa, &g, &dym, &mut want_dx, false);
+            let mut dx = vec![f32::NAN; c_in * h * w];
+            u.backward_from(isa, &g, Input::Masked { dy: &dyf, mask: &mask2 }, &mut dx, false);
+            assert!(dx == want_dx, "masked input gradient differs ({} {g:?})", isa.name());
         }
     }
 }

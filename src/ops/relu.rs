@@ -76,7 +76,7 @@ pub fn relu_mask(y: &[f32], w: usize) -> ReluMask {
 
 multiversion! {
     /// Bits of `y > 0` for one row (vectorised).
-    fn mask_row(y: &[f32], bits: &mut [u64]) {
+    pub(crate) fn mask_row(y: &[f32], bits: &mut [u64]) {
         mask_bits(y, bits)
     }
 }

@@ -28,7 +28,7 @@
 
 use super::conv::ConvGeom;
 use super::gemm::ColumnTiles;
-use super::relu::{mask_bits, ReluMask};
+use super::relu::{mask_bits, mask_row, ReluMask};
 use super::simd::{gemm_rows, multiversion, Isa, Strided, LANES};
 use rayon::prelude::*;
 use std::cell::RefCell;
@@ -96,6 +96,10 @@ pub enum Input<'a> {
     /// `dy (c_in, h/2, w/2)`. The same numbers as `avg_pool_backward` then
     /// `relu_backward`, one row at a time.
     Unpooled { dy: &'a [f32], mask: &'a ReluMask },
+    /// The gradient below a ReLU, masked one row at a time: element
+    /// `(c, y, x)` is `dy[c, y, x]` where the ReLU's output was positive, else
+    /// 0, for `dy (c_in, h, w)` (what `relu_backward` would leave).
+    Masked { dy: &'a [f32], mask: &'a ReluMask },
 }
 
 /// Where a convolution's output goes.
@@ -106,6 +110,9 @@ pub enum Output<'a> {
     /// `(c_out, h/2, w/2)`: the full output is never stored. The same numbers
     /// as a full output followed by `relu_mask` and `avg_pool_forward`.
     Pooled { pooled: &'a mut [f32], mask: &'a mut ReluMask },
+    /// The ReLU'd output `y (c_out, h, w)` and its mask, made as it is
+    /// written (the same as `relu_mask` over `y` afterwards).
+    Masked { y: &'a mut [f32], mask: &'a mut ReluMask },
 }
 
 /// Transformed weights of one layer: `U (36, c_out, c_in)`, `U_k = (G g G^T)_k`
@@ -185,6 +192,11 @@ impl WinogradWeights {
     /// 2x2 average pool `pooled (c_out, h/2, w/2)`.
     pub fn forward_pooled(&self, g: &ConvGeom, x: &[f32], bias: Option<&[f32]>, pooled: &mut [f32], mask: &mut ReluMask) {
         self.conv_with(Isa::detect(), g, Input::Plain(x), bias, true, Output::Pooled { pooled, mask })
+    }
+
+    /// `relu(conv(x) + bias)` into `y (c_out, h, w)` with its ReLU mask.
+    pub fn forward_masked(&self, g: &ConvGeom, x: &[f32], bias: Option<&[f32]>, y: &mut [f32], mask: &mut ReluMask) {
+        self.conv_with(Isa::detect(), g, Input::Plain(x), bias, true, Output::Masked { y, mask })
     }
 
     /// The general form: any input, any output, forward weights.
@@ -332,9 +344,20 @@ fn conv(isa: Isa, g: &ConvGeom, input: Input, op: &Operand, bias: Option<&[f32]>
             assert_eq!(mask.len(), ci * h * w, "winograd: mask is not (c_in * h, w)");
             assert_eq!(mask.words_per_row(), w.div_ceil(64), "winograd: mask rows are not of width w");
         }
+        Input::Masked { dy, mask } => {
+            assert_eq!(dy.len(), ci * h * w, "winograd: input is not (c_in, h, w)");
+            assert_eq!(mask.len(), ci * h * w, "winograd: mask is not (c_in * h, w)");
+            assert_eq!(mask.words_per_row(), w.div_ceil(64), "winograd: mask rows are not of width w");
+        }
     }
     match &output {
         Output::Full { y, .. } => assert_eq!(y.len(), co * h * w, "winograd: output is not (c_out, h, w)"),
+        Output::Masked { y, mask } => {
+            assert!(relu, "winograd: a masked output is a ReLU output");
+            assert_eq!(y.len(), co * h * w, "winograd: output is not (c_out, h, w)");
+            assert_eq!(mask.len(), co * h * w, "winograd: mask is not (c_out * h, w)");
+            assert_eq!(mask.words_per_row(), w.div_ceil(64), "winograd: mask rows are not of width w");
+        }
         Output::Pooled { pooled, mask } => {
             assert!(relu, "winograd: a pooled output is a ReLU output");
             assert_eq!(pooled.len(), co * ph * pw, "winograd: pooled output is not (c_out, h/2, w/2)");
@@ -356,6 +379,9 @@ fn conv(isa: Isa, g: &ConvGeom, input: Input, op: &Operand, bias: Option<&[f32]>
     // The output's windows: full rows, or pooled rows and mask rows.
     let (full, pooled, bits, accumulate) = match output {
         Output::Full { y, accumulate } => (Some(ColumnTiles::new(y, co, h * w)), None, None, accumulate),
+        Output::Masked { y, mask } => {
+            (Some(ColumnTiles::new(y, co, h * w)), None, Some(ColumnTiles::new(mask.words_mut(), co, h * wpr)), false)
+        }
         Output::Pooled { pooled, mask } => {
             (None, Some(ColumnTiles::new(pooled, co, ph * pw)), Some(ColumnTiles::new(mask.words_mut(), co, h * wpr)), false)
         }
@@ -391,6 +417,15 @@ fn conv(isa: Isa, g: &ConvGeom, input: Input, op: &Operand, bias: Option<&[f32]>
                                                 row,
                                             ),
                                             _ => row.fill(0.0),
+                                        }
+                                    }
+                                    let u = &*unpooled;
+                                    std::array::from_fn(|r| y(r).map(|_| &u[r * w..(r + 1) * w]))
+                                }
+                                Input::Masked { dy, mask } => {
+                                    for (r, row) in unpooled.chunks_exact_mut(w).enumerate() {
+                                        if let Some(y) = y(r) {
+                                            masked_row(isa, &dy[(c * h + y) * w..(c * h + y + 1) * w], mask.row(c * h + y), row);
                                         }
                                     }
                                     let u = &*unpooled;
@@ -443,6 +478,12 @@ fn conv(isa: Isa, g: &ConvGeom, input: Input, op: &Operand, bias: Option<&[f32]>
                             if let Some(win) = win.as_mut() {
                                 let dst = &mut win.row_mut(ob)[r0 * w..(r0 + nrows) * w];
                                 output_tile_row(isa, mob, nb * ldm, col, tw, rows, b, relu, accumulate, dst, w);
+                                if let (None, Some(bwin)) = (pwin.as_ref(), bwin.as_mut()) {
+                                    let brow = &mut bwin.row_mut(ob)[r0 * wpr..(r0 + nrows) * wpr];
+                                    for (y, bits) in dst.chunks_exact(w).zip(brow.chunks_exact_mut(wpr)) {
+                                        mask_row(isa, y, bits);
+                                    }
+                                }
                             }
                             if let (Some(pwin), Some(bwin)) = (pwin.as_mut(), bwin.as_mut()) {
                                 let (p0, p1) = ((2 * tr).min(ph) - q0, (2 * tr + 2).min(ph) - q0);
@@ -456,6 +497,18 @@ fn conv(isa: Isa, g: &ConvGeom, input: Input, op: &Operand, bias: Option<&[f32]>
             });
         }
     });
+}
+
+multiversion! {
+    /// One row of the gradient below a ReLU: `row[x] = dy[x]` where the mask
+    /// bit is set, else 0.
+    fn masked_row(dy: &[f32], bits: &[u64], row: &mut [f32]) {
+        for ((r, d), &word) in row.chunks_mut(64).zip(dy.chunks(64)).zip(bits) {
+            for (j, (v, &g)) in r.iter_mut().zip(d).enumerate() {
+                *v = if (word >> j) & 1 == 1 { g } else { 0.0 };
+            }
+        }
+    }
 }
 
 multiversion! {

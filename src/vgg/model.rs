@@ -132,6 +132,23 @@ impl ConvLayer {
         }
     }
 
+    /// `relu(conv(x) + bias)` into `y`, with its mask made as it is written.
+    fn forward_masked(&self, h: usize, w: usize, x: &[f32], y: &mut [f32], mask: &mut ReluMask) {
+        match &self.kernels {
+            Kernels::Winograd(u) => u.forward_masked(&self.geom(h, w), x, Some(&self.bias), y, mask),
+            Kernels::Im2col { .. } => unreachable!("only Winograd layers mask in place"),
+        }
+    }
+
+    /// `dx (+)= dL/dx` from the gradient at the ReLU's output `dy (c_out, h, w)`,
+    /// masked row by row inside the convolution (`dy` is left as it is).
+    fn backward_masked(&self, h: usize, w: usize, dy: &[f32], mask: &ReluMask, dx: &mut [f32], accumulate: bool) {
+        match &self.kernels {
+            Kernels::Winograd(u) => u.backward_from(Isa::detect(), &self.geom(h, w), Input::Masked { dy, mask }, dx, accumulate),
+            Kernels::Im2col { .. } => unreachable!("only Winograd layers mask in place"),
+        }
+    }
+
     /// `dx (+)= dL/dx` from the gradient at the pooled output `dyp (c_out, h/2, w/2)`
     /// and the ReLU mask: the full-size gradient is made one row at a time.
     fn backward_unpooled(&self, h: usize, w: usize, dyp: &[f32], mask: &ReluMask, dx: &mut [f32], accumulate: bool) {
@@ -390,6 +407,16 @@ impl Vgg19 {
                     layer.forward_pooled(h, w, xv, pv, &mut mask);
                 }
                 (p, Some(mask))
+            } else if keep && layer.pools_in_place() {
+                // The mask made as the output is written.
+                let y = ws.take(layer.c_out * h * w);
+                let mut mask = ReluMask::default();
+                if !dry {
+                    mask = ReluMask::zeros(layer.c_out * h, w);
+                    let (xv, yv) = ws.pair(input, &y);
+                    layer.forward_masked(h, w, xv, yv, &mut mask);
+                }
+                (y, Some(mask))
             } else {
                 let y = ws.take(layer.c_out * h * w);
                 if !dry {
@@ -450,7 +477,9 @@ impl Vgg19 {
             // g is at the pooled size if this layer's pool was fused: the mask
             // and the unpooling are applied row by row inside the convolution.
             let fused = saved[i].fused;
-            if !fused && !dry {
+            // Winograd layers apply the mask as they read the gradient.
+            let masks_in_place = layer.pools_in_place();
+            if !fused && !masks_in_place && !dry {
                 relu_backward(ws.get_mut(&g), &saved[i].mask);
             }
             // dL/d(input of layer i): added straight into the previous tap's
@@ -478,9 +507,10 @@ impl Vgg19 {
             };
             if !dry {
                 let (gv, dxv) = ws.pair(&g, &dx);
-                match fused {
-                    true => layer.backward_unpooled(h, w, gv, &saved[i].mask, dxv, accumulate),
-                    false => layer.backward(h, w, gv, dxv, accumulate),
+                match (fused, masks_in_place) {
+                    (true, _) => layer.backward_unpooled(h, w, gv, &saved[i].mask, dxv, accumulate),
+                    (false, true) => layer.backward_masked(h, w, gv, &saved[i].mask, dxv, accumulate),
+                    (false, false) => layer.backward(h, w, gv, dxv, accumulate),
                 }
             }
             ws.give(std::mem::replace(&mut g, dx));
