@@ -213,6 +213,29 @@ multiversion! {
     }
 }
 
+/// `dst[x] = src[x]` where bit `x` of `bits` (64 to a word) is set, else 0:
+/// a ReLU's mask applied. AVX-512 turns each 16 bits into a load mask.
+pub fn masked_copy(isa: Isa, src: &[f32], bits: &[u64], dst: &mut [f32]) {
+    let n = dst.len();
+    assert!(src.len() >= n && bits.len() * 64 >= n, "masked_copy: short source or mask");
+    #[cfg(target_arch = "x86_64")]
+    if isa.0 == Level::Avx512 {
+        // SAFETY: AVX-512 was detected; src holds n floats, dst n, bits n bits (checked).
+        return unsafe { avx512::masked_copy(src.as_ptr(), bits.as_ptr(), dst.as_mut_ptr(), n) };
+    }
+    masked_copy_portable(isa, &src[..n], bits, dst)
+}
+
+multiversion! {
+    fn masked_copy_portable(src: &[f32], bits: &[u64], dst: &mut [f32]) {
+        for ((r, d), &word) in dst.chunks_mut(64).zip(src.chunks(64)).zip(bits) {
+            for (j, (v, &g)) in r.iter_mut().zip(d).enumerate() {
+                *v = if (word >> j) & 1 == 1 { g } else { 0.0 };
+            }
+        }
+    }
+}
+
 /// `out[i][j] = sum_p a[i][p] b[j][p]` for four rows of A and four of B, all
 /// of one length: 16 partial sums per element (positions taken 16 at a time,
 /// lane by lane), then the lanes added in a fixed order. The Gram matrix's
@@ -413,5 +436,22 @@ mod avx512 {
             }
         }
         out
+    }
+
+    /// `dst[x] = bit x ? src[x] : 0`, 16 lanes a step under a load mask.
+    ///
+    /// # Safety
+    /// AVX-512F must be available; `src` and `dst` hold `n` floats, `bits` `n` bits.
+    #[target_feature(enable = "avx512f")]
+    pub unsafe fn masked_copy(src: *const f32, bits: *const u64, dst: *mut f32, n: usize) {
+        let mut x = 0;
+        while x < n {
+            let word = *bits.add(x / 64);
+            let k = ((word >> (x % 64)) & 0xFFFF) as u16;
+            let tail = if n - x >= 16 { u16::MAX } else { (1u16 << (n - x)) - 1 };
+            let v = _mm512_maskz_loadu_ps(k & tail, src.add(x));
+            _mm512_mask_storeu_ps(dst.add(x), tail, v);
+            x += 16;
+        }
     }
 }

@@ -29,7 +29,7 @@
 use super::conv::ConvGeom;
 use super::gemm::ColumnTiles;
 use super::relu::{mask_bits, mask_row, ReluMask};
-use super::simd::{gemm_rows, multiversion, Isa, Strided, LANES};
+use super::simd::{gemm_rows, masked_copy, multiversion, Isa, Strided, LANES};
 use rayon::prelude::*;
 use std::cell::RefCell;
 
@@ -425,7 +425,7 @@ fn conv(isa: Isa, g: &ConvGeom, input: Input, op: &Operand, bias: Option<&[f32]>
                                 Input::Masked { dy, mask } => {
                                     for (r, row) in unpooled.chunks_exact_mut(w).enumerate() {
                                         if let Some(y) = y(r) {
-                                            masked_row(isa, &dy[(c * h + y) * w..(c * h + y + 1) * w], mask.row(c * h + y), row);
+                                            masked_copy(isa, &dy[(c * h + y) * w..(c * h + y + 1) * w], mask.row(c * h + y), row);
                                         }
                                     }
                                     let u = &*unpooled;
@@ -497,18 +497,6 @@ fn conv(isa: Isa, g: &ConvGeom, input: Input, op: &Operand, bias: Option<&[f32]>
             });
         }
     });
-}
-
-multiversion! {
-    /// One row of the gradient below a ReLU: `row[x] = dy[x]` where the mask
-    /// bit is set, else 0.
-    fn masked_row(dy: &[f32], bits: &[u64], row: &mut [f32]) {
-        for ((r, d), &word) in row.chunks_mut(64).zip(dy.chunks(64)).zip(bits) {
-            for (j, (v, &g)) in r.iter_mut().zip(d).enumerate() {
-                *v = if (word >> j) & 1 == 1 { g } else { 0.0 };
-            }
-        }
-    }
 }
 
 multiversion! {
