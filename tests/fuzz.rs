@@ -87,6 +87,10 @@ fn weights_parser_never_panics() {
         assert!(catch_unwind(|| WeightsFile::parse(&b).is_ok()).is_ok(), "shipped-prefix case {i} panicked");
     }
     eprintln!("fuzz: {} weights inputs, {accepted} parsed into a network, none panicked", n + n / 4);
+    // Half the inputs are resealed (fresh CRC) to reach the deeper checks: a
+    // parser that rejected everything, or accepted everything, would not be tested.
+    assert!(accepted > n / 100, "only {accepted} of {n} mutated files parsed: the deeper checks were not reached");
+    assert!(accepted < n / 2, "{accepted} of {n} mutated files parsed: damage goes unnoticed");
 }
 
 fn encoded(format: image::ImageFormat) -> Vec<u8> {
@@ -111,4 +115,6 @@ fn image_loading_never_panics() {
         }
     }
     eprintln!("fuzz: {} image inputs, {decoded} decoded, none panicked", 2 * n);
+    // Some mutations only touch pixel data (decoded), most break the stream.
+    assert!(decoded > n / 50 && decoded < 2 * n, "{decoded} of {} mutated images decoded", 2 * n);
 }
