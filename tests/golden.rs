@@ -101,3 +101,54 @@ fn preprocessing_of_known_pixels() {
         assert!((a - b).abs() < 1e-6);
     }
 }
+
+/// An RGB image `(3, 20, 16)` from a formula, made in f32 as the script makes it.
+fn made(f: impl Fn(usize, usize, usize) -> f64) -> Array3<f32> {
+    Array3::from_shape_fn((3, 20, 16), |(c, y, x)| f(c, y, x) as f32)
+}
+
+#[test]
+fn objective_matches_an_independent_autograd() {
+    use neural_style::objective::{content_targets, style_targets};
+    use neural_style::vgg::{paper_content_taps, paper_style_taps};
+    use neural_style::{LossWeights, Objective};
+    use std::sync::Arc;
+    // tests/data/golden_objective.txt, from tools/golden_objective.py (PyTorch, float64).
+    let text = include_str!("data/golden_objective.txt");
+    let field = |name: &str| text.lines().find(|l| l.starts_with(&format!("{name} "))).unwrap()[name.len() + 1..].to_string();
+    let num = |name: &str| field(name).trim().parse::<f64>().unwrap();
+    let style: Vec<(String, f64)> = field("style")
+        .split_whitespace()
+        .map(|p| {
+            let (t, v) = p.split_once(':').unwrap();
+            (t.to_string(), v.parse().unwrap())
+        })
+        .collect();
+    let grad: Vec<f64> = field("grad").split_whitespace().map(|v| v.parse().unwrap()).collect();
+
+    let net = Arc::new(weights::shipped().to_network(Pooling::Avg, false).unwrap());
+    let conv = net.convention;
+    let content = conv.preprocess(made(|c, y, x| ((3 * c + 5 * y + 7 * x) % 13) as f64 / 12.0).view());
+    let sa = conv.preprocess(made(|c, y, x| ((11 * c + y * y + 2 * x) % 19) as f64 / 18.0).view());
+    let sb = conv.preprocess(made(|c, y, x| (0.7 * x as f64 + 0.3 * y as f64 + c as f64).sin().abs()).view());
+    let x = conv.preprocess(made(|c, y, x| ((5 * c + 2 * y + 3 * x) % 11) as f64 / 10.0 + 0.05 * ((x * y) as f64).cos()).view());
+    let ct = content_targets(&net, content.view(), &paper_content_taps()).unwrap();
+    let st = style_targets(&net, &[sa.view(), sb.view()], &[0.7, 0.3], &paper_style_taps(), &[0.2; 5]).unwrap();
+    let obj = Objective::new(net, ct, st, LossWeights { content: 1e-3, style: 1.0, tv: 1e-3 });
+    let e = obj.evaluate(x.view());
+
+    let close = |what: &str, got: f64, want: f64| assert!((got - want).abs() <= 1e-4 * want.abs(), "{what}: {got} vs {want}");
+    close("content", e.content, num("content"));
+    close("tv", e.tv, num("tv"));
+    close("loss", e.loss, num("loss"));
+    assert_eq!(e.style_layers.len(), style.len());
+    for ((tap, got), (name, want)) in e.style_layers.iter().zip(&style) {
+        assert_eq!(tap.name(), name);
+        close(&format!("style at {name}"), *got, *want);
+    }
+    let g = e.grad.as_slice().unwrap();
+    assert_eq!(g.len(), grad.len());
+    let scale = grad.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let worst = g.iter().zip(&grad).fold(0.0f64, |m, (&a, &b)| m.max((a as f64 - b).abs()));
+    assert!(worst <= 1e-4 * scale, "gradient: worst difference {worst} against a largest {scale}");
+}
