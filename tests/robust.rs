@@ -294,18 +294,21 @@ fn sigint_and_sigterm_write_the_best_image_and_exit_130() {
 fn a_second_ctrl_c_exits_at_once() {
     let c = case("twice");
     let trace = c.d.join("trace.jsonl");
-    // Evaluations of a few tenths of a second: the first Ctrl-C alone would
-    // let the running one finish and then save the image (the test above);
-    // the second, sent right after, quits before that, without saving.
+    // Evaluations of about half a second: the first Ctrl-C alone would let
+    // the running one finish and then save the image (the test above); the
+    // second, sent right after, quits before that, without saving.
     let mut child = Command::new(BIN)
-        .args(c.args(&["--size", "320", "--iterations", "100000", "--trace", &s(&trace)]))
+        .args(c.args(&["--size", "512", "--iterations", "100000", "--trace", &s(&trace)]))
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
     let t = Instant::now();
     while !trace.exists() && t.elapsed() < Duration::from_secs(120) {
-        std::thread::sleep(Duration::from_millis(10));
+        std::thread::sleep(Duration::from_millis(2));
     }
+    // Two separate signals (one `kill` each: they cannot merge into one),
+    // sent as the second evaluation starts, which takes far longer than the
+    // few milliseconds between them: no image can be saved in between.
     kill("-INT", child.id());
     kill("-INT", child.id());
     let status = wait_for(&mut child, Duration::from_secs(30)).expect("exits");
