@@ -621,6 +621,19 @@ fn bt_rows(
     }
 }
 
+/// `Z[i][b][tx] = sum_a A^T[i][a] M[6a + b][tx]` for one channel's tiles
+/// `m[k * mplane + col0 + tx]`, into `z (4, 6, tw)`.
+#[inline(always)]
+fn at_columns(m: &[f32], mplane: usize, col0: usize, tw: usize, z: &mut [f32]) {
+    for b in 0..6 {
+        let ma = |a: usize| &m[(6 * a + b) * mplane + col0..][..tw];
+        let (z0, rest) = z[b * tw..].split_at_mut(6 * tw);
+        let (z1, rest) = rest.split_at_mut(6 * tw);
+        let (z2, z3) = rest.split_at_mut(6 * tw);
+        at_cols(ma(0), ma(1), ma(2), ma(3), ma(4), ma(5), &mut z0[..tw], z1, z2, z3);
+    }
+}
+
 /// `z_i[tx] = (A^T m)_i` with `m = (m0 .. m5)[tx]`.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
@@ -675,13 +688,7 @@ multiversion! {
         let (z, line) = buf.split_at_mut(4 * 6 * tw);
         let line = &mut line[..M * tw];
         // Z[i][b][tx] = sum_a A^T[i][a] M[6a + b][tx]: columns first, along the tiles.
-        for b in 0..6 {
-            let ma = |a: usize| &m[(6 * a + b) * mplane + col0..][..tw];
-            let (z0, rest) = z[b * tw..].split_at_mut(6 * tw);
-            let (z1, rest) = rest.split_at_mut(6 * tw);
-            let (z2, z3) = rest.split_at_mut(6 * tw);
-            at_cols(ma(0), ma(1), ma(2), ma(3), ma(4), ma(5), &mut z0[..tw], z1, z2, z3);
-        }
+        at_columns(m, mplane, col0, tw, z);
         // Then the rows: out[4 tx + j] = sum_b A^T[j][b] Z[i][b][tx].
         for i in 0..nrows {
             let zi = |b: usize| &z[(i * 6 + b) * tw..][..tw];
@@ -707,13 +714,7 @@ multiversion! {
         let (z, rest) = buf.split_at_mut(4 * 6 * tw);
         let (line, done) = rest.split_at_mut(M * tw);
         let done = &mut done[..M * w];
-        for b in 0..6 {
-            let ma = |a: usize| &m[(6 * a + b) * mplane + col0..][..tw];
-            let (z0, rest) = z[b * tw..].split_at_mut(6 * tw);
-            let (z1, rest) = rest.split_at_mut(6 * tw);
-            let (z2, z3) = rest.split_at_mut(6 * tw);
-            at_cols(ma(0), ma(1), ma(2), ma(3), ma(4), ma(5), &mut z0[..tw], z1, z2, z3);
-        }
+        at_columns(m, mplane, col0, tw, z);
         let wpr = w.div_ceil(64);
         for i in 0..nrows {
             let zi = |b: usize| &z[(i * 6 + b) * tw..][..tw];
