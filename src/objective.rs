@@ -6,7 +6,7 @@ use crate::error::Error;
 use crate::loss::{gram, tap_in_place, total_variation};
 use crate::vgg::{Tap, Vgg19, Workspace};
 use ndarray::{Array2, Array3, ArrayView3};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// alpha, beta, gamma.
@@ -107,6 +107,9 @@ pub struct Objective {
     passes: AtomicUsize,
     /// Buffers kept from one evaluation to the next.
     workspace: Mutex<Workspace>,
+    /// Set from anywhere (e.g. a Ctrl-C handler) to abandon a running
+    /// [`Objective::try_evaluate`] at the next layer boundary.
+    cancel: Arc<AtomicBool>,
 }
 
 impl Clone for Objective {
@@ -120,7 +123,16 @@ impl Objective {
         let mut taps: Vec<Tap> = content.iter().map(|c| c.tap).chain(style.iter().map(|s| s.tap)).collect();
         taps.sort();
         taps.dedup();
-        Objective { net, content, style, weights, taps, passes: AtomicUsize::new(0), workspace: Mutex::new(Workspace::new()) }
+        Objective {
+            net,
+            content,
+            style,
+            weights,
+            taps,
+            passes: AtomicUsize::new(0),
+            workspace: Mutex::new(Workspace::new()),
+            cancel: Arc::new(AtomicBool::new(false)),
+        }
     }
 
     /// The taps this objective reads, shallow to deep.
@@ -143,9 +155,29 @@ impl Objective {
         self.passes.load(Ordering::Relaxed)
     }
 
+    /// The flag that abandons a running [`Objective::try_evaluate`]: share it
+    /// with whatever decides to stop (the binary's Ctrl-C handler sets it).
+    pub fn set_cancel(&mut self, flag: Arc<AtomicBool>) {
+        self.cancel = flag;
+    }
+
     /// One forward and one backward at the preprocessed image `x (3, H, W)`.
     /// Content targets must match the feature sizes of `x` (same image size).
     pub fn evaluate(&self, x: ArrayView3<f32>) -> Evaluation {
+        self.evaluate_unless(x, &AtomicBool::new(false)).expect("nothing cancels it")
+    }
+
+    /// [`Objective::evaluate`], or `None` if the cancel flag
+    /// ([`Objective::set_cancel`]) was set before it finished: the pass stops at
+    /// the next layer boundary.
+    pub fn try_evaluate(&self, x: ArrayView3<f32>) -> Option<Evaluation> {
+        self.evaluate_unless(x, &self.cancel)
+    }
+
+    fn evaluate_unless(&self, x: ArrayView3<f32>, cancel: &AtomicBool) -> Option<Evaluation> {
+        if cancel.load(Ordering::Relaxed) {
+            return None;
+        }
         self.passes.fetch_add(1, Ordering::Relaxed);
         let (_, h, w) = x.dim();
         let mut content = 0.0;
@@ -154,20 +186,27 @@ impl Objective {
             Array3::zeros(x.dim())
         } else {
             let mut ws = self.workspace.lock().unwrap_or_else(|e| e.into_inner());
-            self.net.forward_backward_in(&mut ws, x, &self.taps, |tap, mut f| {
-                let (n, fh, fw) = f.dim();
-                let fs = f.as_slice_mut().expect("features are contiguous");
-                let c = self.content.iter().find(|c| c.tap == tap).map(|c| {
-                    assert_eq!(c.features.len(), fs.len(), "content target size differs from the image's");
-                    (c.features.as_slice().unwrap(), self.weights.content)
-                });
-                let s = self.style.iter().find(|s| s.tap == tap).map(|s| (s.gram.as_slice().unwrap(), self.weights.style * s.layer_weight));
-                let l = tap_in_place(fs, n, fh * fw, c, s);
-                content += l.content.unwrap_or(0.0);
-                if let Some(e) = l.style {
-                    style_layers.push((tap, e));
-                }
-            })
+            self.net.forward_backward_cancellable(
+                &mut ws,
+                x,
+                &self.taps,
+                |tap, mut f| {
+                    let (n, fh, fw) = f.dim();
+                    let fs = f.as_slice_mut().expect("features are contiguous");
+                    let c = self.content.iter().find(|c| c.tap == tap).map(|c| {
+                        assert_eq!(c.features.len(), fs.len(), "content target size differs from the image's");
+                        (c.features.as_slice().unwrap(), self.weights.content)
+                    });
+                    let s =
+                        self.style.iter().find(|s| s.tap == tap).map(|s| (s.gram.as_slice().unwrap(), self.weights.style * s.layer_weight));
+                    let l = tap_in_place(fs, n, fh * fw, c, s);
+                    content += l.content.unwrap_or(0.0);
+                    if let Some(e) = l.style {
+                        style_layers.push((tap, e));
+                    }
+                },
+                cancel,
+            )?
         };
         // Report style layers in the order they were given.
         let style_layers: Vec<(Tap, f64)> =
@@ -175,6 +214,6 @@ impl Objective {
         let style: f64 = self.style.iter().zip(&style_layers).map(|(s, (_, e))| s.layer_weight as f64 * e).sum();
         let tv = total_variation(x.as_standard_layout().as_slice().unwrap(), 3, h, w, self.weights.tv, grad.as_slice_mut().unwrap());
         let loss = self.weights.content as f64 * content + self.weights.style as f64 * style + self.weights.tv as f64 * tv;
-        Evaluation { loss, content, style, style_layers, tv, grad }
+        Some(Evaluation { loss, content, style, style_layers, tv, grad })
     }
 }

@@ -140,3 +140,40 @@ fn coarse_to_fine_schedule() {
     assert!(coarse_to_fine(800, 2, 0, Some(&[1])).is_err());
     assert!(coarse_to_fine(800, 0, 10, None).is_err());
 }
+
+#[test]
+fn a_cancelled_evaluation_gives_up_and_leaves_the_objective_usable() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let net = Arc::new(neural_style::Vgg19::random(8, 4));
+    let img = |seed| ndarray::Array3::from_shape_vec((3, 96, 80), common::randn(seed, 3 * 96 * 80)).unwrap();
+    let ct = neural_style::objective::content_targets(&net, img(1).view(), &neural_style::vgg::paper_content_taps()).unwrap();
+    let st =
+        neural_style::objective::style_targets(&net, &[img(2).view()], &[1.0], &neural_style::vgg::paper_style_taps(), &[0.2; 5]).unwrap();
+    let weights = neural_style::LossWeights { content: 1e-2, style: 1.0, tv: 0.0 };
+    let mut obj = neural_style::Objective::new(net.clone(), ct.clone(), st.clone(), weights);
+    let flag = Arc::new(AtomicBool::new(false));
+    obj.set_cancel(flag.clone());
+    let x = img(3);
+    let want = obj.evaluate(x.view());
+    // Set before: nothing runs.
+    flag.store(true, Ordering::SeqCst);
+    assert!(obj.try_evaluate(x.view()).is_none());
+    // Set during a pass (a thread sets it a moment after the pass starts): it
+    // gives up, or finishes if it was quicker; either way the workspace is
+    // whole and the next evaluation gives the same bits.
+    flag.store(false, Ordering::SeqCst);
+    let setter = {
+        let flag = flag.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+            flag.store(true, Ordering::SeqCst);
+        })
+    };
+    let _ = common::with_threads(1, || obj.try_evaluate(x.view()));
+    setter.join().unwrap();
+    flag.store(false, Ordering::SeqCst);
+    let again = obj.try_evaluate(x.view()).expect("not cancelled");
+    assert_eq!(again.loss.to_bits(), want.loss.to_bits());
+    assert!(again.grad == want.grad);
+}

@@ -282,6 +282,7 @@ fn sigint_and_sigterm_write_the_best_image_and_exit_130() {
         let mut err = String::new();
         std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
         assert!(err.contains("interrupted"), "{err}");
+        assert!(err.contains("stopping") && err.contains("again to quit"), "the first signal is answered at once: {err}");
         assert_eq!(image::image_dimensions(&c.out).unwrap(), (64, 48));
         // No temporary file left behind.
         let leftovers: Vec<_> =

@@ -124,7 +124,11 @@ impl<'a> Evaluator<'a> {
         }
         let view = ArrayView3::from_shape(self.shape, x).expect("parameter has the image's shape");
         let t = Instant::now();
-        let e = self.objective.evaluate(view);
+        let Some(e) = self.objective.try_evaluate(view) else {
+            // Cancelled mid-pass: the best image so far stands.
+            *self.stop.borrow_mut() = Some(StopReason::Stopped);
+            return Err(Error::Optimizer("stopped: cancelled".into()));
+        };
         self.eval_seconds.set(self.eval_seconds.get() + t.elapsed().as_secs_f64());
         let n = self.evals.get() + 1;
         self.evals.set(n);

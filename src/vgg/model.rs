@@ -14,6 +14,7 @@ use crate::ops::winograd::{Input, WinogradWeights};
 use crate::preprocess::InputConvention;
 use crate::rng::Rng;
 use ndarray::{Array3, ArrayView3, ArrayViewMut3, ShapeBuilder};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Pooling between blocks: the paper's average pooling, or VGG's original max.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -295,13 +296,21 @@ impl Vgg19 {
     /// Features at each tap (same order as `taps`) for a preprocessed image `x (3, H, W)`.
     pub fn features(&self, x: ArrayView3<f32>, taps: &[Tap]) -> Vec<Array3<f32>> {
         let mut out: Vec<Option<Array3<f32>>> = vec![None; taps.len()];
-        self.run_forward(&mut Workspace::new(), x, taps, false, &mut |tap, f| {
-            for (i, t) in taps.iter().enumerate() {
-                if *t == tap {
-                    out[i] = Some(f.to_owned());
+        let never = AtomicBool::new(false);
+        self.run_forward(
+            &mut Workspace::new(),
+            x,
+            taps,
+            false,
+            &mut |tap, f| {
+                for (i, t) in taps.iter().enumerate() {
+                    if *t == tap {
+                        out[i] = Some(f.to_owned());
+                    }
                 }
-            }
-        });
+            },
+            &never,
+        );
         out.into_iter().map(|f| f.expect("every tap is reached")).collect()
     }
 
@@ -327,13 +336,26 @@ impl Vgg19 {
         ws: &mut Workspace,
         x: ArrayView3<f32>,
         taps: &[Tap],
-        mut tap_grad: impl FnMut(Tap, ArrayViewMut3<f32>),
+        tap_grad: impl FnMut(Tap, ArrayViewMut3<f32>),
     ) -> Array3<f32> {
+        self.forward_backward_cancellable(ws, x, taps, tap_grad, &AtomicBool::new(false)).expect("nothing cancels it")
+    }
+
+    /// [`Self::forward_backward_in`] that gives up at the next layer boundary
+    /// once `cancel` is set, returning `None` (every buffer is given back).
+    pub fn forward_backward_cancellable(
+        &self,
+        ws: &mut Workspace,
+        x: ArrayView3<f32>,
+        taps: &[Tap],
+        mut tap_grad: impl FnMut(Tap, ArrayViewMut3<f32>),
+        cancel: &AtomicBool,
+    ) -> Option<Array3<f32>> {
         ws.begin();
-        let saved = self.run_forward(ws, x, taps, true, &mut tap_grad);
-        let grad = self.backward(ws, saved, x, &mut tap_grad);
+        let saved = self.run_forward(ws, x, taps, true, &mut tap_grad, cancel)?;
+        let grad = self.backward(ws, saved, x, &mut tap_grad, cancel)?;
         ws.end();
-        grad
+        Some(grad)
     }
 
     /// Whether relu1_1's tap is recomputed in the backward (see [`Self::forward_backward_in`]).
@@ -353,7 +375,8 @@ impl Vgg19 {
         taps: &[Tap],
         keep: bool,
         at_tap: &mut impl FnMut(Tap, ArrayViewMut3<f32>),
-    ) -> Vec<Saved> {
+        cancel: &AtomicBool,
+    ) -> Option<Vec<Saved>> {
         let defer_first = keep && self.defers_first_tap(taps);
         let deepest = taps.iter().map(|t| t.index()).max().expect("at least one tap");
         assert!(deepest < self.layers.len(), "tap deeper than the network");
@@ -381,6 +404,12 @@ impl Vgg19 {
         // Whether `cur` is already pooled for the next layer (see `fused`).
         let mut cur_pooled = false;
         for (i, layer) in self.layers[..=deepest].iter().enumerate() {
+            if cancel.load(Ordering::Relaxed) {
+                // Every buffer back; the workspace records again next time.
+                ws.give(cur);
+                saved.into_iter().filter_map(|s| s.tap_grad).for_each(|b| ws.give(b));
+                return None;
+            }
             let pre_pool = (h, w);
             let mut pool_arg = Vec::new();
             let pooled_input = (layer.spec.pool_before && !cur_pooled).then(|| self.pool_forward(ws, c, h, w, &cur, &mut pool_arg));
@@ -455,7 +484,7 @@ impl Vgg19 {
             Some((tap, shape)) => finish(ws, tap, shape, cur, &mut saved),
             None => ws.give(cur),
         }
-        saved
+        Some(saved)
     }
 
     fn backward(
@@ -464,7 +493,8 @@ impl Vgg19 {
         mut saved: Vec<Saved>,
         x: ArrayView3<f32>,
         at_tap: &mut impl FnMut(Tap, ArrayViewMut3<f32>),
-    ) -> Array3<f32> {
+        cancel: &AtomicBool,
+    ) -> Option<Array3<f32>> {
         let (_, h0, w0) = x.dim();
         let dry = ws.is_dry();
         let first = Tap::from_index(0).unwrap();
@@ -472,6 +502,11 @@ impl Vgg19 {
         // g: dL/d(output of layer i's ReLU), (c_out, h, w) of layer i.
         let mut g = saved.last_mut().and_then(|s| s.tap_grad.take()).expect("the deepest layer is a tap");
         for i in (0..saved.len()).rev() {
+            if cancel.load(Ordering::Relaxed) {
+                ws.give(g);
+                saved.into_iter().filter_map(|s| s.tap_grad).for_each(|b| ws.give(b));
+                return None;
+            }
             let layer = &self.layers[i];
             let (h, w) = saved[i].size;
             // g is at the pooled size if this layer's pool was fused: the mask
@@ -540,9 +575,9 @@ impl Vgg19 {
         }
         if dry {
             ws.give(g);
-            return Array3::zeros((0, 0, 0));
+            return Some(Array3::zeros((0, 0, 0)));
         }
-        Array3::from_shape_vec((3, h0, w0), ws.into_vec(g)).unwrap()
+        Some(Array3::from_shape_vec((3, h0, w0), ws.into_vec(g)).unwrap())
     }
 
     /// Bytes of the workspace a forward and backward at `(h, w)` with `taps`

@@ -107,7 +107,8 @@ pub(crate) fn run(a: &Args) -> Result<i32, Fail> {
             let (ph, pw) = cfg.output_size(content.as_ref().map(dims), styles.first().map(dims))?;
             cfg.init = Init::Image(image_io::resize(prev.image.view(), ph, pw));
         }
-        let prepared = transfer::prepare(net.clone(), &cfg, content_view, &style_views)?;
+        let mut prepared = transfer::prepare(net.clone(), &cfg, content_view, &style_views)?;
+        prepared.objective.set_cancel(signals::cancel_flag());
         let (_, ph, pw) = prepared.x0.dim();
         if !a.quiet {
             eprintln!(
@@ -123,7 +124,8 @@ pub(crate) fn run(a: &Args) -> Result<i32, Fail> {
         let mut callback = |p: &transfer::Progress| {
             if let (Some(t), Some(path)) = (trace.as_mut(), a.trace.as_ref()) {
                 let line = report::trace_line(p, eval_base, iter_base, seconds_base, weights.content, weights.style, weights.tv);
-                if let Err(e) = writeln!(t, "{line}") {
+                // Line by line, flushed: `tail -f` follows it and a killed run keeps it.
+                if let Err(e) = writeln!(t, "{line}").and_then(|_| t.flush()) {
                     trace_error.get_or_insert(Error::io(path, e));
                 }
             }

@@ -1,31 +1,45 @@
-//! Ctrl-C and SIGTERM: the first asks the run to stop and keep its best image;
-//! a second exits at once with 130.
+//! Ctrl-C and SIGTERM: the first says at once that the run is stopping, and
+//! abandons the running evaluation at its next layer boundary so the best
+//! image so far is written within about a second; a second exits at once with
+//! 130, without saving.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 
 static RECEIVED: AtomicUsize = AtomicUsize::new(0);
+/// Shared with the objective (`Objective::set_cancel`).
+static CANCEL: OnceLock<Arc<AtomicBool>> = OnceLock::new();
 
 const SIGINT: i32 = 2;
 const SIGTERM: i32 = 15;
+const STDERR: i32 = 2;
+const STOPPING: &[u8] = b"\nneural-style: stopping: the best image so far will be written (press Ctrl-C again to quit without saving)\n";
 
 extern "C" {
     fn signal(signum: i32, handler: usize) -> usize;
+    fn write(fd: i32, buf: *const u8, count: usize) -> isize;
     fn _exit(code: i32) -> !;
 }
 
 extern "C" fn on_signal(_: i32) {
-    // Only async-signal-safe work here: an atomic add and _exit.
+    // Only async-signal-safe work here: atomics, write(2) and _exit.
     if RECEIVED.fetch_add(1, Ordering::SeqCst) >= 1 {
         // SAFETY: _exit is async-signal-safe and never returns.
         unsafe { _exit(130) }
     }
+    if let Some(flag) = CANCEL.get() {
+        flag.store(true, Ordering::SeqCst);
+    }
+    // SAFETY: write(2) is async-signal-safe; the buffer is a static byte string.
+    unsafe { write(STDERR, STOPPING.as_ptr(), STOPPING.len()) };
 }
 
 /// Installs the handlers (Unix; elsewhere the default behaviour stays).
 pub fn install() {
+    cancel_flag();
     #[cfg(unix)]
-    // SAFETY: `on_signal` is an `extern "C" fn(i32)` that only touches an atomic
-    // and calls `_exit`; `signal` is the C library's, linked by std.
+    // SAFETY: `on_signal` is an `extern "C" fn(i32)` that only touches atomics
+    // and calls `write` and `_exit`; `signal` is the C library's, linked by std.
     unsafe {
         signal(SIGINT, on_signal as extern "C" fn(i32) as usize);
         signal(SIGTERM, on_signal as extern "C" fn(i32) as usize);
@@ -35,4 +49,9 @@ pub fn install() {
 /// Whether a stop was asked for.
 pub fn stop_requested() -> bool {
     RECEIVED.load(Ordering::SeqCst) > 0
+}
+
+/// The flag the first signal sets, for the objective to stop mid-pass.
+pub fn cancel_flag() -> Arc<AtomicBool> {
+    CANCEL.get_or_init(|| Arc::new(AtomicBool::new(false))).clone()
 }
