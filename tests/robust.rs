@@ -144,7 +144,6 @@ fn bad_flags() {
         (c.with("--size", "big"), "--size"),
         (c.with("--style-blend-weights", "0.5,0.5"), "--style-blend-weights"),
         (c.with("--style-layer-weights", "1,2"), "--style-layer-weights"),
-        (c.with("--init", &s(&other)), "--init"),
         (c.with("--pooling", "median"), "--pooling"),
         (c.with("--optimizer", "sgd"), "--optimizer"),
         (c.with("--lbfgs-history", "0"), "--lbfgs-history"),
@@ -202,6 +201,23 @@ fn bad_weights_files() {
     }
     let missing = c.d.join("missing.nsw");
     refuses(&c.with("--weights", &s(&missing)), 1, &["missing.nsw"], &c.out);
+}
+
+#[test]
+fn init_of_another_size_is_resized_with_a_note() {
+    let c = case("init-size");
+    let other = c.d.join("other.png");
+    picture(&other, 10, 10, 2);
+    // Not --quiet: the note goes with the progress lines.
+    let args: Vec<String> = c.with("--init", &s(&other)).into_iter().filter(|a| a != "--quiet").collect();
+    let o = Command::new(BIN).args(&args).output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(err.contains("--init") && err.contains("10x10") && err.contains("resized"), "{err}");
+    let reference = c.d.join("reference.png");
+    let o = Command::new(BIN).args(c.with("--output", &s(&reference))).output().unwrap();
+    assert!(o.status.success());
+    assert_eq!(image::image_dimensions(&c.out).unwrap(), image::image_dimensions(&reference).unwrap());
 }
 
 #[test]

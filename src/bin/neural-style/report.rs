@@ -74,3 +74,11 @@ pub fn duration(s: f64) -> String {
         format!("{s:.1}s")
     }
 }
+
+/// The weighted parts of the loss in use, as shares of it: `content 31% style 69%`.
+pub fn shares(e: &neural_style::Evaluation, w: neural_style::LossWeights) -> String {
+    let parts = [("content", w.content as f64 * e.content), ("style", w.style as f64 * e.style), ("tv", w.tv as f64 * e.tv)];
+    let used: Vec<(&str, f64)> = parts.into_iter().zip([w.content, w.style, w.tv]).filter(|(_, wt)| *wt != 0.0).map(|(p, _)| p).collect();
+    let total: f64 = used.iter().map(|(_, v)| v).sum();
+    used.iter().map(|(name, v)| format!("{name} {:.0}%", if total > 0.0 { 100.0 * v / total } else { 0.0 })).collect::<Vec<_>>().join(" ")
+}

@@ -42,16 +42,12 @@ pub(crate) fn run(a: &Args) -> Result<i32, Fail> {
     let dims = |x: &ndarray::Array3<f32>| (x.dim().1, x.dim().2);
     let (h, w) = config.output_size(content.as_ref().map(dims), styles.first().map(dims))?;
     if let Some(p) = &a.init_path {
-        let img = image_io::load(p)?;
+        let mut img = image_io::load(p)?;
         if dims(&img) != (h, w) {
-            return Err(Fail::Usage(format!(
-                "--init: {} is {}x{} but the result will be {}x{} (use an image of that size)",
-                p.display(),
-                img.dim().2,
-                img.dim().1,
-                w,
-                h
-            )));
+            if !a.quiet {
+                eprintln!("neural-style: --init: {} is {}x{}; resized to the result's {w}x{h}", p.display(), img.dim().2, img.dim().1);
+            }
+            img = image_io::resize(img.view(), h, w);
         }
         config.init = Init::Image(img);
     }
@@ -76,11 +72,11 @@ pub(crate) fn run(a: &Args) -> Result<i32, Fail> {
                 Some(s) => format!("--size {s} would fit"),
                 None => "even --size 16 would not fit (the network's weights alone need more)".to_string(),
             };
-            return Err(Fail::Run(Error::Memory(format!(
-                "a {w}x{h} run needs about {} MB but {} MB are available; {advice}",
-                need >> 20,
-                limit >> 20
-            ))));
+            let limit = match a.max_memory_mb {
+                Some(_) => format!("--max-memory allows {} MB", limit >> 20),
+                None => format!("this machine has {} MB available", limit >> 20),
+            };
+            return Err(Fail::Run(Error::Memory(format!("a {w}x{h} run needs about {} MB but {limit}; {advice}", need >> 20))));
         }
     }
 
@@ -133,14 +129,12 @@ pub(crate) fn run(a: &Args) -> Result<i32, Fail> {
                 let per_iter = p.seconds / p.iteration.max(1) as f64;
                 let left = per_iter * cfg.iterations.saturating_sub(p.iteration) as f64;
                 eprintln!(
-                    "eval {:>5}  iter {:>4}/{}  loss {:.4e}  content {:.3e}  style {:.3e}  tv {:.3e}  {:.2}s/iter  {} left",
+                    "eval {:>5}  iter {:>4}/{}  loss {:.4e}  ({})  {:.2}s/iter  {} left",
                     p.eval,
                     p.iteration,
                     cfg.iterations,
                     p.evaluation.loss,
-                    p.evaluation.content,
-                    p.evaluation.style,
-                    p.evaluation.tv,
+                    report::shares(p.evaluation, weights),
                     per_iter,
                     report::duration(left)
                 );
