@@ -224,6 +224,81 @@ fn help_and_version() {
 }
 
 #[test]
+fn help_in_every_spelling_and_for_every_subcommand() {
+    for args in [&["-h"][..], &["help"], &["sheet", "--help"], &["plot", "--help"], &["calibrate", "-h"], &["--content", "x.png", "-h"]] {
+        let o = run(args);
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
+        assert!(String::from_utf8_lossy(&o.stdout).contains("--content"), "{args:?} printed no help");
+    }
+}
+
+#[test]
+fn the_peers_flags_get_one_line_naming_ours() {
+    let cases: [(&[&str], &str); 8] = [
+        (&["-content_image", "a.png", "-style_image", "b.png"], "did you mean --content?"),
+        (&["--style_image", "b.png"], "did you mean --style?"),
+        (&["-output_image", "o.png"], "did you mean --output?"),
+        (&["-image_size", "512"], "did you mean --size?"),
+        (&["-num_iterations", "1000"], "did you mean --iterations?"),
+        (&["-original_colors", "1"], "--preserve-colors luminance"),
+        (&["-lbfgs_num_correction", "5"], "--lbfgs-history"),
+        (&["-gpu", "-1"], "CPU"),
+    ];
+    for (args, hint) in cases {
+        let o = run(args);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
+        assert!(err.contains(args[0]) && err.contains(hint), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn init_takes_the_peers_words_image_and_random() {
+    let d = Dir::new("init-words");
+    let (c, st) = (d.image("c.png", 24, 20), d.image("s.png", 20, 20));
+    for (word, name) in [("image", "image.png"), ("random", "random.png")] {
+        let out = d.path(name);
+        let o = run(&[
+            "--content",
+            s(&c),
+            "--style",
+            s(&st),
+            "--output",
+            s(&out),
+            "--size",
+            "24",
+            "--iterations",
+            "1",
+            "--init",
+            word,
+            "--quiet",
+        ]);
+        assert!(o.status.success(), "--init {word}: {}", stderr(&o));
+        assert!(out.exists());
+    }
+    // "image" is the content: the same bytes as --init content.
+    let out = d.path("content.png");
+    let o = run(&[
+        "--content",
+        s(&c),
+        "--style",
+        s(&st),
+        "--output",
+        s(&out),
+        "--size",
+        "24",
+        "--iterations",
+        "1",
+        "--init",
+        "content",
+        "--quiet",
+    ]);
+    assert!(o.status.success());
+    assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(d.path("image.png")).unwrap());
+}
+
+#[test]
 fn coarse_to_fine_runs_each_scale_and_traces_them_in_one_sequence() {
     let d = Dir::new("scales");
     let c = d.image("c.png", 64, 48);

@@ -25,7 +25,9 @@ IMAGES
   --output PATH              result, .png or .jpg (required)
   --size N                   longest side of the result [512]
   --style-scale F            style images' longest side is size * F [1.0]
-  --init noise|content|style|PATH   starting image [content if given, else noise]
+  --init noise|content|style|PATH   starting image [content if given, else noise];
+                             'random' and 'image' as in jcjohnson/neural-style; PATH is
+                             resized to the result's size
   --seed N                   seed of the noise start [0]
   --preserve-colors MODE     keep the photograph's colours: luminance (transfer on luminance only),
                              histogram (style colours matched to the content's, eigen square roots),
@@ -177,7 +179,55 @@ fn pairs(argv: &[String]) -> Result<Vec<(String, Option<String>)>, Usage> {
     Ok(out)
 }
 
+/// The flags of jcjohnson/neural-style and neural-style-pt, and what to use
+/// here instead (matched with any number of leading dashes, `_` or `-`).
+const PEER_FLAGS: [(&str, &str); 22] = [
+    ("content-image", "did you mean --content?"),
+    ("style-image", "did you mean --style?"),
+    ("output-image", "did you mean --output?"),
+    ("image-size", "did you mean --size?"),
+    ("num-iterations", "did you mean --iterations?"),
+    ("content-weight", "did you mean --content-weight?"),
+    ("style-weight", "did you mean --style-weight?"),
+    ("tv-weight", "did you mean --tv-weight?"),
+    ("original-colors", "did you mean --preserve-colors luminance?"),
+    ("init", "did you mean --init (content, noise, style or a file; 'image' and 'random' work too)?"),
+    ("print-iter", "did you mean --print-every?"),
+    ("save-iter", "did you mean --save-every?"),
+    ("style-blend-weights", "did you mean --style-blend-weights?"),
+    ("style-scale", "did you mean --style-scale?"),
+    ("pooling", "did you mean --pooling?"),
+    ("optimizer", "did you mean --optimizer?"),
+    ("learning-rate", "did you mean --learning-rate?"),
+    ("lbfgs-num-correction", "did you mean --lbfgs-history?"),
+    ("seed", "did you mean --seed?"),
+    ("content-layers", "did you mean --content-layers (relu4_2, ...)?"),
+    ("gpu", "neural-style runs on the CPU: drop it (--threads N sets the threads)"),
+    ("backend", "neural-style has its own engine: drop it"),
+];
+
+/// The hint for a peer's flag written the peer's way (`-content_image`,
+/// `--image_size`), if `arg` is one.
+fn peer_hint(arg: &str) -> Option<&'static str> {
+    if !arg.starts_with('-') || arg.starts_with("--") && !arg.contains('_') {
+        return None;
+    }
+    let name = arg.trim_start_matches('-').split('=').next().unwrap_or("").replace('_', "-");
+    PEER_FLAGS.iter().find(|(peer, _)| *peer == name).map(|(_, hint)| *hint)
+}
+
+/// `-h` or `--help` anywhere (every subcommand too), or `help` as the first word.
+fn asks_for_help(argv: &[String]) -> bool {
+    argv.first().is_some_and(|a| a == "help") || argv.iter().any(|a| matches!(a.as_str(), "-h" | "--help"))
+}
+
 pub fn parse(argv: &[String]) -> Result<Command, Usage> {
+    if asks_for_help(argv) {
+        return Ok(Command::Help);
+    }
+    if let Some((a, hint)) = argv.iter().find_map(|a| peer_hint(a).map(|h| (a, h))) {
+        return usage(format!("{a}: {hint}"));
+    }
     match argv.first().map(String::as_str) {
         Some("calibrate") => return parse_calibrate(&argv[1..]),
         Some("sheet") => return parse_sheet(&argv[1..]),
@@ -302,9 +352,10 @@ pub fn parse(argv: &[String]) -> Result<Command, Usage> {
     a.config.init = match init.as_deref() {
         None if a.content.is_some() && !a.styles.is_empty() => Init::Content,
         None => Init::Noise,
-        Some("noise") => Init::Noise,
-        Some("content") if a.content.is_some() => Init::Content,
-        Some("content") => return usage("--init content: needs --content"),
+        // jcjohnson/neural-style's words: "random" is noise, "image" the content.
+        Some("noise" | "random") => Init::Noise,
+        Some("content" | "image") if a.content.is_some() => Init::Content,
+        Some(w @ ("content" | "image")) => return usage(format!("--init {w}: needs --content")),
         Some("style") if !a.styles.is_empty() => Init::Style,
         Some("style") => return usage("--init style: needs --style"),
         Some(path) => {
