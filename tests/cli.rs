@@ -114,7 +114,8 @@ fn trace_has_every_field_per_evaluation() {
             "\"tv\":",
             "\"content_weight\":",
             "\"style_weight\":",
-            "\"tv_weight\":1e-3",
+            "\"tv_weight\":",
+            "\"loss_scale\":\"mean\"",
             "\"grad_norm\":",
             "\"seconds\":",
         ] {
@@ -123,6 +124,16 @@ fn trace_has_every_field_per_evaluation() {
         for layer in ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"] {
             assert!(l.contains(&format!("\"{layer}\":")), "missing {layer} in {l}");
         }
+        // The literal parts and weights add up to the loss; under the default
+        // --loss-scale mean, the TV weight is the one given over the pixels.
+        let f = |key: &str| -> f64 {
+            let at = l.find(&format!("\"{key}\":")).unwrap() + key.len() + 3;
+            l[at..].split([',', '}']).next().unwrap().parse().unwrap()
+        };
+        let total = f("content_weight") * f("content") + f("style_weight") * f("style") + f("tv_weight") * f("tv");
+        assert!((total - f("loss")).abs() <= 1e-5 * f("loss"), "{total} vs {l}");
+        let pixels = f("height") * f("width");
+        assert!((f("tv_weight") * pixels - 1e-3).abs() < 1e-8, "tv weight {} over {pixels} pixels", f("tv_weight"));
     }
 }
 

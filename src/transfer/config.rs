@@ -33,8 +33,10 @@ pub struct Config {
     pub iterations: usize,
     /// Cap on evaluations (forward+backward passes), if any.
     pub max_evals: Option<usize>,
-    /// alpha, beta, gamma.
+    /// The content, style and TV weights as the user gives them; `loss_scale`
+    /// says how they become the objective's literal alpha, beta, gamma.
     pub weights: LossWeights,
+    pub loss_scale: LossScale,
     pub content_layers: Vec<Tap>,
     pub style_layers: Vec<Tap>,
     /// `w_l` per style layer; `1 / (number of style layers)` each if `None`.
@@ -57,6 +59,7 @@ impl Default for Config {
             iterations: DEFAULT_ITERATIONS,
             max_evals: None,
             weights: LossWeights { content: DEFAULT_CONTENT_WEIGHT, style: DEFAULT_STYLE_WEIGHT, tv: DEFAULT_TV_WEIGHT },
+            loss_scale: LossScale::Mean,
             content_layers: paper_content_taps(),
             style_layers: paper_style_taps(),
             style_layer_weights: None,
@@ -69,9 +72,48 @@ impl Default for Config {
     }
 }
 
+/// How the user's weights become the objective's literal alpha, beta, gamma.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum LossScale {
+    /// Size-free: alpha = content weight / positions at the (first) content
+    /// layer, gamma = TV weight / pixels, beta as given (the Grams are already
+    /// per position). The content loss sums over positions while the style loss
+    /// does not, so with literal weights the look moved with the size (about 4x
+    /// in alpha/beta per doubling); here one weight gives one look at any size.
+    #[default]
+    Mean,
+    /// The paper's literal sums: the weights are alpha, beta, gamma as given.
+    Paper,
+}
+
+impl LossScale {
+    /// `"mean"` or `"paper"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            LossScale::Mean => "mean",
+            LossScale::Paper => "paper",
+        }
+    }
+
+    /// The literal weights for `content_positions` positions at the content
+    /// layer and `pixels` pixels.
+    pub fn literal(self, w: LossWeights, content_positions: usize, pixels: usize) -> LossWeights {
+        match self {
+            LossScale::Paper => w,
+            LossScale::Mean => LossWeights {
+                content: (w.content as f64 / content_positions.max(1) as f64) as f32,
+                style: w.style,
+                tv: (w.tv as f64 / pixels.max(1) as f64) as f32,
+            },
+        }
+    }
+}
+
 /// Defaults chosen by looking at results on the paper's images (README, "Defaults").
 pub const DEFAULT_ITERATIONS: usize = 100;
-pub const DEFAULT_CONTENT_WEIGHT: f32 = 2e-4;
+/// Under [`LossScale::Mean`]: 2e-4 literal at 512x384 (relu4_2 has 64x48 positions), the
+/// weight the earlier literal default was chosen with.
+pub const DEFAULT_CONTENT_WEIGHT: f32 = 0.6;
 pub const DEFAULT_STYLE_WEIGHT: f32 = 1.0;
 pub const DEFAULT_TV_WEIGHT: f32 = 0.0;
 

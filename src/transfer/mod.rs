@@ -10,7 +10,7 @@ mod memory;
 mod schedule;
 
 pub use crate::optim::{Control, Optimizer, Progress, StopReason};
-pub use config::{Config, Init, DEFAULT_CONTENT_WEIGHT, DEFAULT_ITERATIONS, DEFAULT_STYLE_WEIGHT, DEFAULT_TV_WEIGHT};
+pub use config::{Config, Init, LossScale, DEFAULT_CONTENT_WEIGHT, DEFAULT_ITERATIONS, DEFAULT_STYLE_WEIGHT, DEFAULT_TV_WEIGHT};
 pub use memory::estimate_memory;
 pub use schedule::{coarse_to_fine, Scale, COARSE_ITERATION_FACTOR};
 
@@ -151,6 +151,8 @@ pub fn prepare(net: Arc<Vgg19>, config: &Config, content: Option<ArrayView3<f32>
         }
     };
     let x0 = conv.preprocess(start_rgb.view());
+    let positions = content_t.first().map_or(1, |c| c.features.dim().1 * c.features.dim().2);
+    let weights = config.loss_scale.literal(weights, positions, h * w);
     Ok(Prepared { objective: Objective::new(net, content_t, style_t, weights), x0, mode, recolor })
 }
 

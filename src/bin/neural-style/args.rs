@@ -3,7 +3,7 @@
 
 use neural_style::color::{Histogram, PreserveColors};
 use neural_style::optim::lbfgs::DEFAULT_HISTORY;
-use neural_style::transfer::{Config, Init, Optimizer};
+use neural_style::transfer::{Config, Init, LossScale, Optimizer};
 use neural_style::{Pooling, Tap};
 use std::path::{Path, PathBuf};
 
@@ -34,9 +34,11 @@ IMAGES
                              histogram-cholesky (the same with Cholesky factors) [off]
 
 OBJECTIVE  (alpha * content + beta * style + gamma * total variation)
-  --content-weight F         alpha [2e-4]
+  --content-weight F         content weight [0.6]; alpha = F / positions at the content layer
   --style-weight F           beta [1]
-  --tv-weight F              gamma, on the preprocessed image [0]
+  --tv-weight F              TV weight [0]; gamma = F / pixels (on the preprocessed image)
+  --loss-scale mean|paper    mean: the weights above, the same look at any size [mean];
+                             paper: the weights are the paper's literal alpha, beta, gamma
   --content-layers L,..      [relu4_2]
   --style-layers L,..        [relu1_1,relu2_1,relu3_1,relu4_1,relu5_1]
   --style-layer-weights W,.. w_l per style layer [1/number of layers each]
@@ -278,6 +280,13 @@ pub fn parse(argv: &[String]) -> Result<Command, Usage> {
             "--iterations" => c.iterations = number(&k, &v)?,
             "--max-evals" => c.max_evals = Some(positive(&k, &v)?),
             "--content-weight" => c.weights.content = finite(&k, &v)?,
+            "--loss-scale" => {
+                c.loss_scale = match v.as_str() {
+                    "mean" => LossScale::Mean,
+                    "paper" => LossScale::Paper,
+                    _ => return usage(format!("--loss-scale: expected mean or paper, got '{v}'")),
+                }
+            }
             "--style-weight" => c.weights.style = finite(&k, &v)?,
             "--tv-weight" => c.weights.tv = finite(&k, &v)?,
             "--content-layers" => c.content_layers = taps(&k, &v)?,

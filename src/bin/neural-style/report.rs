@@ -11,9 +11,8 @@ pub fn trace_line(
     eval_base: usize,
     iter_base: usize,
     seconds_base: f64,
-    content_weight: f32,
-    style_weight: f32,
-    tv_weight: f32,
+    weights: neural_style::LossWeights,
+    loss_scale: &str,
 ) -> String {
     let e = p.evaluation;
     let mut layers = String::new();
@@ -24,7 +23,7 @@ pub fn trace_line(
         let _ = write!(layers, "\"{}\":{}", tap.name(), num(*v));
     }
     format!(
-        "{{\"eval\":{},\"iteration\":{},\"loss\":{},\"content\":{},\"style\":{},\"style_layers\":{{{}}},\"tv\":{},\"content_weight\":{},\"style_weight\":{},\"tv_weight\":{},\"grad_norm\":{},\"seconds\":{},\"height\":{},\"width\":{}}}",
+        "{{\"eval\":{},\"iteration\":{},\"loss\":{},\"content\":{},\"style\":{},\"style_layers\":{{{}}},\"tv\":{},\"content_weight\":{},\"style_weight\":{},\"tv_weight\":{},\"loss_scale\":\"{}\",\"grad_norm\":{},\"seconds\":{},\"height\":{},\"width\":{}}}",
         eval_base + p.eval,
         iter_base + p.iteration,
         num(e.loss),
@@ -32,9 +31,10 @@ pub fn trace_line(
         num(e.style),
         layers,
         num(e.tv),
-        num32(content_weight),
-        num32(style_weight),
-        num32(tv_weight),
+        num32(weights.content),
+        num32(weights.style),
+        num32(weights.tv),
+        loss_scale,
         num(p.grad_norm),
         num(seconds_base + p.seconds),
         p.x.dim().1,

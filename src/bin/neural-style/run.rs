@@ -119,7 +119,7 @@ pub(crate) fn run(a: &Args) -> Result<i32, Fail> {
         let weights = prepared.objective.weights;
         let mut callback = |p: &transfer::Progress| {
             if let (Some(t), Some(path)) = (trace.as_mut(), a.trace.as_ref()) {
-                let line = report::trace_line(p, eval_base, iter_base, seconds_base, weights.content, weights.style, weights.tv);
+                let line = report::trace_line(p, eval_base, iter_base, seconds_base, weights, cfg.loss_scale.name());
                 // Line by line, flushed: `tail -f` follows it and a killed run keeps it.
                 if let Err(e) = writeln!(t, "{line}").and_then(|_| t.flush()) {
                     trace_error.get_or_insert(Error::io(path, e));
