@@ -177,3 +177,22 @@ fn a_cancelled_evaluation_gives_up_and_leaves_the_objective_usable() {
     assert_eq!(again.loss.to_bits(), want.loss.to_bits());
     assert!(again.grad == want.grad);
 }
+
+#[test]
+fn size_free_weights_divide_by_positions_and_pixels() {
+    use neural_style::transfer::LossScale;
+    use neural_style::LossWeights;
+    let w = LossWeights { content: 0.6, style: 2.0, tv: 3.0 };
+    assert_eq!(LossScale::Paper.literal(w, 3072, 196_608), w);
+    let m = LossScale::Mean.literal(w, 3072, 196_608);
+    assert_eq!((m.content, m.style, m.tv), ((0.6f64 / 3072.0) as f32, 2.0, (3.0f64 / 196_608.0) as f32));
+    // prepare() applies it at the run's size: relu4_2 of a 64x48 result has 8x6 positions.
+    let net = std::sync::Arc::new(Vgg19::random(3, 16));
+    let img = |seed| Array3::from_shape_vec((3, 48, 64), randn(seed, 3 * 48 * 64)).unwrap().mapv(|v| v.abs().min(1.0));
+    let (c, s) = (img(1), img(2));
+    let config = Config { size: 64, weights: w, ..Config::default() };
+    let p = transfer::prepare(net.clone(), &config, Some(c.view()), &[s.view()]).unwrap();
+    assert_eq!(p.objective.weights, LossScale::Mean.literal(w, 8 * 6, 64 * 48));
+    let paper = Config { loss_scale: LossScale::Paper, ..config };
+    assert_eq!(transfer::prepare(net, &paper, Some(c.view()), &[s.view()]).unwrap().objective.weights, w);
+}

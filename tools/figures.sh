@@ -23,15 +23,16 @@ out=${args[$(($# - 1))]}
 styles=("${args[@]:1:$(($# - 2))}")
 size=${SIZE:-256}
 iters=${ITERATIONS:-100}
-# The content loss sums over positions while the Grams are normalised by them, so
-# the same look needs a 4x larger content weight at half the size: 1e-3 at 256
-# looks like the default 2e-4 at 512.
+# The paper's literal weights (--loss-scale paper): its Figure 4 gives
+# alpha/beta ratios. The content loss sums over positions while the Grams are
+# normalised by them, so the same look needs a 4x larger literal content weight
+# at half the size: 1e-3 at 256 looks like 2e-4 at 512.
 cw=${CONTENT_WEIGHT:-1e-3}
 cd "$(dirname "$0")/.."
 cargo build --release --quiet
 bin=target/release/neural-style
 mkdir -p "$out"
-run() { "$bin" --size "$size" --quiet "$@"; }
+run() { "$bin" --size "$size" --loss-scale paper --quiet "$@"; }
 
 # Figure 1.
 cells=()
