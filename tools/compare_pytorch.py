@@ -127,7 +127,7 @@ def load_png(path):
 def cmd_job(args, net, d):
     torch.set_num_threads(args.threads)
     t0 = time.perf_counter()
-    obj = Objective(net, preprocess(load_png(args.content), d), preprocess(load_png(args.style), d))
+    obj = Objective(net, preprocess(load_png(args.content), d), preprocess(load_png(args.style), d), alpha=args.alpha)
     x = preprocess(load_png(args.content), d).requires_grad_(True)
     # As neural-style does: the objective scaled by 1/max|g0| (a constant: it
     # sets L-BFGS's first trial step to about one unit, not the minimiser).
@@ -163,6 +163,7 @@ def main():
     ap.add_argument("--style")
     ap.add_argument("--iterations", default=100, type=int)
     ap.add_argument("--evals", default=125, type=int)
+    ap.add_argument("--alpha", default=1e-3, type=float, help="literal content weight (job: neural-style's, from its trace)")
     args = ap.parse_args()
     net, d = load_net(args.weights)
     print("torch %s, %s" % (torch.__version__, torch.backends.cpu.get_cpu_capability()))

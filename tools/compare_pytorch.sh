@@ -38,10 +38,11 @@ PY
   evals=$(wc -l < "$tmp/trace.jsonl")
   first=$(head -1 "$tmp/trace.jsonl" | grep -o '"loss":[^,]*' | cut -d: -f2)
   loss=$(tail -1 "$tmp/trace.jsonl" | grep -o '"loss":[^,]*' | cut -d: -f2)
+  alpha=$(head -1 "$tmp/trace.jsonl" | grep -o '"content_weight":[^,]*' | cut -d: -f2)
   wall=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$tmp/time.txt")
   rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$tmp/time.txt")
-  echo "neural-style job: $wall wall, $evals evaluations, first loss $first, last evaluated loss $loss, peak RSS $((rss / 1024)) MiB"
-  "$py" tools/compare_pytorch.py job --content "$tmp/content.png" --style "$tmp/style.png" --evals "$evals" --threads 2
+  echo "neural-style job: $wall wall, $evals evaluations, content weight $alpha (literal), first loss $first, last evaluated loss $loss, peak RSS $((rss / 1024)) MiB"
+  "$py" tools/compare_pytorch.py job --content "$tmp/content.png" --style "$tmp/style.png" --evals "$evals" --threads 2 --alpha "$alpha"
   exit 0
 fi
 
