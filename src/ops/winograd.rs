@@ -81,9 +81,13 @@ pub const MAX_V_BYTES: usize = 16 << 20;
 /// micro-kernel works on 48 tiles at a time.
 pub const MIN_TILES: usize = 64;
 
-/// Output channels per task, at most: a task's `M (36, rows, tiles)` stays
-/// within a few MB, and as `V` is shared, more row blocks repeat no work.
-pub const MAX_ROWS: usize = 128;
+/// Output channels per task, at most. Each row block of a task reads its
+/// part of `U` but all of the block's `V`, so fewer row blocks read `V` fewer
+/// times: `cargo bench --bench engine -- eval 512` (three alternating runs)
+/// gave 0.78-0.81 s / 0.43-0.45 s (1 / 2 threads) with 512 against
+/// 0.78-0.87 / 0.47-0.51 with 128, for about 25 MB more peak memory on one
+/// thread (a task's `M` grows with its rows).
+pub const MAX_ROWS: usize = 512;
 
 /// Where a convolution's input rows come from.
 #[derive(Clone, Copy)]
