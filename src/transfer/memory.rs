@@ -12,9 +12,9 @@ use crate::vgg::{Tap, Vgg19};
 /// the evaluator's vectors (L-BFGS: `2 * history + 22` images, Adam 18), and
 /// 64 MB for the rest (the binary with its embedded weights, decoded images,
 /// buffers of the loss). Square runs with L-BFGS history 10, history full,
-/// against `/usr/bin/time -v` (2 threads): 256: 332 MB said, 323 measured;
-/// 512: 502 said, 488 (1 thread) and 501 measured; 1024: 1187 said, 1152
-/// measured.
+/// against `/usr/bin/time -v` (2 threads): 256: 332 said, 315 measured;
+/// 512: 504 said, 473 measured (1 thread: 517 said, 494 measured); 1024:
+/// 1189 said, 1125 measured (MiB, kbytes / 1024).
 pub fn estimate_memory(net: &Vgg19, config: &Config, h: usize, w: usize) -> u64 {
     let taps: Vec<Tap> = config.content_layers.iter().chain(&config.style_layers).copied().collect();
     let deepest = taps.iter().map(|t| t.index()).max().unwrap_or(0);
