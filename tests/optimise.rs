@@ -55,9 +55,23 @@ fn lbfgs_lowers_the_loss_and_counts_one_pass_per_distinct_point() {
 #[test]
 fn stopping_early_returns_the_best_image() {
     let content = image(3, 16, 16);
-    let config = Config { iterations: 50, ..small_config() };
-    let out = transfer::run(net(), &config, Some(content.view()), &[image(4, 16, 16).view()], &mut |p| {
-        if p.eval >= 4 {
+    // Adam with a long step overshoots, so some evaluations are worse than an
+    // earlier one (the best point is the evaluator's, for either optimiser).
+    let config = Config { iterations: 50, optimizer: Optimizer::Adam { learning_rate: 200.0 }, ..small_config() };
+    let prepared = transfer::prepare(net(), &config, Some(content.view()), &[image(4, 16, 16).view()]).unwrap();
+    // Stop right after a point that is worse than the best so far (or at the
+    // 8th evaluation), so the last point is not the one to return.
+    let (mut best, mut best_x, mut stopped_on_worse) = (f64::INFINITY, None, false);
+    let out = transfer::optimise(&prepared, &config, &mut |p| {
+        let l = p.evaluation.loss;
+        if l < best {
+            best = l;
+            best_x = Some(p.x.to_owned());
+        } else if p.eval > 1 {
+            stopped_on_worse = true;
+            return Control::Stop;
+        }
+        if p.eval >= 8 {
             Control::Stop
         } else {
             Control::Continue
@@ -65,7 +79,31 @@ fn stopping_early_returns_the_best_image() {
     })
     .unwrap();
     assert_eq!(out.stop, StopReason::Stopped);
-    assert_eq!(out.evals, 4);
+    assert_eq!(out.loss, best);
+    assert!(out.image == prepared.picture(best_x.unwrap().view()), "the returned image is not the best point's");
+    assert!(stopped_on_worse, "no worse trial point in 8 evaluations: the test did not check what it means to");
+}
+
+#[test]
+fn lbfgs_uses_its_history() {
+    // The same start and objective with 1 and 10 pairs of history: the
+    // trajectories part once there is more than one pair to use.
+    let content = image(12, 16, 16);
+    let style = image(13, 16, 16);
+    let run = |history: usize| {
+        let config = Config { iterations: 8, optimizer: Optimizer::Lbfgs { history }, ..small_config() };
+        let p = transfer::prepare(net(), &config, Some(content.view()), &[style.view()]).unwrap();
+        let mut losses = Vec::new();
+        transfer::optimise(&p, &config, &mut |p| {
+            losses.push(p.evaluation.loss);
+            Control::Continue
+        })
+        .unwrap();
+        losses
+    };
+    let (one, ten) = (run(1), run(10));
+    let n = one.len().min(ten.len());
+    assert!(one[..n] != ten[..n], "history 1 and 10 evaluate the same points: the history is not used");
 }
 
 #[test]
