@@ -263,7 +263,7 @@ struct Scratch {
     /// six transformed rows and four phases (input); Z, one output row and
     /// four finished rows (output)
     rows: Vec<f32>,
-    /// six input rows rebuilt from a pooled gradient
+    /// six input rows rebuilt from a pooled or masked gradient
     unpooled: Vec<f32>,
 }
 

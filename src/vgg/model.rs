@@ -426,34 +426,25 @@ impl Vgg19 {
                 && !taps.contains(&tap)
                 && layer.pools_in_place();
             let input = pooled_input.as_ref().unwrap_or(&cur);
-            let (y, mask) = if fused {
-                let (ph, pw) = pooled(h, w);
-                let p = ws.take(layer.c_out * ph * pw);
-                let mut mask = ReluMask::default();
-                if !dry {
-                    mask = ReluMask::zeros(layer.c_out * h, w);
-                    let (xv, pv) = ws.pair(input, &p);
-                    layer.forward_pooled(h, w, xv, pv, &mut mask);
+            // Winograd layers make the ReLU mask as they write (and the pool, if fused).
+            let masked = fused || (keep && layer.pools_in_place());
+            let (ph, pw) = pooled(h, w);
+            let y = ws.take(layer.c_out * if fused { ph * pw } else { h * w });
+            let mut mask = masked.then(ReluMask::default);
+            if !dry {
+                let (xv, yv) = ws.pair(input, &y);
+                match mask.as_mut() {
+                    Some(m) => {
+                        *m = ReluMask::zeros(layer.c_out * h, w);
+                        if fused {
+                            layer.forward_pooled(h, w, xv, yv, m)
+                        } else {
+                            layer.forward_masked(h, w, xv, yv, m)
+                        }
+                    }
+                    None => layer.forward(h, w, xv, yv),
                 }
-                (p, Some(mask))
-            } else if keep && layer.pools_in_place() {
-                // The mask made as the output is written.
-                let y = ws.take(layer.c_out * h * w);
-                let mut mask = ReluMask::default();
-                if !dry {
-                    mask = ReluMask::zeros(layer.c_out * h, w);
-                    let (xv, yv) = ws.pair(input, &y);
-                    layer.forward_masked(h, w, xv, yv, &mut mask);
-                }
-                (y, Some(mask))
-            } else {
-                let y = ws.take(layer.c_out * h * w);
-                if !dry {
-                    let (xv, yv) = ws.pair(input, &y);
-                    layer.forward(h, w, xv, yv);
-                }
-                (y, None)
-            };
+            }
             cur_pooled = fused;
             if let Some(p) = pooled_input {
                 ws.give(p);
