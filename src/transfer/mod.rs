@@ -8,11 +8,14 @@
 mod config;
 mod memory;
 mod schedule;
+mod style_cache;
 
 pub use crate::optim::{Control, Optimizer, Progress, StopReason};
 pub use config::{Config, Init, LossScale, DEFAULT_CONTENT_WEIGHT, DEFAULT_ITERATIONS, DEFAULT_STYLE_WEIGHT, DEFAULT_TV_WEIGHT};
 pub use memory::estimate_memory;
 pub use schedule::{coarse_to_fine, Scale, COARSE_ITERATION_FACTOR};
+pub use style_cache::StyleCache;
+use style_cache::StyleKey;
 
 use crate::color::{self, PreserveColors};
 use crate::error::Error;
@@ -81,6 +84,21 @@ impl Prepared {
 /// Resamples the images, computes the targets and the start. `content` and
 /// `styles` are RGB `(3, H, W)` in [0, 1] at any size.
 pub fn prepare(net: Arc<Vgg19>, config: &Config, content: Option<ArrayView3<f32>>, styles: &[ArrayView3<f32>]) -> Result<Prepared, Error> {
+    prepare_cached(net, config, content, styles, None)
+}
+
+/// [`prepare`], taking the style targets from `cache` when the same style
+/// images (named by the caller's `key`) were prepared before with the same
+/// style settings and size, and keeping them there otherwise. The cache must
+/// serve one network. With colour preservation the style images depend on the
+/// content, so nothing is cached.
+pub fn prepare_cached(
+    net: Arc<Vgg19>,
+    config: &Config,
+    content: Option<ArrayView3<f32>>,
+    styles: &[ArrayView3<f32>],
+    cache: Option<(&mut StyleCache, u64)>,
+) -> Result<Prepared, Error> {
     config.validate()?;
     let mode = mode(content.is_some(), !styles.is_empty())?;
     let conv = net.convention;
@@ -118,16 +136,23 @@ pub fn prepare(net: Arc<Vgg19>, config: &Config, content: Option<ArrayView3<f32>
     if mode == Mode::TextureSynthesis {
         weights.content = 0.0;
     }
-    let style_t = if mode == Mode::ContentReconstruction {
-        weights.style = 0.0;
-        Vec::new()
-    } else {
+    let compute_styles = || {
         let pre: Vec<Array3<f32>> = styles_rgb.iter().map(|s| conv.preprocess(s.view())).collect();
         let views: Vec<ArrayView3<f32>> = pre.iter().map(|p| p.view()).collect();
         let blend = config.style_blend.clone().unwrap_or_else(|| vec![1.0 / styles.len() as f32; styles.len()]);
         let n = config.style_layers.len().max(1) as f32;
         let layer_w = config.style_layer_weights.clone().unwrap_or_else(|| vec![1.0 / n; config.style_layers.len()]);
-        style_targets(&net, &views, &blend, &config.style_layers, &layer_w)?
+        style_targets(&net, &views, &blend, &config.style_layers, &layer_w)
+    };
+    let style_t = match (mode, cache) {
+        (Mode::ContentReconstruction, _) => {
+            weights.style = 0.0;
+            Vec::new()
+        }
+        (_, Some((cache, key))) if config.preserve_colors == PreserveColors::None => {
+            cache.get_or_insert(StyleKey::new(key, config, style_size), compute_styles)?
+        }
+        _ => compute_styles()?,
     };
 
     let start_rgb = match &config.init {

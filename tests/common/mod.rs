@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests: random data and tolerant comparison.
 #![allow(dead_code)]
 
+pub mod cli;
+
 use neural_style::rng::Rng;
 
 pub fn randn(seed: u64, n: usize) -> Vec<f32> {

@@ -17,6 +17,19 @@ USAGE
   neural-style calibrate --images DIR --output WEIGHTS.nsw [--weights PATH] [--size N]
   neural-style sheet --output SHEET.png [--cols N] [--cell N] IMAGE[=LABEL] ...   contact sheet
   neural-style plot --trace TRACE.jsonl --output LOSS.svg [--title TEXT]           loss plot
+  neural-style batch --contents DIR|FILE,.. --styles FILE,.. --output-dir OUT [options]   many pictures
+
+BATCH  (every transfer flag below applies to each item; the network is loaded once and each
+        style's targets computed once per size)
+  --contents DIR|FILE,...    content images; a folder gives its .png/.jpg files by name
+  --styles FILE,...          each content is painted in each style, one at a time
+  --output-dir DIR           results as DIR/{content stem}__{style stem}.png; existing ones are
+                             skipped, so a killed batch resumes where it stopped
+  --sequence                 frames of a video: per style, contents in name order, each frame
+                             starting from the previous frame's result
+  --shard K/N                this worker's share (0 <= K < N): a contiguous run of the items,
+                             the same on every machine (e.g. a Slurm array task)
+  --summary FILE.jsonl       one JSON line per item: inputs, output, status, seconds, loss, error
 
 IMAGES
   --content PATH             photograph (PNG or JPEG)
@@ -108,8 +121,23 @@ pub struct PlotArgs {
     pub title: String,
 }
 
+/// `batch`: the transfer flags (a template for every item) and its own.
+pub struct BatchArgs {
+    pub run: Box<Args>,
+    /// The content images, folders expanded (image files by name).
+    pub contents: Vec<PathBuf>,
+    pub styles: Vec<PathBuf>,
+    pub output_dir: PathBuf,
+    /// Frames of a video: each starts from the previous frame's result.
+    pub sequence: bool,
+    /// `(k, n)`: this worker's share of the items.
+    pub shard: Option<(usize, usize)>,
+    pub summary: Option<PathBuf>,
+}
+
 pub enum Command {
     Run(Box<Args>),
+    Batch(BatchArgs),
     Calibrate(CalibrateArgs),
     Sheet(SheetArgs),
     Plot(PlotArgs),
@@ -152,7 +180,7 @@ fn taps(flag: &str, v: &str) -> Result<Vec<Tap>, Usage> {
     Tap::parse_list(v).map_err(|e| Usage(format!("{flag}: {e}")))
 }
 
-const FLAGS_WITHOUT_VALUE: [&str; 4] = ["--quiet", "--normalized", "--help", "--version"];
+const FLAGS_WITHOUT_VALUE: [&str; 5] = ["--quiet", "--normalized", "--help", "--version", "--sequence"];
 
 /// Splits `--flag value` and `--flag=value` pairs, refusing unknown shapes.
 fn pairs(argv: &[String]) -> Result<Vec<(String, Option<String>)>, Usage> {
@@ -227,15 +255,33 @@ pub fn parse(argv: &[String]) -> Result<Command, Usage> {
     if asks_for_help(argv) {
         return Ok(Command::Help);
     }
+    if argv.iter().any(|a| a == "--version") {
+        return Ok(Command::Version);
+    }
     if let Some((a, hint)) = argv.iter().find_map(|a| peer_hint(a).map(|h| (a, h))) {
         return usage(format!("{a}: {hint}"));
     }
     match argv.first().map(String::as_str) {
+        Some("batch") => return parse_batch(&argv[1..]),
         Some("calibrate") => return parse_calibrate(&argv[1..]),
         Some("sheet") => return parse_sheet(&argv[1..]),
         Some("plot") => return parse_plot(&argv[1..]),
         _ => {}
     }
+    parse_run(argv, None).map(Command::Run)
+}
+
+/// The inputs and output a batch fixes for the transfer flags' checks.
+struct Preset {
+    content: PathBuf,
+    styles: Vec<PathBuf>,
+    output: PathBuf,
+}
+
+/// The transfer flags. In a batch (`preset`) the images and the output come
+/// from the batch's own flags, and `--content`, `--style`, `--output` are refused.
+fn parse_run(argv: &[String], preset: Option<Preset>) -> Result<Box<Args>, Usage> {
+    let batch = preset.is_some();
     let mut a = Args {
         content: None,
         styles: Vec::new(),
@@ -260,12 +306,18 @@ pub fn parse(argv: &[String]) -> Result<Command, Usage> {
     let mut lr = 10.0f32;
     let mut optimizer = "lbfgs".to_string();
     let mut blend: Option<Vec<f32>> = None;
+    if let Some(p) = preset {
+        a.content = Some(p.content);
+        a.styles = p.styles;
+        output = Some(p.output);
+    }
     for (k, v) in pairs(argv)? {
         let v = v.unwrap_or_default();
         let c = &mut a.config;
         match k.as_str() {
-            "--help" => return Ok(Command::Help),
-            "--version" => return Ok(Command::Version),
+            "--content" | "--style" | "--output" if batch => {
+                return usage(format!("batch: {k}: use --contents, --styles and --output-dir (see --help)"))
+            }
             "--content" => a.content = Some(PathBuf::from(v)),
             "--style" => a.styles = v.split(',').filter(|s| !s.is_empty()).map(PathBuf::from).collect(),
             "--style-blend-weights" => blend = Some(list_f32(&k, &v)?),
@@ -330,6 +382,7 @@ pub fn parse(argv: &[String]) -> Result<Command, Usage> {
             "--scale-iterations" => {
                 a.scale_iterations = Some(v.split(',').map(|x| number(&k, x)).collect::<Result<_, _>>()?);
             }
+            _ if batch => return usage(format!("batch: unknown flag '{k}' (see --help)")),
             _ => return usage(format!("unknown flag '{k}' (see --help)")),
         }
     }
@@ -378,7 +431,75 @@ pub fn parse(argv: &[String]) -> Result<Command, Usage> {
     a.config.validate().map_err(|e| Usage(e.to_string()))?;
     neural_style::transfer::coarse_to_fine(a.config.size, a.scales, a.config.iterations, a.scale_iterations.as_deref())
         .map_err(|e| Usage(e.to_string()))?;
-    Ok(Command::Run(Box::new(a)))
+    Ok(Box::new(a))
+}
+
+/// Image files by name: a folder's `.png`/`.jpg`/`.jpeg` files sorted, a file as
+/// itself. Missing, unreadable or empty entries are usage errors.
+fn image_list(flag: &str, v: &str) -> Result<Vec<PathBuf>, Usage> {
+    let mut out = Vec::new();
+    for entry in v.split(',').filter(|s| !s.is_empty()) {
+        let path = PathBuf::from(entry);
+        if path.is_dir() {
+            let read = std::fs::read_dir(&path).map_err(|e| Usage(format!("{flag}: {entry}: {e}")))?;
+            let mut files: Vec<PathBuf> =
+                read.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_file() && is_image_name(p)).collect();
+            if files.is_empty() {
+                return usage(format!("{flag}: {entry}: no .png or .jpg files in this folder"));
+            }
+            files.sort();
+            out.extend(files);
+        } else if let Err(e) = std::fs::File::open(&path) {
+            return usage(format!("{flag}: {entry}: {e}"));
+        } else {
+            out.push(path);
+        }
+    }
+    if out.is_empty() {
+        return usage(format!("{flag}: no images given"));
+    }
+    Ok(out)
+}
+
+fn is_image_name(p: &Path) -> bool {
+    let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    matches!(ext.as_str(), "png" | "jpg" | "jpeg")
+}
+
+/// `K/N` with `0 <= K < N`.
+fn shard(v: &str) -> Result<(usize, usize), Usage> {
+    let bad = || Usage(format!("--shard: expected K/N with 0 <= K < N, got '{v}'"));
+    let (k, n) = v.split_once('/').ok_or_else(bad)?;
+    let (k, n): (usize, usize) = (k.trim().parse().map_err(|_| bad())?, n.trim().parse().map_err(|_| bad())?);
+    if k >= n {
+        return Err(bad());
+    }
+    Ok((k, n))
+}
+
+fn parse_batch(argv: &[String]) -> Result<Command, Usage> {
+    let (mut contents, mut styles, mut output_dir, mut sequence, mut shard_of, mut summary) = (None, None, None, false, None, None);
+    let mut rest = Vec::new();
+    for (k, v) in pairs(argv)? {
+        match (k.as_str(), v) {
+            ("--contents", Some(v)) => contents = Some(image_list(&k, &v)?),
+            ("--styles", Some(v)) => styles = Some(image_list(&k, &v)?),
+            ("--output-dir", Some(v)) => output_dir = Some(PathBuf::from(v)),
+            ("--sequence", _) => sequence = true,
+            ("--shard", Some(v)) => shard_of = Some(shard(&v)?),
+            ("--summary", Some(v)) => summary = Some(PathBuf::from(v)),
+            (_, v) => {
+                rest.push(k);
+                rest.extend(v);
+            }
+        }
+    }
+    let contents = contents.ok_or_else(|| Usage("batch: --contents DIR|FILE,... is required".into()))?;
+    let styles = styles.ok_or_else(|| Usage("batch: --styles FILE,... is required".into()))?;
+    let output_dir = output_dir.ok_or_else(|| Usage("batch: --output-dir DIR is required".into()))?;
+    let preset = Preset { content: contents[0].clone(), styles: vec![styles[0].clone()], output: output_dir.join("item.png") };
+    let run = parse_run(&rest, Some(preset))?;
+    Ok(Command::Batch(BatchArgs { run, contents, styles, output_dir, sequence, shard: shard_of, summary }))
 }
 
 fn parse_calibrate(argv: &[String]) -> Result<Command, Usage> {

@@ -3,6 +3,7 @@
 //! 130 when interrupted (after writing the best image so far).
 
 mod args;
+mod batch;
 mod commands;
 mod report;
 mod run;
@@ -57,14 +58,16 @@ fn real_main(argv: &[String]) -> Result<i32, Fail> {
         Command::Calibrate(c) => commands::calibrate(&c),
         Command::Sheet(c) => commands::sheet(&c),
         Command::Plot(c) => commands::plot(&c),
-        Command::Run(a) => {
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(a.threads.unwrap_or(0))
-                .build()
-                .map_err(|e| Fail::Run(Error::Config(format!("cannot start threads: {e}"))))?;
-            pool.install(|| run::run(&a))
-        }
+        Command::Run(a) => pool(a.threads)?.install(|| run::run(&a)),
+        Command::Batch(b) => pool(b.run.threads)?.install(|| batch::run(&b)),
     }
+}
+
+fn pool(threads: Option<usize>) -> Result<rayon::ThreadPool, Fail> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.unwrap_or(0))
+        .build()
+        .map_err(|e| Fail::Run(Error::Config(format!("cannot start threads: {e}"))))
 }
 
 /// Checks, before any long work, that `path` can be written: its folder exists

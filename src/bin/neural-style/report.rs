@@ -13,6 +13,7 @@ pub fn trace_line(
     seconds_base: f64,
     weights: neural_style::LossWeights,
     loss_scale: &str,
+    item: Option<&str>,
 ) -> String {
     let e = p.evaluation;
     let mut layers = String::new();
@@ -22,8 +23,9 @@ pub fn trace_line(
         }
         let _ = write!(layers, "\"{}\":{}", tap.name(), num(*v));
     }
+    let item = item.map(|i| format!("\"item\":\"{}\",", escape(i))).unwrap_or_default();
     format!(
-        "{{\"eval\":{},\"iteration\":{},\"loss\":{},\"content\":{},\"style\":{},\"style_layers\":{{{}}},\"tv\":{},\"content_weight\":{},\"style_weight\":{},\"tv_weight\":{},\"loss_scale\":\"{}\",\"grad_norm\":{},\"seconds\":{},\"height\":{},\"width\":{}}}",
+        "{{{item}\"eval\":{},\"iteration\":{},\"loss\":{},\"content\":{},\"style\":{},\"style_layers\":{{{}}},\"tv\":{},\"content_weight\":{},\"style_weight\":{},\"tv_weight\":{},\"loss_scale\":\"{}\",\"grad_norm\":{},\"seconds\":{},\"height\":{},\"width\":{}}}",
         eval_base + p.eval,
         iter_base + p.iteration,
         num(e.loss),
@@ -81,4 +83,20 @@ pub fn shares(e: &neural_style::Evaluation, w: neural_style::LossWeights) -> Str
     let used: Vec<(&str, f64)> = parts.into_iter().zip([w.content, w.style, w.tv]).filter(|(_, wt)| *wt != 0.0).map(|(p, _)| p).collect();
     let total: f64 = used.iter().map(|(_, v)| v).sum();
     used.iter().map(|(name, v)| format!("{name} {:.0}%", if total > 0.0 { 100.0 * v / total } else { 0.0 })).collect::<Vec<_>>().join(" ")
+}
+
+/// A JSON string's inside: quotes, backslashes and control characters escaped.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }

@@ -1,10 +1,14 @@
 //! The main job: load, check, prepare, optimise (scale by scale), report, save.
+//! [`Painter`] keeps what one picture leaves for the next (the network, the
+//! trace, the style targets), so `batch` paints many with it.
 
 use crate::args::Args;
 use crate::{check_writable, load_network, report, signals, Fail};
-use neural_style::transfer::{self, Control, Init, StopReason};
-use neural_style::{image_io, Error, Tap};
-use std::io::Write;
+use ndarray::Array3;
+use neural_style::transfer::{self, Control, Init, Outcome, StopReason, StyleCache};
+use neural_style::{image_io, Error, Tap, Vgg19};
+use std::fs::File;
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
@@ -17,6 +21,229 @@ fn available_memory() -> Option<u64> {
     Some(kb * 1024)
 }
 
+fn dims(x: &Array3<f32>) -> (usize, usize) {
+    (x.dim().1, x.dim().2)
+}
+
+/// One picture to paint.
+pub(crate) struct Picture<'a> {
+    pub content: Option<&'a Array3<f32>>,
+    pub styles: &'a [Array3<f32>],
+    /// The caller's name for `styles`, for the style-target cache.
+    pub style_key: u64,
+    /// Where the result goes (numbered snapshots are named after it).
+    pub output: &'a Path,
+    /// `[7/40] beach__starry` in a batch; printed before each progress line and
+    /// written to the trace as `"item"`.
+    pub item: Option<String>,
+    /// The start, if not the one the flags say (resized to the result).
+    pub init: Option<Array3<f32>>,
+    /// For the batch's ETA: pictures after this one, and the mean seconds of
+    /// those already painted, if any.
+    pub after: Option<(usize, Option<f64>)>,
+}
+
+/// A painted picture, counted over all its scales.
+pub(crate) struct Painted {
+    pub outcome: Outcome,
+    pub iterations: usize,
+    pub evals: usize,
+    pub seconds: f64,
+    /// The last numbered snapshot written (`--save-every`), 0 if none.
+    last_saved: usize,
+}
+
+/// What stays from one picture to the next.
+pub(crate) struct Painter<'a> {
+    a: &'a Args,
+    pub net: Arc<Vgg19>,
+    started: Instant,
+    trace: Option<BufWriter<File>>,
+    pub cache: StyleCache,
+}
+
+impl<'a> Painter<'a> {
+    /// Loads the network (as deep as the deepest tap) and opens the trace.
+    pub fn new(a: &'a Args, started: Instant) -> Result<Self, Fail> {
+        let c = &a.config;
+        let deepest = c.content_layers.iter().chain(&c.style_layers).max().copied().expect("parse requires a content or style layer");
+        let net = Arc::new(load_network(a.weights.as_ref(), a.pooling, a.normalized, deepest as Tap)?);
+        let trace = match &a.trace {
+            Some(p) => Some(BufWriter::new(File::create(p).map_err(|e| Error::io(p, e))?)),
+            None => None,
+        };
+        Ok(Painter { a, net, started, trace, cache: StyleCache::new() })
+    }
+
+    /// Refuses a `w`x`h` run whose estimate exceeds the memory limit, naming
+    /// the largest `--size` that would fit.
+    pub fn check_memory(&self, config: &transfer::Config, picture: &Picture, h: usize, w: usize) -> Result<(), Fail> {
+        let need = transfer::estimate_memory(&self.net, config, h, w);
+        let Some(limit) = self.a.max_memory_mb.map(|mb| mb * 1024 * 1024).or_else(available_memory) else {
+            return Ok(());
+        };
+        if need <= limit {
+            return Ok(());
+        }
+        // The largest --size (shrinking by 10%) whose estimate fits.
+        let mut fit = None;
+        let mut size = config.size;
+        while size > 16 && fit.is_none() {
+            size = (size * 9 / 10).max(16);
+            let c = transfer::Config { size, ..config.clone() };
+            let (fh, fw) = c.output_size(picture.content.map(dims), picture.styles.first().map(dims))?;
+            if transfer::estimate_memory(&self.net, &c, fh, fw) <= limit {
+                fit = Some(size);
+            }
+        }
+        let advice = match fit {
+            Some(s) => format!("--size {s} would fit"),
+            None => "even --size 16 would not fit (the network's weights alone need more)".to_string(),
+        };
+        let limit = match self.a.max_memory_mb {
+            Some(_) => format!("--max-memory allows {} MB", limit >> 20),
+            None => format!("this machine has {} MB available", limit >> 20),
+        };
+        Err(Fail::Run(Error::Memory(format!("a {w}x{h} run needs about {} MB but {limit}; {advice}", need >> 20))))
+    }
+
+    /// Paints one picture, scale by scale. Stops early (with the best image so
+    /// far) on Ctrl-C or when the trace or a snapshot cannot be written.
+    pub fn paint(&mut self, picture: &Picture) -> Result<Painted, Fail> {
+        let a = self.a;
+        let mut config = a.config.clone();
+        let (h, w) = config.output_size(picture.content.map(dims), picture.styles.first().map(dims))?;
+        if let Some(img) = &picture.init {
+            config.init = Init::Image(img.clone());
+        }
+        if let Init::Image(img) = &config.init {
+            if dims(img) != (h, w) {
+                config.init = Init::Image(image_io::resize(img.view(), h, w));
+            }
+        }
+        self.check_memory(&config, picture, h, w)?;
+
+        let content_view = picture.content.map(|c| c.view());
+        let style_views: Vec<_> = picture.styles.iter().map(|s| s.view()).collect();
+        let schedule = transfer::coarse_to_fine(config.size, a.scales, config.iterations, a.scale_iterations.as_deref())?;
+        let total_iterations: usize = schedule.iter().map(|s| s.iterations).sum();
+        let prefix = picture.item.as_ref().map(|i| format!("{i}: ")).unwrap_or_default();
+        let mut trace_error: Option<Error> = None;
+        let mut save_error: Option<Error> = None;
+        let mut last_saved = 0;
+        // Iterations and evaluations of the scales already done.
+        let (mut iter_base, mut eval_base, mut seconds_base) = (0, 0, 0.0);
+        let mut outcome: Option<Outcome> = None;
+        for (k, step) in schedule.iter().enumerate() {
+            let mut cfg = config.clone();
+            cfg.size = step.size;
+            cfg.iterations = step.iterations;
+            if let Some(prev) = &outcome {
+                // Start from the previous scale's result, upsampled.
+                let (ph, pw) = cfg.output_size(picture.content.map(dims), picture.styles.first().map(dims))?;
+                cfg.init = Init::Image(image_io::resize(prev.image.view(), ph, pw));
+            } else if let Init::Image(img) = &cfg.init {
+                let (ph, pw) = cfg.output_size(picture.content.map(dims), picture.styles.first().map(dims))?;
+                if dims(img) != (ph, pw) {
+                    cfg.init = Init::Image(image_io::resize(img.view(), ph, pw));
+                }
+            }
+            let mut prepared =
+                transfer::prepare_cached(self.net.clone(), &cfg, content_view, &style_views, Some((&mut self.cache, picture.style_key)))?;
+            prepared.objective.set_cancel(signals::cancel_flag());
+            let (_, ph, pw) = prepared.x0.dim();
+            if !a.quiet {
+                eprintln!(
+                    "neural-style: {prefix}{:?}, {pw}x{ph}{}, {} threads, {} iterations; {:.1}s since start",
+                    prepared.mode,
+                    if schedule.len() > 1 { format!(" (scale {} of {})", k + 1, schedule.len()) } else { String::new() },
+                    rayon::current_num_threads(),
+                    cfg.iterations,
+                    self.started.elapsed().as_secs_f64()
+                );
+            }
+            let weights = prepared.objective.weights;
+            let trace = &mut self.trace;
+            let mut callback = |p: &transfer::Progress| {
+                if let (Some(t), Some(path)) = (trace.as_mut(), a.trace.as_ref()) {
+                    let line =
+                        report::trace_line(p, eval_base, iter_base, seconds_base, weights, cfg.loss_scale.name(), picture.item.as_deref());
+                    // Line by line, flushed: `tail -f` follows it and a killed run keeps it.
+                    if let Err(e) = writeln!(t, "{line}").and_then(|_| t.flush()) {
+                        trace_error.get_or_insert(Error::io(path, e));
+                    }
+                }
+                if !a.quiet && (p.eval == 1 || p.eval.is_multiple_of(a.print_every)) {
+                    let done = iter_base + p.iteration;
+                    let per_iter = (seconds_base + p.seconds) / done.max(1) as f64;
+                    let left = per_iter * total_iterations.saturating_sub(done) as f64;
+                    let batch = match picture.after {
+                        Some((n, mean)) => {
+                            let each = mean.unwrap_or(per_iter * total_iterations as f64);
+                            format!(", batch {} left", report::duration(left + each * n as f64))
+                        }
+                        None => String::new(),
+                    };
+                    eprintln!(
+                        "{prefix}eval {:>5}  iter {:>4}/{}  loss {:.4e}  ({})  {:.2}s/iter  {} left{batch}",
+                        eval_base + p.eval,
+                        done,
+                        total_iterations,
+                        p.evaluation.loss,
+                        report::shares(p.evaluation, weights),
+                        per_iter,
+                        report::duration(left)
+                    );
+                }
+                if let Some(every) = a.save_every {
+                    let done = iter_base + p.iteration;
+                    if done >= last_saved + every {
+                        last_saved = done - done % every;
+                        let x = ndarray::ArrayView3::from_shape(p.x.dim(), p.best).unwrap();
+                        if let Err(e) = image_io::save(prepared.picture(x).view(), &numbered(picture.output, last_saved)) {
+                            save_error.get_or_insert(e);
+                        }
+                    }
+                }
+                if signals::stop_requested() || trace_error.is_some() || save_error.is_some() {
+                    Control::Stop
+                } else {
+                    Control::Continue
+                }
+            };
+            let o = transfer::optimise(&prepared, &cfg, &mut callback)?;
+            iter_base += o.iterations;
+            eval_base += o.evals;
+            seconds_base += o.seconds;
+            let stop_early = !matches!(o.stop, StopReason::Iterations | StopReason::Converged(_));
+            outcome = Some(o);
+            if stop_early {
+                break;
+            }
+        }
+        if let (Some(t), Some(path)) = (self.trace.as_mut(), a.trace.as_ref()) {
+            t.flush().map_err(|e| Error::io(path, e))?;
+        }
+        if let Some(e) = trace_error.or(save_error) {
+            return Err(Fail::Run(e));
+        }
+        let outcome = outcome.expect("at least one scale");
+        Ok(Painted { outcome, iterations: iter_base, evals: eval_base, seconds: seconds_base, last_saved })
+    }
+
+    /// Writes the last numbered snapshot, which the callback cannot see: the
+    /// last iteration ends after the last evaluation.
+    pub fn last_snapshot(&self, painted: &Painted, output: &Path) -> Result<(), Error> {
+        if let Some(every) = self.a.save_every {
+            if painted.iterations.is_multiple_of(every) && painted.iterations > painted.last_saved {
+                image_io::save(painted.outcome.image.view(), &numbered(output, painted.iterations))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One picture from the command line.
 pub(crate) fn run(a: &Args) -> Result<i32, Fail> {
     signals::install();
     let started = Instant::now();
@@ -32,168 +259,38 @@ pub(crate) fn run(a: &Args) -> Result<i32, Fail> {
         check_writable("--trace", t, &all)?;
     }
 
-    let mut config = a.config.clone();
-    let taps: Vec<Tap> = config.content_layers.iter().chain(&config.style_layers).copied().collect();
-    let deepest = taps.iter().max().copied().expect("parse requires a content or style layer");
-    let net = Arc::new(load_network(a.weights.as_ref(), a.pooling, a.normalized, deepest)?);
-
+    let mut painter = Painter::new(a, started)?;
     let content = a.content.as_deref().map(image_io::load).transpose()?;
     let styles = a.styles.iter().map(|p| image_io::load(p)).collect::<Result<Vec<_>, _>>()?;
-    let dims = |x: &ndarray::Array3<f32>| (x.dim().1, x.dim().2);
-    let (h, w) = config.output_size(content.as_ref().map(dims), styles.first().map(dims))?;
+    let mut init = None;
     if let Some(p) = &a.init_path {
-        let mut img = image_io::load(p)?;
-        if dims(&img) != (h, w) {
-            if !a.quiet {
-                eprintln!("neural-style: --init: {} is {}x{}; resized to the result's {w}x{h}", p.display(), img.dim().2, img.dim().1);
-            }
-            img = image_io::resize(img.view(), h, w);
+        let img = image_io::load(p)?;
+        let (h, w) = a.config.output_size(content.as_ref().map(dims), styles.first().map(dims))?;
+        if dims(&img) != (h, w) && !a.quiet {
+            eprintln!("neural-style: --init: {} is {}x{}; resized to the result's {w}x{h}", p.display(), img.dim().2, img.dim().1);
         }
-        config.init = Init::Image(img);
+        init = Some(img);
     }
-
-    let need = transfer::estimate_memory(&net, &config, h, w);
-    let limit = a.max_memory_mb.map(|mb| mb * 1024 * 1024).or_else(available_memory);
-    if let Some(limit) = limit {
-        if need > limit {
-            // The largest --size (shrinking by 10%) whose estimate fits.
-            let mut fit = None;
-            let mut size = config.size;
-            while size > 16 && fit.is_none() {
-                size = (size * 9 / 10).max(16);
-                let mut c = config.clone();
-                c.size = size;
-                let (fh, fw) = c.output_size(content.as_ref().map(dims), styles.first().map(dims))?;
-                if transfer::estimate_memory(&net, &c, fh, fw) <= limit {
-                    fit = Some(size);
-                }
-            }
-            let advice = match fit {
-                Some(s) => format!("--size {s} would fit"),
-                None => "even --size 16 would not fit (the network's weights alone need more)".to_string(),
-            };
-            let limit = match a.max_memory_mb {
-                Some(_) => format!("--max-memory allows {} MB", limit >> 20),
-                None => format!("this machine has {} MB available", limit >> 20),
-            };
-            return Err(Fail::Run(Error::Memory(format!("a {w}x{h} run needs about {} MB but {limit}; {advice}", need >> 20))));
-        }
-    }
-
-    let content_view = content.as_ref().map(|c| c.view());
-    let style_views: Vec<_> = styles.iter().map(|s| s.view()).collect();
-    let schedule = transfer::coarse_to_fine(config.size, a.scales, config.iterations, a.scale_iterations.as_deref())?;
-    let mut trace = match &a.trace {
-        Some(p) => Some(std::io::BufWriter::new(std::fs::File::create(p).map_err(|e| Error::io(p, e))?)),
-        None => None,
-    };
-    let mut trace_error: Option<Error> = None;
-    let mut save_error: Option<Error> = None;
-    let mut last_saved = 0;
-    // Iterations and evaluations of the scales already done.
-    let (mut iter_base, mut eval_base, mut seconds_base) = (0, 0, 0.0);
-    let mut outcome = None;
-    for (k, step) in schedule.iter().enumerate() {
-        let mut cfg = config.clone();
-        cfg.size = step.size;
-        cfg.iterations = step.iterations;
-        if let Some(prev) = &outcome {
-            // Start from the previous scale's result, upsampled.
-            let prev: &transfer::Outcome = prev;
-            let (ph, pw) = cfg.output_size(content.as_ref().map(dims), styles.first().map(dims))?;
-            cfg.init = Init::Image(image_io::resize(prev.image.view(), ph, pw));
-        }
-        let mut prepared = transfer::prepare(net.clone(), &cfg, content_view, &style_views)?;
-        prepared.objective.set_cancel(signals::cancel_flag());
-        let (_, ph, pw) = prepared.x0.dim();
-        if !a.quiet {
-            eprintln!(
-                "neural-style: {:?}, {pw}x{ph}{}, {} threads, {} iterations; {:.1}s since start",
-                prepared.mode,
-                if schedule.len() > 1 { format!(" (scale {} of {})", k + 1, schedule.len()) } else { String::new() },
-                rayon::current_num_threads(),
-                cfg.iterations,
-                started.elapsed().as_secs_f64()
-            );
-        }
-        let weights = prepared.objective.weights;
-        let mut callback = |p: &transfer::Progress| {
-            if let (Some(t), Some(path)) = (trace.as_mut(), a.trace.as_ref()) {
-                let line = report::trace_line(p, eval_base, iter_base, seconds_base, weights, cfg.loss_scale.name());
-                // Line by line, flushed: `tail -f` follows it and a killed run keeps it.
-                if let Err(e) = writeln!(t, "{line}").and_then(|_| t.flush()) {
-                    trace_error.get_or_insert(Error::io(path, e));
-                }
-            }
-            if !a.quiet && (p.eval == 1 || p.eval.is_multiple_of(a.print_every)) {
-                let per_iter = p.seconds / p.iteration.max(1) as f64;
-                let left = per_iter * cfg.iterations.saturating_sub(p.iteration) as f64;
-                eprintln!(
-                    "eval {:>5}  iter {:>4}/{}  loss {:.4e}  ({})  {:.2}s/iter  {} left",
-                    p.eval,
-                    p.iteration,
-                    cfg.iterations,
-                    p.evaluation.loss,
-                    report::shares(p.evaluation, weights),
-                    per_iter,
-                    report::duration(left)
-                );
-            }
-            if let Some(every) = a.save_every {
-                let done = iter_base + p.iteration;
-                if done >= last_saved + every {
-                    last_saved = done - done % every;
-                    let x = ndarray::ArrayView3::from_shape(p.x.dim(), p.best).unwrap();
-                    if let Err(e) = image_io::save(prepared.picture(x).view(), &numbered(&a.output, last_saved)) {
-                        save_error.get_or_insert(e);
-                    }
-                }
-            }
-            if signals::stop_requested() || trace_error.is_some() || save_error.is_some() {
-                Control::Stop
-            } else {
-                Control::Continue
-            }
-        };
-        let o = transfer::optimise(&prepared, &cfg, &mut callback)?;
-        iter_base += o.iterations;
-        eval_base += o.evals;
-        seconds_base += o.seconds;
-        let stop_early = !matches!(o.stop, StopReason::Iterations | StopReason::Converged(_));
-        outcome = Some(o);
-        if stop_early {
-            break;
-        }
-    }
-    let outcome = outcome.expect("at least one scale");
+    let picture = Picture { content: content.as_ref(), styles: &styles, style_key: 0, output: &a.output, item: None, init, after: None };
+    let painted = painter.paint(&picture)?;
+    let outcome = &painted.outcome;
     let (_, h, w) = outcome.image.dim();
-    if let Some(t) = trace.as_mut() {
-        t.flush().map_err(|e| Error::io(a.trace.as_ref().unwrap(), e))?;
-    }
     image_io::save(outcome.image.view(), &a.output)?;
-    if let Some(every) = a.save_every {
-        // The last iteration ends after the last evaluation the callback saw.
-        if iter_base % every == 0 && iter_base > last_saved {
-            image_io::save(outcome.image.view(), &numbered(&a.output, iter_base))?;
-        }
-    }
-    if let Some(e) = trace_error.or(save_error) {
-        return Err(Fail::Run(e));
-    }
+    painter.last_snapshot(&painted, &a.output)?;
     if !a.quiet {
         eprintln!(
             "neural-style: wrote {} ({w}x{h}): loss {:.4e} after {} iterations, {} evaluations, {} ({:.2}s per evaluation at the last scale, {:.1}% outside the passes); stopped: {:?}",
             a.output.display(),
             outcome.loss,
-            iter_base,
-            eval_base,
-            report::duration(seconds_base),
+            painted.iterations,
+            painted.evals,
+            report::duration(painted.seconds),
             outcome.seconds / outcome.evals.max(1) as f64,
             100.0 * (1.0 - outcome.eval_seconds / outcome.seconds.max(1e-9)),
             outcome.stop
         );
     }
-    match outcome.stop {
+    match &outcome.stop {
         StopReason::Stopped if signals::stop_requested() => {
             eprintln!("neural-style: interrupted; wrote the best image so far to {}", a.output.display());
             Ok(130)

@@ -1,0 +1,178 @@
+//! `neural-style batch`: every item once, style targets reused, resumable,
+//! failures reported without stopping the rest, shards, video frames, and bad
+//! input refused before anything starts.
+
+mod common;
+
+use common::cli::{json_number, json_string, run, s, stderr, Dir};
+use std::path::Path;
+
+/// Flags that make each item take a fraction of a second.
+const QUICK: [&str; 6] = ["--size", "24", "--iterations", "3", "--threads", "2"];
+
+fn batch(extra: &[&str]) -> std::process::Output {
+    let mut args = vec!["batch"];
+    args.extend_from_slice(extra);
+    args.extend_from_slice(&QUICK);
+    run(&args)
+}
+
+fn pngs(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".png"))
+        .collect();
+    v.sort();
+    v
+}
+
+fn statuses(summary: &Path) -> Vec<(String, String)> {
+    std::fs::read_to_string(summary)
+        .unwrap()
+        .lines()
+        .map(|l| (json_string(l, "item").unwrap().to_string(), json_string(l, "status").unwrap().to_string()))
+        .collect()
+}
+
+#[test]
+fn every_item_once_style_targets_reused_and_a_rerun_does_only_what_is_missing() {
+    let d = Dir::new("batch-all");
+    d.image("frames/a.png", 32, 24);
+    d.image("frames/b.png", 32, 24);
+    let s1 = d.image("starry.png", 30, 30);
+    let s2 = d.image("scream.png", 20, 28);
+    let (out, sum) = (d.path("out"), d.path("sum.jsonl"));
+    let styles = format!("{},{}", s(&s1), s(&s2));
+    let o = batch(&["--contents", s(&d.path("frames")), "--styles", &styles, "--output-dir", s(&out), "--summary", s(&sum)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(pngs(&out), ["a__scream.png", "a__starry.png", "b__scream.png", "b__starry.png"]);
+    // Two styles at one size: computed twice, reused for the other two items.
+    assert!(stderr(&o).contains("4 done, 0 skipped, 0 failed"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("style targets reused 2 times"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("[3/4] b__starry"), "items are named in the progress: {}", stderr(&o));
+    let st = statuses(&sum);
+    assert_eq!(st.len(), 4);
+    assert!(st.iter().all(|(_, status)| status == "done"), "{st:?}");
+    let line = std::fs::read_to_string(&sum).unwrap().lines().next().unwrap().to_string();
+    assert!(json_number(&line, "loss").unwrap() > 0.0 && json_number(&line, "seconds").is_some(), "{line}");
+    // No temporary file is left beside the results.
+    assert_eq!(std::fs::read_dir(&out).unwrap().count(), 4);
+
+    let kept = std::fs::metadata(out.join("a__starry.png")).unwrap().modified().unwrap();
+    std::fs::remove_file(out.join("b__scream.png")).unwrap();
+    let o = batch(&["--contents", s(&d.path("frames")), "--styles", &styles, "--output-dir", s(&out), "--summary", s(&sum)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("1 done, 3 skipped, 0 failed"), "{}", stderr(&o));
+    let st = statuses(&sum);
+    assert_eq!(st.iter().filter(|(_, x)| x == "skipped").count(), 3, "{st:?}");
+    assert!(st.contains(&("b__scream".to_string(), "done".to_string())), "{st:?}");
+    assert_eq!(pngs(&out).len(), 4);
+    assert_eq!(std::fs::metadata(out.join("a__starry.png")).unwrap().modified().unwrap(), kept, "an existing result was rewritten");
+}
+
+#[test]
+fn a_content_that_cannot_be_read_is_reported_and_the_rest_go_on() {
+    let d = Dir::new("batch-bad-item");
+    let good = d.image("good.png", 32, 24);
+    let bad = d.path("broken.png");
+    std::fs::write(&bad, b"not a picture").unwrap();
+    let st = d.image("style.png", 24, 24);
+    let (out, sum) = (d.path("out"), d.path("sum.jsonl"));
+    let contents = format!("{},{}", s(&bad), s(&good));
+    let o = batch(&["--contents", &contents, "--styles", s(&st), "--output-dir", s(&out), "--summary", s(&sum)]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("1 done, 0 skipped, 1 failed"), "{}", stderr(&o));
+    assert_eq!(pngs(&out), ["good__style.png"]);
+    let text = std::fs::read_to_string(&sum).unwrap();
+    let failed = text.lines().find(|l| l.contains("\"status\":\"failed\"")).expect("a failed line");
+    assert!(failed.contains("broken.png") && !failed.contains("\"error\":null"), "{failed}");
+}
+
+#[test]
+fn shards_split_the_items_between_workers() {
+    let d = Dir::new("batch-shards");
+    for f in ["c/p.png", "c/q.png", "c/r.png"] {
+        d.image(f, 24, 24);
+    }
+    let st = d.image("st.png", 24, 24);
+    let out = d.path("out");
+    let mut seen = Vec::new();
+    for k in 0..2 {
+        let sum = d.path(&format!("sum{k}.jsonl"));
+        let shard = format!("{k}/2");
+        let o =
+            batch(&["--contents", s(&d.path("c")), "--styles", s(&st), "--output-dir", s(&out), "--shard", &shard, "--summary", s(&sum)]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let st = statuses(&sum);
+        assert!(st.iter().all(|(_, x)| x == "done"), "shard {k}: {st:?}");
+        seen.extend(st.into_iter().map(|(i, _)| i));
+    }
+    // 3 items over 2 shards: [0, 1) and [1, 3), nothing done twice.
+    assert_eq!(seen, ["p__st", "q__st", "r__st"]);
+    assert_eq!(pngs(&out).len(), 3);
+}
+
+#[test]
+fn frames_of_a_sequence_start_from_the_previous_result() {
+    let d = Dir::new("batch-seq");
+    for f in ["f/0.png", "f/1.png", "f/2.png"] {
+        d.image(f, 32, 24);
+    }
+    let st = d.image("st.png", 24, 24);
+    let frames = d.path("f");
+    // The first evaluation's content loss: 0 when a frame starts from its own
+    // photograph, not 0 when it starts from the previous frame's painting.
+    let first_content = |sequence: bool, name: &str| {
+        let (out, trace) = (d.path(&format!("out-{name}")), d.path(&format!("{name}.jsonl")));
+        let mut args = vec!["--contents", s(&frames), "--styles", s(&st), "--output-dir", s(&out), "--trace", s(&trace)];
+        if sequence {
+            args.push("--sequence");
+        }
+        let o = batch(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let text = std::fs::read_to_string(&trace).unwrap();
+        let firsts: Vec<f64> =
+            text.lines().filter(|l| json_number(l, "eval") == Some(1.0)).map(|l| json_number(l, "content").unwrap()).collect();
+        assert_eq!(firsts.len(), 3, "one first evaluation per item: {text}");
+        firsts
+    };
+    let plain = first_content(false, "plain");
+    assert!(plain.iter().all(|&c| c == 0.0), "{plain:?}");
+    let seq = first_content(true, "seq");
+    assert_eq!(seq[0], 0.0, "the first frame starts from its photograph");
+    assert!(seq[1] > 0.0 && seq[2] > 0.0, "later frames start from the previous result: {seq:?}");
+}
+
+#[test]
+fn bad_batch_input_is_one_line_exit_2_and_nothing_starts() {
+    let d = Dir::new("batch-refuse");
+    let c = d.image("c.png", 24, 24);
+    let st = d.image("st.png", 24, 24);
+    std::fs::create_dir_all(d.path("empty")).unwrap();
+    let file = d.path("plain-file");
+    std::fs::write(&file, b"x").unwrap();
+    let out = d.path("out");
+    let under_file = file.join("out");
+    let (missing, empty, nope) = (d.path("missing.png"), d.path("empty"), d.path("nope.jpg"));
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["--contents", s(&missing), "--styles", s(&st), "--output-dir", s(&out)], "missing.png"),
+        (vec!["--contents", s(&empty), "--styles", s(&st), "--output-dir", s(&out)], "no .png or .jpg"),
+        (vec!["--contents", s(&c), "--styles", s(&nope), "--output-dir", s(&out)], "nope.jpg"),
+        (vec!["--contents", s(&c), "--styles", s(&st), "--output-dir", s(&out), "--shard", "3/3"], "--shard"),
+        (vec!["--contents", s(&c), "--styles", s(&st), "--output-dir", s(&out), "--shard", "1/0"], "--shard"),
+        (vec!["--contents", s(&c), "--styles", s(&st), "--output-dir", s(&out), "--shard", "a/b"], "--shard"),
+        (vec!["--contents", s(&c), "--styles", s(&st), "--output-dir", s(&under_file)], "--output-dir"),
+        (vec!["--contents", s(&c), "--styles", s(&st), "--output-dir", s(&out), "--content", s(&c)], "--contents"),
+        (vec!["--styles", s(&st), "--output-dir", s(&out)], "--contents"),
+        (vec!["--contents", s(&c), "--styles", s(&st)], "--output-dir"),
+    ];
+    for (args, needle) in cases {
+        let o = batch(&args);
+        let e = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {e}");
+        assert_eq!(e.lines().count(), 1, "{args:?}: one line: {e}");
+        assert!(e.contains(needle), "{args:?}: '{needle}' not in: {e}");
+        assert!(!out.join("c__st.png").exists(), "{args:?} started work");
+    }
+}
