@@ -3,9 +3,9 @@
 //! and one backward and returns every loss part with the gradient.
 
 use crate::error::Error;
-use crate::loss::{gram, tap_in_place, total_variation};
+use crate::loss::{gram, guided_gram, tap_in_place, total_variation, StyleTerm};
 use crate::vgg::{Tap, Vgg19, Workspace};
-use ndarray::{Array2, Array3, ArrayView3};
+use ndarray::{Array2, Array3, ArrayView2, ArrayView3};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -25,13 +25,19 @@ pub struct ContentTarget {
     pub features: Array3<f32>,
 }
 
-/// `A_l` at one tap, with the layer's weight `w_l`.
+/// `A_l` at one tap, with the layer's weight `w_l`. Several targets may share
+/// a tap: one per region under spatial control, each with its guide.
 #[derive(Clone, Debug)]
 pub struct StyleTarget {
     pub tap: Tap,
-    /// (N, N), normalised by positions; a blend when several style images are given.
+    /// (N, N), normalised by positions (or by the style image's mask's mass);
+    /// a blend when several style images are given.
     pub gram: Array2<f32>,
     pub layer_weight: f32,
+    /// Spatial control: the region's guide `(h, w)` at this tap for the
+    /// image being optimised (its mask brought down as the network's pooling
+    /// does); the term then compares the Gram of the guided features.
+    pub guide: Option<Array2<f32>>,
 }
 
 /// Every part of one evaluation.
@@ -93,7 +99,68 @@ pub fn style_targets(
             acc.iter_mut().zip(&g).for_each(|(a, g)| *a += b * g);
         }
     }
-    Ok(taps.iter().zip(grams).zip(layer_weights).map(|((&tap, gram), &layer_weight)| StyleTarget { tap, gram, layer_weight }).collect())
+    Ok(taps
+        .iter()
+        .zip(grams)
+        .zip(layer_weights)
+        .map(|((&tap, gram), &layer_weight)| StyleTarget { tap, gram, layer_weight, guide: None })
+        .collect())
+}
+
+/// A mask `(H, W)` in [0, 1] brought to every tap's resolution the way the
+/// network's average pooling brings the image: one `(h, w)` per tap.
+pub fn guides(mask: ArrayView2<f32>, taps: &[Tap]) -> Vec<Array2<f32>> {
+    taps.iter()
+        .map(|&tap| {
+            let mut g = mask.to_owned();
+            for spec in &crate::vgg::VGG19[..=tap.index()] {
+                if spec.pool_before {
+                    let (h, w) = g.dim();
+                    g = Array2::from_shape_fn((h / 2, w / 2), |(i, j)| {
+                        (g[[2 * i, 2 * j]] + g[[2 * i, 2 * j + 1]] + g[[2 * i + 1, 2 * j]] + g[[2 * i + 1, 2 * j + 1]]) / 4.0
+                    });
+                }
+            }
+            g
+        })
+        .collect()
+}
+
+/// Guided style targets (spatial control): for one preprocessed style image
+/// `(3, H, W)`, optionally with its own mask `(H, W)` (the part of the
+/// painting to take the style from), the Gram at each tap, each paired with
+/// `region`'s guides for the image being optimised (from [`guides`]).
+pub fn guided_style_targets(
+    net: &Vgg19,
+    image: ArrayView3<f32>,
+    image_mask: Option<ArrayView2<f32>>,
+    taps: &[Tap],
+    layer_weights: &[f32],
+    region: Vec<Array2<f32>>,
+) -> Result<Vec<StyleTarget>, Error> {
+    net.check_taps(taps)?;
+    if taps.len() != layer_weights.len() || taps.len() != region.len() {
+        return Err(Error::Config(format!("{} style layers, {} layer weights, {} guides", taps.len(), layer_weights.len(), region.len())));
+    }
+    let feats = net.features(image, taps);
+    let own = image_mask.map(|m| guides(m, taps));
+    let mut out = Vec::with_capacity(taps.len());
+    for (k, ((&tap, f), guide)) in taps.iter().zip(feats).zip(region).enumerate() {
+        let (n, h, w) = f.dim();
+        let gram = match &own {
+            Some(g) => {
+                let (gram, mass) = guided_gram(f.as_slice().unwrap(), n, h * w, g[k].as_slice().unwrap());
+                if mass <= 0.0 {
+                    return Err(Error::Config(format!("the style image's mask is empty at {tap}")));
+                }
+                gram
+            }
+            None => gram(f.as_slice().unwrap(), n, h * w),
+        };
+        let gram = Array2::from_shape_vec((n, n), gram).unwrap();
+        out.push(StyleTarget { tap, gram, layer_weight: layer_weights[k], guide: Some(guide) });
+    }
+    Ok(out)
 }
 
 /// The whole objective, ready to evaluate at any image of any size.
@@ -181,7 +248,8 @@ impl Objective {
         self.passes.fetch_add(1, Ordering::Relaxed);
         let (_, h, w) = x.dim();
         let mut content = 0.0;
-        let mut style_layers: Vec<(Tap, f64)> = Vec::new();
+        // Each style target's E, in the targets' order.
+        let mut style_e = vec![f64::NAN; self.style.len()];
         let mut grad = if self.taps.is_empty() {
             Array3::zeros(x.dim())
         } else {
@@ -197,21 +265,36 @@ impl Objective {
                         assert_eq!(c.features.len(), fs.len(), "content target size differs from the image's");
                         (c.features.as_slice().unwrap(), self.weights.content)
                     });
-                    let s =
-                        self.style.iter().find(|s| s.tap == tap).map(|s| (s.gram.as_slice().unwrap(), self.weights.style * s.layer_weight));
-                    let l = tap_in_place(fs, n, fh * fw, c, s);
+                    let here: Vec<usize> = (0..self.style.len()).filter(|&i| self.style[i].tap == tap).collect();
+                    let terms: Vec<StyleTerm> = here
+                        .iter()
+                        .map(|&i| {
+                            let s = &self.style[i];
+                            let guide = s.guide.as_ref().map(|g| {
+                                assert_eq!(g.dim(), (fh, fw), "style guide size differs from the features'");
+                                g.as_slice().expect("guides are contiguous")
+                            });
+                            StyleTerm { gram: s.gram.as_slice().unwrap(), weight: self.weights.style * s.layer_weight, guide }
+                        })
+                        .collect();
+                    let l = tap_in_place(fs, n, fh * fw, c, &terms);
                     content += l.content.unwrap_or(0.0);
-                    if let Some(e) = l.style {
-                        style_layers.push((tap, e));
+                    for (i, e) in here.into_iter().zip(l.style) {
+                        style_e[i] = e;
                     }
                 },
                 cancel,
             )?
         };
-        // Report style layers in the order they were given.
-        let style_layers: Vec<(Tap, f64)> =
-            self.style.iter().map(|s| *style_layers.iter().find(|(t, _)| *t == s.tap).expect("style tap reached")).collect();
-        let style: f64 = self.style.iter().zip(&style_layers).map(|(s, (_, e))| s.layer_weight as f64 * e).sum();
+        let style: f64 = self.style.iter().zip(&style_e).map(|(s, e)| s.layer_weight as f64 * e).sum();
+        // Each style layer's E (summed over regions), in the order first given.
+        let mut style_layers: Vec<(Tap, f64)> = Vec::new();
+        for (s, &e) in self.style.iter().zip(&style_e) {
+            match style_layers.iter_mut().find(|(t, _)| *t == s.tap) {
+                Some((_, sum)) => *sum += e,
+                None => style_layers.push((s.tap, e)),
+            }
+        }
         let tv = total_variation(x.as_standard_layout().as_slice().unwrap(), 3, h, w, self.weights.tv, grad.as_slice_mut().unwrap());
         let loss = self.weights.content as f64 * content + self.weights.style as f64 * style + self.weights.tv as f64 * tv;
         Some(Evaluation { loss, content, style, style_layers, tv, grad })

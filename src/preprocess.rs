@@ -33,7 +33,7 @@ impl InputConvention {
     }
 
     /// The RGB channel that feeds network channel `c`.
-    fn source(&self, c: usize) -> usize {
+    pub fn source(&self, c: usize) -> usize {
         match self.order {
             ChannelOrder::Rgb => c,
             ChannelOrder::Bgr => 2 - c,

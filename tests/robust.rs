@@ -311,22 +311,33 @@ fn sigint_and_sigterm_write_the_best_image_and_exit_130() {
 fn a_second_ctrl_c_exits_at_once() {
     let c = case("twice");
     let trace = c.d.join("trace.jsonl");
-    // Evaluations of about half a second: the first Ctrl-C alone would let
-    // the running one finish and then save the image (the test above); the
-    // second, sent right after, quits before that, without saving.
+    // At 1024 px preparing the targets takes about a second, the cancelled
+    // run's save a good part of one more: the second Ctrl-C, sent as soon as
+    // the first is answered, lands well before any image could be written.
     let mut child = Command::new(BIN)
-        .args(c.args(&["--size", "512", "--iterations", "100000", "--trace", &s(&trace)]))
-        .stderr(Stdio::null())
+        .args(c.args(&["--size", "1024", "--iterations", "100000", "--trace", &s(&trace)]))
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let t = Instant::now();
+    // The trace is opened after the handler is installed.
     while !trace.exists() && t.elapsed() < Duration::from_secs(120) {
         std::thread::sleep(Duration::from_millis(2));
     }
-    // Two separate signals (one `kill` each: they cannot merge into one),
-    // sent as the second evaluation starts, which takes far longer than the
-    // few milliseconds between them: no image can be saved in between.
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+            if line.contains("stopping") {
+                let _ = tx.send(());
+            }
+        }
+    });
+    // Two signals, the second only once the first has been handled (so they
+    // cannot merge into one pending signal).
     kill("-INT", child.id());
+    rx.recv_timeout(Duration::from_secs(30)).expect("the first Ctrl-C is answered at once");
     kill("-INT", child.id());
     let status = wait_for(&mut child, Duration::from_secs(30)).expect("exits");
     assert_eq!(status.code(), Some(130));

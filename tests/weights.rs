@@ -180,3 +180,60 @@ fn normalised_flag_without_scales_says_how_to_get_them() {
     let e = small_file().to_network(Pooling::Avg, true).unwrap_err().to_string();
     assert!(e.contains("calibrate"), "{e}");
 }
+
+#[test]
+fn shipped_scales_cover_every_layer_and_normalise_the_shipped_network() {
+    let parsed = neural_style::weights::scales::parse(neural_style::weights::scales::SHIPPED_SCALES).unwrap();
+    let f = weights::shipped();
+    assert_eq!(parsed.len(), 16, "one line per layer");
+    for ((name, values), rec) in parsed.iter().zip(&f.layers) {
+        assert_eq!(name, &rec.name);
+        assert_eq!(values.len(), rec.shape[0]);
+        assert_eq!(rec.scales.as_ref(), Some(values), "shipped() carries the shipped scales");
+    }
+    assert!(neural_style::weights::scales::SHIPPED_SCALES.contains("calibrate --exact"), "made by the exact path");
+    // The binary alone runs the normalised network.
+    let d = common::cli::Dir::new("normalized");
+    let (c, s) = (d.image("c.png", 24, 20), d.image("s.png", 20, 20));
+    let out = d.path("out.png");
+    let o = common::cli::run(&[
+        "--content",
+        common::cli::s(&c),
+        "--style",
+        common::cli::s(&s),
+        "--output",
+        common::cli::s(&out),
+        "--normalized",
+        "--size",
+        "24",
+        "--iterations",
+        "2",
+        "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", common::cli::stderr(&o));
+    assert!(out.exists());
+}
+
+#[test]
+fn exact_calibration_gives_the_same_bytes_on_any_thread_count() {
+    let d = common::cli::Dir::new("exact-calibration");
+    d.image("imgs/a.png", 64, 48);
+    d.image("imgs/b.png", 48, 72);
+    let mut outputs = Vec::new();
+    for threads in ["1", "2", "3"] {
+        let out = d.path(&format!("scales-{threads}"));
+        let o = std::process::Command::new(common::cli::BIN)
+            .args(["calibrate", "--exact", "--images", common::cli::s(&d.path("imgs")), "--size", "64", "--output", common::cli::s(&out)])
+            .env("RAYON_NUM_THREADS", threads)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", common::cli::stderr(&o));
+        outputs.push(std::fs::read(&out).unwrap());
+    }
+    assert!(outputs[0] == outputs[1] && outputs[1] == outputs[2], "threads changed the bytes");
+    // What it wrote is a scales file for the shipped network.
+    let parsed = neural_style::weights::scales::parse(std::str::from_utf8(&outputs[0]).unwrap()).unwrap();
+    let mut f = weights::shipped();
+    f.set_scales(&parsed).unwrap();
+    assert_eq!(parsed.len(), 16);
+}

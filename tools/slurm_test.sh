@@ -47,7 +47,7 @@ munged --force --socket="$work/munge/munge.socket" --pid-file="$work/munged.pid"
     --log-file="$work/log/munged.log" --seed-file="$work/munge/seed"
 cat > "$work/slurm.conf" <<CONF
 ClusterName=nstest
-SlurmctldHost=$host
+SlurmctldHost=$host(127.0.0.1)
 SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge
@@ -69,7 +69,7 @@ SlurmdPort=16818
 ReturnToService=2
 MpiDefault=none
 JobAcctGatherType=jobacct_gather/none
-NodeName=$host CPUs=$cpus RealMemory=$mem State=UNKNOWN
+NodeName=$host NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$mem State=UNKNOWN
 PartitionName=test Nodes=$host Default=YES MaxTime=INFINITE State=UP
 CONF
 export SLURM_CONF=$work/slurm.conf

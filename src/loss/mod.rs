@@ -11,5 +11,5 @@ pub mod tv;
 pub use content::content_layer;
 pub use gram::gram;
 pub use style::style_layer;
-pub use tap::{tap_in_place, TapLosses};
+pub use tap::{guided_gram, tap_in_place, StyleTerm, TapLosses};
 pub use tv::total_variation;

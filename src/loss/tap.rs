@@ -1,6 +1,11 @@
 //! Every loss at one tap, with its gradient written over the features in place:
 //! `dL/dF = c (F - P) + s (G - A) F / (N^2 M)` column by column, so the largest
 //! layers need no second buffer of their size.
+//!
+//! A style term may be guided (Gatys et al. 2017, spatial control): with a guide
+//! `g (M)` over the positions, `G_g = (F diag g)(F diag g)^T / mass`,
+//! `mass = sum g^2`, and `dE/dF = (G_g - A) F diag(g^2) / (N^2 mass)`; a guide
+//! of ones is the plain term.
 
 use super::gram::gram;
 use crate::ops::gemm::ColumnTiles;
@@ -16,24 +21,52 @@ fn chunk_for(n: usize, m: usize) -> usize {
 }
 
 thread_local! {
-    /// A chunk of the features and of its gradient, `(N, chunk)` each.
-    static BUFFERS: RefCell<(Vec<f32>, Vec<f32>)> = const { RefCell::new((Vec::new(), Vec::new())) };
+    /// A chunk of the features, of its gradient, and of the features times a
+    /// guide squared: `(N, chunk)` each.
+    static BUFFERS: RefCell<(Vec<f32>, Vec<f32>, Vec<f32>)> = const { RefCell::new((Vec::new(), Vec::new(), Vec::new())) };
 }
 
+/// One style term at a tap: the target Gram `A (N, N)`, its weight `s` and,
+/// for spatial control, a guide `g (M)` over the positions.
+#[derive(Clone, Copy, Debug)]
+pub struct StyleTerm<'a> {
+    pub gram: &'a [f32],
+    pub weight: f32,
+    pub guide: Option<&'a [f32]>,
+}
+
+/// A style term's backward: `D = G - A`, the factor `s / (N^2 mass)`, the guide.
+type Backward<'a> = (Vec<f32>, f32, Option<&'a [f32]>);
+
 /// Loss values at one tap.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct TapLosses {
     /// `1/2 sum (F - P)^2`, if there was a content target.
     pub content: Option<f64>,
-    /// `E = 1/(4 N^2) sum (G - A)^2`, if there was a style target.
-    pub style: Option<f64>,
+    /// `E = 1/(4 N^2) sum (G - A)^2` of each style term, in order.
+    pub style: Vec<f64>,
+}
+
+/// `G_g (N, N)` of features `f (N, M)` under guide `g (M)`, and the mass
+/// `sum g^2` (0 for a guide that is zero everywhere).
+pub fn guided_gram(f: &[f32], n: usize, m: usize, g: &[f32]) -> (Vec<f32>, f64) {
+    assert_eq!(g.len(), m, "guide is not (M)");
+    let mass: f64 = g.iter().map(|&v| v as f64 * v as f64).sum();
+    if mass <= 0.0 {
+        return (vec![0.0; n * n], 0.0);
+    }
+    let fg: Vec<f32> = f.chunks(m.max(1)).flat_map(|row| row.iter().zip(g).map(|(a, b)| a * b)).collect();
+    let mut gram = gram(&fg, n, m);
+    let scale = (m as f64 / mass) as f32;
+    gram.iter_mut().for_each(|v| *v *= scale);
+    (gram, mass)
 }
 
 /// Computes the losses of features `f (N, M)` against a content target
-/// `(P (N, M), c)` and a style target `(A (N, N), s)`, then overwrites `f` with
-/// `c dL_c/dF + s dE/dF`.
+/// `(P (N, M), c)` and style terms, then overwrites `f` with
+/// `c dL_c/dF + sum s dE/dF`.
 #[inline(never)]
-pub fn tap_in_place(f: &mut [f32], n: usize, m: usize, content: Option<(&[f32], f32)>, style: Option<(&[f32], f32)>) -> TapLosses {
+pub fn tap_in_place(f: &mut [f32], n: usize, m: usize, content: Option<(&[f32], f32)>, styles: &[StyleTerm]) -> TapLosses {
     assert_eq!(f.len(), n * m, "features are not (N, M)");
     let content_loss = content.map(|(p, _)| {
         assert_eq!(p.len(), f.len(), "content target differs in shape");
@@ -42,24 +75,29 @@ pub fn tap_in_place(f: &mut [f32], n: usize, m: usize, content: Option<(&[f32], 
             d * d
         })
     });
-    let (style_loss, d) = match style {
-        Some((a, _)) => {
-            assert_eq!(a.len(), n * n, "style target is not (N, N)");
-            let mut d = gram(f, n, m);
-            let e = sum_map2(&d, a, |g, a| {
-                let x = g as f64 - a as f64;
-                x * x
-            }) / (4.0 * (n * n) as f64);
-            d.iter_mut().zip(a).for_each(|(g, a)| *g -= a);
-            (Some(e), d)
+    // Per style term: E, D = G - A and the gradient's factor s / (N^2 mass).
+    let mut style_loss = Vec::with_capacity(styles.len());
+    let mut terms: Vec<Backward> = Vec::with_capacity(styles.len());
+    for t in styles {
+        assert_eq!(t.gram.len(), n * n, "style target is not (N, N)");
+        let (mut d, mass) = match t.guide {
+            Some(g) => guided_gram(f, n, m, g),
+            None => (gram(f, n, m), m as f64),
+        };
+        let e = sum_map2(&d, t.gram, |g, a| {
+            let x = g as f64 - a as f64;
+            x * x
+        }) / (4.0 * (n * n) as f64);
+        style_loss.push(e);
+        if mass > 0.0 {
+            d.iter_mut().zip(t.gram).for_each(|(g, a)| *g -= a);
+            terms.push((d, (t.weight as f64 / ((n * n) as f64 * mass)) as f32, t.guide));
         }
-        None => (None, Vec::new()),
-    };
+    }
     let losses = TapLosses { content: content_loss, style: style_loss };
     if m == 0 || n == 0 {
         return losses;
     }
-    let s_alpha = style.map(|(_, s)| (s as f64 / ((n * n) as f64 * m as f64)) as f32);
     let chunk = chunk_for(n, m);
     let isa = Isa::detect();
     let tiles = ColumnTiles::new(f, n, m);
@@ -69,7 +107,7 @@ pub fn tap_in_place(f: &mut [f32], n: usize, m: usize, content: Option<(&[f32], 
         // SAFETY: chunk ci covers columns p0..p1 of a fixed partition, one task each.
         let mut win = unsafe { tiles.tile(0, n, p0, t) };
         BUFFERS.with(|cell| {
-            let (fin, out) = &mut *cell.borrow_mut();
+            let (fin, out, scaled) = &mut *cell.borrow_mut();
             fin.resize(n * t, 0.0);
             out.resize(n * t, 0.0);
             for r in 0..n {
@@ -83,10 +121,28 @@ pub fn tap_in_place(f: &mut [f32], n: usize, m: usize, content: Option<(&[f32], 
                     }
                 }
             }
-            if let Some(alpha) = s_alpha {
-                // out (+)= alpha D F[:, p0..p1]
-                let a = Strided { data: &d, offset: 0, rs: n, cs: 1 };
-                gemm_rows(isa, n, n, t, alpha, a, &fin[..n * t], t, content.is_some(), &mut out[..n * t], t);
+            let mut written = content.is_some();
+            for (d, alpha, guide) in &terms {
+                // out (+)= alpha D F[:, p0..p1] (diag g^2 on the columns if guided)
+                let a = Strided { data: d, offset: 0, rs: n, cs: 1 };
+                let b: &[f32] = match guide {
+                    Some(g) => {
+                        scaled.resize(n * t, 0.0);
+                        let g = &g[p0..p1];
+                        for r in 0..n {
+                            for ((o, x), gv) in scaled[r * t..(r + 1) * t].iter_mut().zip(&fin[r * t..(r + 1) * t]).zip(g) {
+                                *o = x * (gv * gv);
+                            }
+                        }
+                        &scaled[..n * t]
+                    }
+                    None => &fin[..n * t],
+                };
+                gemm_rows(isa, n, n, t, *alpha, a, b, t, written, &mut out[..n * t], t);
+                written = true;
+            }
+            if !written {
+                out[..n * t].fill(0.0);
             }
             for r in 0..n {
                 win.row_mut(r).copy_from_slice(&out[r * t..(r + 1) * t]);

@@ -6,7 +6,7 @@ use crate::image_io::fit_longest;
 use crate::objective::LossWeights;
 use crate::optim::Optimizer;
 use crate::vgg::{paper_content_taps, paper_style_taps, Tap};
-use ndarray::Array3;
+use ndarray::{Array2, Array3};
 
 /// Where the optimisation starts.
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -49,6 +49,14 @@ pub struct Config {
     pub optimizer: Optimizer,
     /// Keep the photograph's colours (luminance-only transfer or histogram matching).
     pub preserve_colors: PreserveColors,
+    /// Spatial control (Gatys et al. 2017): one mask `(H, W)` in [0, 1] per
+    /// style image, over the content image (resampled to the result; 1 = this
+    /// style applies). Each style is then its own guided term; parts no mask
+    /// covers get the content loss only.
+    pub style_masks: Option<Vec<Array2<f32>>>,
+    /// With `style_masks`: one mask per style image over that image, to take
+    /// the style from part of it.
+    pub style_image_masks: Option<Vec<Array2<f32>>>,
 }
 
 impl Default for Config {
@@ -68,6 +76,8 @@ impl Default for Config {
             seed: 0,
             optimizer: Optimizer::default(),
             preserve_colors: PreserveColors::None,
+            style_masks: None,
+            style_image_masks: None,
         }
     }
 }
@@ -154,6 +164,17 @@ impl Config {
             seen.dedup();
             if seen.len() != list.len() {
                 return Err(Error::Config(format!("{flag} names a layer twice")));
+            }
+        }
+        if self.style_image_masks.is_some() && self.style_masks.is_none() {
+            return Err(Error::Config("--style-image-masks needs --style-masks".into()));
+        }
+        if self.style_masks.is_some() && self.style_blend.is_some() {
+            return Err(Error::Config("--style-blend-weights does not apply with --style-masks: each region has its own style".into()));
+        }
+        for m in self.style_masks.iter().chain(&self.style_image_masks).flatten() {
+            if m.is_empty() || m.iter().any(|v| !(v.is_finite() && (0.0..=1.0).contains(v))) {
+                return Err(Error::Config("masks must be non-empty with values in [0, 1]".into()));
             }
         }
         match self.optimizer {

@@ -20,11 +20,11 @@ use style_cache::StyleKey;
 use crate::color::{self, PreserveColors};
 use crate::error::Error;
 use crate::image_io::{resize, resize_longest};
-use crate::objective::{content_targets, style_targets, Objective};
+use crate::objective::{content_targets, guided_style_targets, guides, style_targets, Objective, StyleTarget};
 use crate::optim::{adam, lbfgs, Callback, Evaluator};
 use crate::rng::Rng;
 use crate::vgg::Vgg19;
-use ndarray::{Array3, ArrayView3};
+use ndarray::{Array2, Array3, ArrayView2, ArrayView3};
 use std::sync::Arc;
 
 /// The result of a run.
@@ -149,6 +149,7 @@ pub fn prepare_cached(
             weights.style = 0.0;
             Vec::new()
         }
+        (_, _) if config.style_masks.is_some() => guided_targets(&net, config, &styles_rgb, h, w)?,
         (_, Some((cache, key))) if config.preserve_colors == PreserveColors::None => {
             cache.get_or_insert(StyleKey::new(key, config, style_size), compute_styles)?
         }
@@ -179,6 +180,38 @@ pub fn prepare_cached(
     let positions = content_t.first().map_or(1, |c| c.features.dim().1 * c.features.dim().2);
     let weights = config.loss_scale.literal(weights, positions, h * w);
     Ok(Prepared { objective: Objective::new(net, content_t, style_t, weights), x0, mode, recolor })
+}
+
+/// Spatial control: one guided style term per style image and tap, its guide
+/// the style's mask resampled to the result `(h, w)` and brought down to the tap.
+fn guided_targets(net: &Vgg19, config: &Config, styles_rgb: &[Array3<f32>], h: usize, w: usize) -> Result<Vec<StyleTarget>, Error> {
+    let masks = config.style_masks.as_ref().expect("checked by the caller");
+    if masks.len() != styles_rgb.len() {
+        return Err(Error::Config(format!("{} style masks for {} style images", masks.len(), styles_rgb.len())));
+    }
+    if let Some(im) = &config.style_image_masks {
+        if im.len() != styles_rgb.len() {
+            return Err(Error::Config(format!("{} style image masks for {} style images", im.len(), styles_rgb.len())));
+        }
+    }
+    let n = config.style_layers.len().max(1) as f32;
+    let layer_w = config.style_layer_weights.clone().unwrap_or_else(|| vec![1.0 / n; config.style_layers.len()]);
+    let conv = net.convention;
+    let mut out = Vec::new();
+    for (i, (style, mask)) in styles_rgb.iter().zip(masks).enumerate() {
+        let region = guides(resize_mask(mask.view(), h, w).view(), &config.style_layers);
+        let own = config.style_image_masks.as_ref().map(|im| resize_mask(im[i].view(), style.dim().1, style.dim().2));
+        let pre = conv.preprocess(style.view());
+        out.extend(guided_style_targets(net, pre.view(), own.as_ref().map(|m| m.view()), &config.style_layers, &layer_w, region)?);
+    }
+    Ok(out)
+}
+
+/// A mask `(H, W)` resampled to `(h, w)` like the images, kept in [0, 1].
+pub fn resize_mask(mask: ArrayView2<f32>, h: usize, w: usize) -> Array2<f32> {
+    let (mh, mw) = mask.dim();
+    let three = Array3::from_shape_fn((3, mh, mw), |(_, i, j)| mask[[i, j]]);
+    resize(three.view(), h, w).index_axis(ndarray::Axis(0), 0).to_owned()
 }
 
 /// Runs the optimiser on a prepared problem. `callback` sees every evaluation and

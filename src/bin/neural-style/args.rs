@@ -15,6 +15,7 @@ USAGE
   neural-style --content PHOTO --output OUT.png [options]       content reconstruction
   neural-style --style PAINTING --output OUT.png [options]      texture synthesis
   neural-style calibrate --images DIR --output WEIGHTS.nsw [--weights PATH] [--size N]
+  neural-style calibrate --exact --images DIR --output SCALES [--size N]   the shipped scales
   neural-style sheet --output SHEET.png [--cols N] [--cell N] IMAGE[=LABEL] ...   contact sheet
   neural-style plot --trace TRACE.jsonl --output LOSS.svg [--title TEXT]           loss plot
   neural-style batch --contents DIR|FILE,.. --styles FILE,.. --output-dir OUT [options]   many pictures
@@ -35,6 +36,11 @@ IMAGES
   --content PATH             photograph (PNG or JPEG)
   --style PATH[,PATH...]     painting(s); several are blended
   --style-blend-weights W,.. weight of each style image (normalised to sum 1; default equal)
+  --style-masks M,..         spatial control: one greyscale mask per style image over the content
+                             (resized to the result; white = this style); uncovered parts keep
+                             the content only
+  --style-image-masks M,..   with --style-masks: a mask over each style image (take the style
+                             from part of the painting)
   --output PATH              result, .png or .jpg (required)
   --size N                   longest side of the result [512]
   --style-scale F            style images' longest side is size * F [1.0]
@@ -57,7 +63,8 @@ OBJECTIVE  (alpha * content + beta * style + gamma * total variation)
   --style-layer-weights W,.. w_l per style layer [1/number of layers each]
   --pooling avg|max          [avg, as in the paper]
   --weights PATH             another weights file (.nsw; see tools/) [the built-in VGG19]
-  --normalized               use the paper's normalised network (scales from `calibrate`)
+  --normalized               the paper's normalised network: each filter's mean activation 1
+                             (scales shipped for the built-in VGG19; for --weights, from `calibrate`)
 
 OPTIMISER
   --iterations N             optimiser iterations [100]
@@ -97,6 +104,10 @@ pub struct Args {
     pub quiet: bool,
     pub scales: usize,
     pub scale_iterations: Option<Vec<usize>>,
+    /// Spatial control: one greyscale mask per style image, over the content.
+    pub style_masks: Option<Vec<PathBuf>>,
+    /// Masks over the style images themselves.
+    pub style_image_masks: Option<Vec<PathBuf>>,
 }
 
 pub struct CalibrateArgs {
@@ -105,6 +116,8 @@ pub struct CalibrateArgs {
     pub weights: Option<PathBuf>,
     pub size: usize,
     pub pooling: Pooling,
+    /// The f64 reference path, writing a scales file (same bytes on any machine).
+    pub exact: bool,
 }
 
 pub struct SheetArgs {
@@ -180,7 +193,7 @@ fn taps(flag: &str, v: &str) -> Result<Vec<Tap>, Usage> {
     Tap::parse_list(v).map_err(|e| Usage(format!("{flag}: {e}")))
 }
 
-const FLAGS_WITHOUT_VALUE: [&str; 5] = ["--quiet", "--normalized", "--help", "--version", "--sequence"];
+const FLAGS_WITHOUT_VALUE: [&str; 6] = ["--quiet", "--normalized", "--help", "--version", "--sequence", "--exact"];
 
 /// Splits `--flag value` and `--flag=value` pairs, refusing unknown shapes.
 fn pairs(argv: &[String]) -> Result<Vec<(String, Option<String>)>, Usage> {
@@ -299,6 +312,8 @@ fn parse_run(argv: &[String], preset: Option<Preset>) -> Result<Box<Args>, Usage
         quiet: false,
         scales: 1,
         scale_iterations: None,
+        style_masks: None,
+        style_image_masks: None,
     };
     let mut output = None;
     let mut init: Option<String> = None;
@@ -321,6 +336,8 @@ fn parse_run(argv: &[String], preset: Option<Preset>) -> Result<Box<Args>, Usage
             "--content" => a.content = Some(PathBuf::from(v)),
             "--style" => a.styles = v.split(',').filter(|s| !s.is_empty()).map(PathBuf::from).collect(),
             "--style-blend-weights" => blend = Some(list_f32(&k, &v)?),
+            "--style-masks" => a.style_masks = Some(v.split(',').filter(|s| !s.is_empty()).map(PathBuf::from).collect()),
+            "--style-image-masks" => a.style_image_masks = Some(v.split(',').filter(|s| !s.is_empty()).map(PathBuf::from).collect()),
             "--output" => output = Some(PathBuf::from(v)),
             "--size" => c.size = positive(&k, &v)?,
             "--style-scale" => {
@@ -404,6 +421,19 @@ fn parse_run(argv: &[String], preset: Option<Preset>) -> Result<Box<Args>, Usage
             return usage("--style-blend-weights: the weights must not all be zero");
         }
         a.config.style_blend = Some(b.iter().map(|w| w / sum).collect());
+    }
+    match (&a.style_masks, &a.style_image_masks) {
+        (None, Some(_)) => return usage("--style-image-masks: needs --style-masks"),
+        (Some(m), _) if m.len() != a.styles.len() => {
+            return usage(format!("--style-masks: {} masks for {} style images (one per style)", m.len(), a.styles.len()))
+        }
+        (_, Some(m)) if m.len() != a.styles.len() => {
+            return usage(format!("--style-image-masks: {} masks for {} style images (one per style)", m.len(), a.styles.len()))
+        }
+        (Some(_), _) if a.config.style_blend.is_some() => {
+            return usage("--style-blend-weights: does not apply with --style-masks (each region has its own style)")
+        }
+        _ => {}
     }
     if a.content.is_some() && a.styles.is_empty() && a.config.content_layers.is_empty() {
         return usage("--content-layers: content reconstruction needs at least one layer");
@@ -508,10 +538,11 @@ fn parse_calibrate(argv: &[String]) -> Result<Command, Usage> {
     let mut weights = None;
     let mut size = 256;
     let mut pooling = Pooling::Avg;
+    let mut exact = false;
     for (k, v) in pairs(argv)? {
         let v = v.unwrap_or_default();
         match k.as_str() {
-            "--help" => return Ok(Command::Help),
+            "--exact" => exact = true,
             "--images" => images = Some(PathBuf::from(v)),
             "--output" => output = Some(PathBuf::from(v)),
             "--weights" => weights = Some(PathBuf::from(v)),
@@ -532,6 +563,7 @@ fn parse_calibrate(argv: &[String]) -> Result<Command, Usage> {
         weights,
         size,
         pooling,
+        exact,
     }))
 }
 

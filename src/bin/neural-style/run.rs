@@ -56,6 +56,8 @@ pub(crate) struct Painted {
 /// What stays from one picture to the next.
 pub(crate) struct Painter<'a> {
     a: &'a Args,
+    /// The flags' configuration with the masks loaded.
+    config: transfer::Config,
     pub net: Arc<Vgg19>,
     started: Instant,
     trace: Option<BufWriter<File>>,
@@ -72,7 +74,10 @@ impl<'a> Painter<'a> {
             Some(p) => Some(BufWriter::new(File::create(p).map_err(|e| Error::io(p, e))?)),
             None => None,
         };
-        Ok(Painter { a, net, started, trace, cache: StyleCache::new() })
+        let mut config = a.config.clone();
+        config.style_masks = a.style_masks.as_deref().map(load_masks).transpose()?;
+        config.style_image_masks = a.style_image_masks.as_deref().map(load_masks).transpose()?;
+        Ok(Painter { a, config, net, started, trace, cache: StyleCache::new() })
     }
 
     /// Refuses a `w`x`h` run whose estimate exceeds the memory limit, naming
@@ -111,7 +116,7 @@ impl<'a> Painter<'a> {
     /// far) on Ctrl-C or when the trace or a snapshot cannot be written.
     pub fn paint(&mut self, picture: &Picture) -> Result<Painted, Fail> {
         let a = self.a;
-        let mut config = a.config.clone();
+        let mut config = self.config.clone();
         let (h, w) = config.output_size(picture.content.map(dims), picture.styles.first().map(dims))?;
         if let Some(img) = &picture.init {
             config.init = Init::Image(img.clone());
@@ -252,6 +257,7 @@ pub(crate) fn run(a: &Args) -> Result<i32, Fail> {
     inputs.extend(a.content.as_deref());
     inputs.extend(a.init_path.as_deref());
     inputs.extend(a.weights.as_deref());
+    inputs.extend(a.style_masks.iter().chain(&a.style_image_masks).flatten().map(PathBuf::as_path));
     check_writable("--output", &a.output, &inputs)?;
     if let Some(t) = &a.trace {
         let mut all = inputs.clone();
@@ -300,6 +306,11 @@ pub(crate) fn run(a: &Args) -> Result<i32, Fail> {
         }
         _ => Ok(0),
     }
+}
+
+/// Greyscale masks in [0, 1] (the mean of the channels).
+fn load_masks(paths: &[PathBuf]) -> Result<Vec<ndarray::Array2<f32>>, Error> {
+    paths.iter().map(|p| Ok(image_io::load(p)?.mean_axis(ndarray::Axis(0)).expect("three channels"))).collect()
 }
 
 /// `out.png` -> `out_0010.png`.
