@@ -212,6 +212,24 @@ fn shipped_scales_cover_every_layer_and_normalise_the_shipped_network() {
     ]);
     assert!(o.status.success(), "{}", common::cli::stderr(&o));
     assert!(out.exists());
+    // Its defaults: white noise (the start has content loss) and content weight
+    // 0.03 over relu4_2's positions (24x20 -> 3x2), unless given.
+    let trace = d.path("t.jsonl");
+    let first = |extra: &[&str]| {
+        let mut args = vec!["--content", common::cli::s(&c), "--style", common::cli::s(&s), "--output", common::cli::s(&out)];
+        args.extend_from_slice(&["--normalized", "--size", "24", "--iterations", "1", "--trace", common::cli::s(&trace)]);
+        args.extend_from_slice(extra);
+        let o = common::cli::run(&args);
+        assert!(o.status.success(), "{}", common::cli::stderr(&o));
+        std::fs::read_to_string(&trace).unwrap().lines().next().unwrap().to_string()
+    };
+    let line = first(&[]);
+    let cw = common::cli::json_number(&line, "content_weight").unwrap();
+    assert!((cw - 0.03 / 6.0).abs() < 1e-6, "{line}");
+    assert!(common::cli::json_number(&line, "content").unwrap() > 0.0, "starts from noise: {line}");
+    let line = first(&["--init", "content", "--content-weight", "0.6"]);
+    assert!((common::cli::json_number(&line, "content_weight").unwrap() - 0.1).abs() < 1e-6, "{line}");
+    assert_eq!(common::cli::json_number(&line, "content").unwrap(), 0.0, "{line}");
 }
 
 #[test]

@@ -125,6 +125,10 @@ pub const DEFAULT_ITERATIONS: usize = 100;
 /// weight the earlier literal default was chosen with.
 pub const DEFAULT_CONTENT_WEIGHT: f32 = 0.6;
 pub const DEFAULT_STYLE_WEIGHT: f32 = 1.0;
+/// With the paper's normalised network (`--normalized`), started from noise as
+/// the paper did: 1e-5 literal at 512x384, which gave its Figure 3's look
+/// (README, "The normalised network"). Its 1e-3 and 1e-4 leave a photograph.
+pub const DEFAULT_CONTENT_WEIGHT_NORMALIZED: f32 = 0.03;
 pub const DEFAULT_TV_WEIGHT: f32 = 0.0;
 
 fn check_weight(name: &str, v: f32) -> Result<(), Error> {

@@ -11,7 +11,10 @@ mod schedule;
 mod style_cache;
 
 pub use crate::optim::{Control, Optimizer, Progress, StopReason};
-pub use config::{Config, Init, LossScale, DEFAULT_CONTENT_WEIGHT, DEFAULT_ITERATIONS, DEFAULT_STYLE_WEIGHT, DEFAULT_TV_WEIGHT};
+pub use config::{
+    Config, Init, LossScale, DEFAULT_CONTENT_WEIGHT, DEFAULT_CONTENT_WEIGHT_NORMALIZED, DEFAULT_ITERATIONS, DEFAULT_STYLE_WEIGHT,
+    DEFAULT_TV_WEIGHT,
+};
 pub use memory::estimate_memory;
 pub use schedule::{coarse_to_fine, Scale, COARSE_ITERATION_FACTOR};
 pub use style_cache::StyleCache;

@@ -44,7 +44,8 @@ IMAGES
   --output PATH              result, .png or .jpg (required)
   --size N                   longest side of the result [512]
   --style-scale F            style images' longest side is size * F [1.0]
-  --init noise|content|style|PATH   starting image [content if given, else noise];
+  --init noise|content|style|PATH   starting image [content if given, else noise; noise with
+                             --normalized];
                              'random' and 'image' as in jcjohnson/neural-style; PATH is
                              resized to the result's size
   --seed N                   seed of the noise start [0]
@@ -53,7 +54,8 @@ IMAGES
                              histogram-cholesky (the same with Cholesky factors) [off]
 
 OBJECTIVE  (alpha * content + beta * style + gamma * total variation)
-  --content-weight F         content weight [0.6]; alpha = F / positions at the content layer
+  --content-weight F         content weight [0.6; 0.03 with --normalized]; alpha = F / positions
+                             at the content layer
   --style-weight F           beta [1]
   --tv-weight F              TV weight [0]; gamma = F / pixels (on the preprocessed image)
   --loss-scale mean|paper    mean: the weights above, the same look at any size [mean];
@@ -321,6 +323,7 @@ fn parse_run(argv: &[String], preset: Option<Preset>) -> Result<Box<Args>, Usage
     let mut lr = 10.0f32;
     let mut optimizer = "lbfgs".to_string();
     let mut blend: Option<Vec<f32>> = None;
+    let mut content_weight_given = false;
     if let Some(p) = preset {
         a.content = Some(p.content);
         a.styles = p.styles;
@@ -348,7 +351,10 @@ fn parse_run(argv: &[String], preset: Option<Preset>) -> Result<Box<Args>, Usage
             }
             "--iterations" => c.iterations = number(&k, &v)?,
             "--max-evals" => c.max_evals = Some(positive(&k, &v)?),
-            "--content-weight" => c.weights.content = finite(&k, &v)?,
+            "--content-weight" => {
+                c.weights.content = finite(&k, &v)?;
+                content_weight_given = true;
+            }
             "--loss-scale" => {
                 c.loss_scale = match v.as_str() {
                     "mean" => LossScale::Mean,
@@ -441,8 +447,16 @@ fn parse_run(argv: &[String], preset: Option<Preset>) -> Result<Box<Args>, Usage
     if a.content.is_none() && a.config.style_layers.is_empty() {
         return usage("--style-layers: texture synthesis needs at least one layer");
     }
+    if a.normalized && !content_weight_given {
+        a.config.weights.content = match a.config.loss_scale {
+            LossScale::Mean => neural_style::transfer::DEFAULT_CONTENT_WEIGHT_NORMALIZED,
+            // The literal alpha it maps to at 512x384 (relu4_2 has 64x48 positions).
+            LossScale::Paper => neural_style::transfer::DEFAULT_CONTENT_WEIGHT_NORMALIZED / 3072.0,
+        };
+    }
     a.config.init = match init.as_deref() {
-        None if a.content.is_some() && !a.styles.is_empty() => Init::Content,
+        // The normalised network reaches the paper's look from noise, as the paper ran it.
+        None if a.content.is_some() && !a.styles.is_empty() && !a.normalized => Init::Content,
         None => Init::Noise,
         // jcjohnson/neural-style's words: "random" is noise, "image" the content.
         Some("noise" | "random") => Init::Noise,
