@@ -50,8 +50,14 @@ pub fn read_trace(text: &str) -> Result<Vec<Series>, Error> {
 
 const COLOURS: [&str; 8] = ["#000000", "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf"];
 
+/// Text for an SVG text node: `&`, `<`, `>` and quotes escaped.
+fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
 /// An SVG line chart with a log10 y axis.
 pub fn svg(series: &[Series], title: &str) -> String {
+    let title = xml_escape(title);
     let (w, h, left, right, top, bottom) = (760.0, 460.0, 70.0, 180.0, 40.0, 50.0);
     let pos: Vec<(f64, f64)> = series.iter().flat_map(|s| s.points.iter().copied()).filter(|p| p.1 > 0.0 && p.1.is_finite()).collect();
     let xmax = pos.iter().map(|p| p.0).fold(1.0, f64::max);
@@ -80,7 +86,7 @@ pub fn svg(series: &[Series], title: &str) -> String {
             o += &format!("<polyline fill=\"none\" stroke=\"{c}\" stroke-width=\"1.5\" points=\"{}\"/>\n", pts.join(" "));
         }
         let ly = top + 16.0 * i as f64;
-        o += &format!("<line x1=\"{}\" x2=\"{}\" y1=\"{ly:.1}\" y2=\"{ly:.1}\" stroke=\"{c}\" stroke-width=\"2\"/><text x=\"{}\" y=\"{:.1}\">{}</text>\n", w - right + 10.0, w - right + 30.0, w - right + 35.0, ly + 4.0, s.name);
+        o += &format!("<line x1=\"{}\" x2=\"{}\" y1=\"{ly:.1}\" y2=\"{ly:.1}\" stroke=\"{c}\" stroke-width=\"2\"/><text x=\"{}\" y=\"{:.1}\">{}</text>\n", w - right + 10.0, w - right + 30.0, w - right + 35.0, ly + 4.0, xml_escape(&s.name));
     }
     o += "</svg>\n";
     o

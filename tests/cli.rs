@@ -1,58 +1,9 @@
 //! The binary end to end at tiny sizes: the three modes, the trace, flags, and
 //! every bad input answered by one line, the right exit code and no output file.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-const BIN: &str = env!("CARGO_BIN_EXE_neural-style");
-
-struct Dir(PathBuf);
-
-impl Dir {
-    fn new(name: &str) -> Dir {
-        let d = std::env::temp_dir().join(format!("ns-cli-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).unwrap();
-        Dir(d)
-    }
-    fn path(&self, f: &str) -> PathBuf {
-        self.0.join(f)
-    }
-    /// A small picture with structure: gradients and a checker whose cell size
-    /// depends on the name, so two names give two different pictures.
-    fn image(&self, f: &str, w: u32, h: u32) -> PathBuf {
-        let p = self.path(f);
-        let cell = 2 + f.len() as u32 % 5 + f.as_bytes()[0] as u32 % 3;
-        image::RgbImage::from_fn(w, h, |x, y| {
-            image::Rgb([
-                (x * 255 / w.max(1)) as u8,
-                (y * 255 / h.max(1)) as u8,
-                if (x / cell + y / cell).is_multiple_of(2) { 40 } else { 220 },
-            ])
-        })
-        .save(&p)
-        .unwrap();
-        p
-    }
-}
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn run(args: &[&str]) -> Output {
-    Command::new(BIN).args(args).output().unwrap()
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+use common::cli::{run, s, stderr, Dir};
 
 #[test]
 fn transfer_content_reconstruction_and_texture_synthesis() {

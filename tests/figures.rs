@@ -44,4 +44,7 @@ fn loss_plot_from_a_trace() {
     assert_eq!(out.matches("<polyline").count(), 4);
     assert!(out.contains("style relu2_1") && out.contains("1e1") && out.contains("1e3"));
     assert!(read_trace("").is_err());
+    // A title with markup characters stays text (the SVG remains well formed).
+    let out = svg(&series, "a < b & \"c\"");
+    assert!(out.contains("a &lt; b &amp; &quot;c&quot;") && !out.contains("a < b"), "{out}");
 }
