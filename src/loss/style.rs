@@ -2,7 +2,7 @@
 //! `G = F F^T / M`, and its gradient `dE/dF = (G - A) F / (N^2 M)`.
 
 use super::gram::{gram, position_chunk};
-use crate::ops::gemm::{ColumnTiles, MatRef};
+use crate::ops::gemm::{uniform, ColumnTiles, MatRef};
 use crate::ops::reduce::sum_map2;
 use rayon::prelude::*;
 
@@ -24,11 +24,11 @@ pub fn style_layer(f: &[f32], n: usize, m: usize, a: &[f32], scale: f32, grad: &
         // dF[:, p0..p1] += alpha * D F[:, p0..p1], one position chunk per task.
         let chunk = position_chunk(m);
         let dm = MatRef::row_major(&d, n, n);
-        let tiles = ColumnTiles::new(grad, n, m);
+        let mut tiles = ColumnTiles::new(grad, n, m);
+        let grid = tiles.grid(vec![(0, n)], uniform(m, chunk));
         (0..m.div_ceil(chunk)).into_par_iter().with_max_len(1).for_each(|c| {
             let (p0, p1) = (c * chunk, ((c + 1) * chunk).min(m));
-            // SAFETY: chunk c covers columns p0..p1 of a fixed partition, one task each.
-            let mut out = unsafe { tiles.tile(0, n, p0, p1 - p0) };
+            let mut out = grid.take(0, c);
             let fm = MatRef { data: &f[p0..], rows: n, cols: p1 - p0, rs: m, cs: 1 };
             out.gemm(alpha, dm, fm, 1.0);
         });

@@ -8,7 +8,7 @@
 //! of ones is the plain term.
 
 use super::gram::gram;
-use crate::ops::gemm::ColumnTiles;
+use crate::ops::gemm::{uniform, ColumnTiles};
 use crate::ops::reduce::sum_map2;
 use crate::ops::simd::{gemm_rows, Isa, Strided};
 use rayon::prelude::*;
@@ -100,12 +100,12 @@ pub fn tap_in_place(f: &mut [f32], n: usize, m: usize, content: Option<(&[f32], 
     }
     let chunk = chunk_for(n, m);
     let isa = Isa::detect();
-    let tiles = ColumnTiles::new(f, n, m);
+    let mut tiles = ColumnTiles::new(f, n, m);
+    let grid = tiles.grid(vec![(0, n)], uniform(m, chunk));
     (0..m.div_ceil(chunk)).into_par_iter().with_max_len(1).for_each(|ci| {
         let (p0, p1) = (ci * chunk, ((ci + 1) * chunk).min(m));
         let t = p1 - p0;
-        // SAFETY: chunk ci covers columns p0..p1 of a fixed partition, one task each.
-        let mut win = unsafe { tiles.tile(0, n, p0, t) };
+        let mut win = grid.take(0, ci);
         BUFFERS.with(|cell| {
             let (fin, out, scaled) = &mut *cell.borrow_mut();
             fin.resize(n * t, 0.0);

@@ -9,7 +9,7 @@
 //! every sum's order fixed, and reuses the tuned forward path. The col2im form is
 //! kept as the reference ([`conv_backward_reference`]) and tested against it.
 
-use super::gemm::{ColumnTiles, MatRef};
+use super::gemm::{uniform, ColumnTiles, MatRef};
 use super::im2col::{col2im_reference, im2col_tile};
 use rayon::prelude::*;
 use std::cell::RefCell;
@@ -147,7 +147,8 @@ fn conv_core(g: &ConvGeom, x: &[f32], w: &[f32], bias: Option<&[f32]>, relu: boo
     let tile = tiling.positions.max(1);
     let rows = tiling.rows.clamp(1, g.c_out);
     let row_blocks = g.c_out.div_ceil(rows);
-    let tiles = ColumnTiles::new(y, g.c_out, p);
+    let mut tiles = ColumnTiles::new(y, g.c_out, p);
+    let grid = tiles.grid(uniform(g.c_out, rows), uniform(p, tile));
     let tasks = p.div_ceil(tile) * row_blocks;
     (0..tasks).into_par_iter().with_max_len(1).for_each(|task| {
         let (ti, rb) = (task / row_blocks, task % row_blocks);
@@ -156,9 +157,8 @@ fn conv_core(g: &ConvGeom, x: &[f32], w: &[f32], bias: Option<&[f32]>, relu: boo
         let t = p1 - p0;
         let r0 = rb * rows;
         let r1 = (r0 + rows).min(g.c_out);
-        // SAFETY: task (ti, rb) covers rows r0..r1 of columns p0..p1 of a fixed
-        // partition; each task index is visited by exactly one closure call.
-        let mut out = unsafe { tiles.tile(r0, r1 - r0, p0, t) };
+        // Task (ti, rb): rows r0..r1 of columns p0..p1.
+        let mut out = grid.take(rb, ti);
         let wmat = MatRef::row_major(&w[r0 * kdim..r1 * kdim], r1 - r0, kdim);
         COLUMNS.with(|cell| {
             let mut col = cell.borrow_mut();

@@ -1,11 +1,13 @@
 //! The one doorway to `matrixmultiply::sgemm`, and the one place where parallel
 //! tasks write disjoint column ranges of a shared row-major matrix.
 //!
-//! All `unsafe` of the crate's hot paths lives here. Everything else calls the
-//! safe [`gemm`] (whole slices, bounds checked once per call) or goes through a
-//! [`ColumnTiles`] handed out by the caller that owns the buffer.
+//! All `unsafe` of the crate's hot paths lives here (the SIMD intrinsics of
+//! `simd.rs` aside). Everything else calls the safe [`gemm`] (whole slices,
+//! bounds checked once per call) or takes tiles from a [`TileGrid`], a fixed
+//! partition of a [`ColumnTiles`] buffer checked disjoint when it is made.
 
 use std::marker::PhantomData;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// A strided matrix view over a slice: element `(i, j)` is `data[i*rs + j*cs]`.
 #[derive(Clone, Copy)]
@@ -104,11 +106,59 @@ impl<'a, T> ColumnTiles<'a, T> {
     /// The window of rows `row0..row0+nrows` and columns `col0..col0+ncols`.
     ///
     /// # Safety
-    /// While the returned [`Tile`] lives, no other tile overlapping it may exist.
-    /// Callers hand each window of a fixed partition to exactly one task.
-    pub unsafe fn tile(&self, row0: usize, nrows: usize, col0: usize, ncols: usize) -> Tile<'_, T> {
+    /// While the returned [`Tile`] lives, no other tile overlapping it may exist
+    /// ([`TileGrid::take`] guarantees it).
+    unsafe fn tile(&self, row0: usize, nrows: usize, col0: usize, ncols: usize) -> Tile<'_, T> {
         assert!(row0 + nrows <= self.rows && col0 + ncols <= self.cols, "tile exceeds the matrix");
         Tile { ptr: self.ptr.add(row0 * self.cols + col0), rows: nrows, ncols, ld: self.cols, _m: PhantomData }
+    }
+
+    /// A partition into row blocks x column ranges (each list sorted and
+    /// non-overlapping, `[start, end)`), for parallel tasks to take one tile
+    /// each. Borrows the buffer for as long as the grid lives.
+    pub fn grid(&mut self, rows: Vec<(usize, usize)>, cols: Vec<(usize, usize)>) -> TileGrid<'_, T> {
+        check_ranges("rows", &rows, self.rows);
+        check_ranges("columns", &cols, self.cols);
+        let taken = (0..rows.len() * cols.len()).map(|_| AtomicBool::new(false)).collect();
+        TileGrid { tiles: self, rows, cols, taken }
+    }
+}
+
+/// `[start, end)` ranges in order, none overlapping, within `0..len`.
+fn check_ranges(what: &str, ranges: &[(usize, usize)], len: usize) {
+    let mut end = 0;
+    for &(a, b) in ranges {
+        assert!(a <= b && a >= end && b <= len, "tile grid: {what} {a}..{b} overlap or exceed 0..{len}");
+        end = b;
+    }
+}
+
+/// `[k*step, min((k+1)*step, len))` for k = 0, 1, ...: a uniform split.
+pub fn uniform(len: usize, step: usize) -> Vec<(usize, usize)> {
+    let step = step.max(1);
+    (0..len.div_ceil(step)).map(|k| (k * step, ((k + 1) * step).min(len))).collect()
+}
+
+/// A checked partition of a [`ColumnTiles`] buffer: tile `(i, j)` is row
+/// block `i` by column range `j`; each may be taken once, so no two live
+/// tiles overlap.
+pub struct TileGrid<'g, T> {
+    tiles: &'g ColumnTiles<'g, T>,
+    rows: Vec<(usize, usize)>,
+    cols: Vec<(usize, usize)>,
+    taken: Vec<AtomicBool>,
+}
+
+impl<T> TileGrid<'_, T> {
+    /// Tile `(row_block, col_block)`. Panics if it was taken before.
+    pub fn take(&self, row_block: usize, col_block: usize) -> Tile<'_, T> {
+        let ((r0, r1), (c0, c1)) = (self.rows[row_block], self.cols[col_block]);
+        let first = !self.taken[row_block * self.cols.len() + col_block].swap(true, Ordering::AcqRel);
+        assert!(first, "tile ({row_block}, {col_block}) taken twice");
+        // SAFETY: the grid's ranges were checked disjoint and in bounds when it
+        // was made, it borrows the buffer exclusively, and each tile is handed
+        // out once: no other live tile overlaps this one.
+        unsafe { self.tiles.tile(r0, r1 - r0, c0, c1 - c0) }
     }
 }
 
@@ -145,5 +195,47 @@ impl Tile<'_, f32> {
         // SAFETY: views checked; the window is valid for writes (it lies inside
         // the borrowed buffer, checked in `tile`) and owned by this task alone.
         unsafe { sgemm_raw(alpha, a, b, beta, self.ptr, self.ld) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grid_tiles_cover_their_windows_once() {
+        let mut buf = vec![0u32; 6 * 10];
+        let mut tiles = ColumnTiles::new(&mut buf, 6, 10);
+        let grid = tiles.grid(uniform(6, 4), vec![(0, 3), (3, 3), (3, 10)]);
+        for (i, j) in [(0, 0), (0, 2), (1, 0), (1, 1), (1, 2), (0, 1)] {
+            let mut t = grid.take(i, j);
+            for r in 0..t.rows {
+                t.row_mut(r).iter_mut().for_each(|v| *v += 1 + j as u32);
+            }
+        }
+        drop(grid);
+        // Every element written exactly once, by its own column range.
+        for r in 0..6 {
+            assert_eq!(buf[r * 10..r * 10 + 3], [1; 3]);
+            assert_eq!(buf[r * 10 + 3..r * 10 + 10], [3; 7]);
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "taken twice")]
+    fn a_tile_cannot_be_taken_twice() {
+        let mut buf = vec![0f32; 4];
+        let mut tiles = ColumnTiles::new(&mut buf, 2, 2);
+        let grid = tiles.grid(vec![(0, 2)], vec![(0, 2)]);
+        let _a = grid.take(0, 0);
+        let _b = grid.take(0, 0);
+    }
+
+    #[test]
+    #[should_panic(expected = "overlap")]
+    fn overlapping_ranges_are_refused() {
+        let mut buf = vec![0f32; 20];
+        let mut tiles = ColumnTiles::new(&mut buf, 2, 10);
+        let _ = tiles.grid(vec![(0, 2)], vec![(0, 5), (4, 10)]);
     }
 }

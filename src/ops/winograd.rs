@@ -27,7 +27,7 @@
 //! compare the two on every layer shape.
 
 use super::conv::ConvGeom;
-use super::gemm::ColumnTiles;
+use super::gemm::{uniform, ColumnTiles};
 use super::relu::{mask_bits, mask_row, ReluMask};
 use super::simd::{gemm_rows, masked_copy, multiversion, Isa, Strided, LANES};
 use rayon::prelude::*;
@@ -381,7 +381,7 @@ fn conv(isa: Isa, g: &ConvGeom, input: Input, op: &Operand, bias: Option<&[f32]>
     let wpr = w.div_ceil(64);
     let cut = Cut::for_geom(g, rayon::current_num_threads());
     // The output's windows: full rows, or pooled rows and mask rows.
-    let (full, pooled, bits, accumulate) = match output {
+    let (mut full, mut pooled, mut bits, accumulate) = match output {
         Output::Full { y, accumulate } => (Some(ColumnTiles::new(y, co, h * w)), None, None, accumulate),
         Output::Masked { y, mask } => {
             (Some(ColumnTiles::new(y, co, h * w)), None, Some(ColumnTiles::new(mask.words_mut(), co, h * wpr)), false)
@@ -444,6 +444,16 @@ fn conv(isa: Isa, g: &ConvGeom, input: Input, op: &Operand, bias: Option<&[f32]>
             let v = &*v;
             let row_blocks = co.div_ceil(cut.rows);
             let tasks = (b1 - b0).div_ceil(cut.task_rows) * row_blocks;
+            // The block's tiles: output channel blocks x runs of task_rows tile
+            // rows, as output rows (4 per tile row), pooled rows (2) and mask rows.
+            let runs: Vec<(usize, usize)> = uniform(b1 - b0, cut.task_rows).into_iter().map(|(a, b)| (b0 + a, b0 + b)).collect();
+            let span = |per: usize, cap: usize, len: usize| -> Vec<(usize, usize)> {
+                runs.iter().map(|&(a, b)| ((per * a).min(cap) * len, (per * b).min(cap) * len)).collect()
+            };
+            let channel_blocks = uniform(co, cut.rows);
+            let full_grid = full.as_mut().map(|t| t.grid(channel_blocks.clone(), span(M, h, w)));
+            let pooled_grid = pooled.as_mut().map(|t| t.grid(channel_blocks.clone(), span(2, ph, pw)));
+            let bits_grid = bits.as_mut().map(|t| t.grid(channel_blocks.clone(), span(M, h, wpr)));
             (0..tasks).into_par_iter().with_max_len(1).for_each(|task| {
                 let (tb, rb) = (task / row_blocks, task % row_blocks);
                 let tr0 = b0 + tb * cut.task_rows;
@@ -453,14 +463,12 @@ fn conv(isa: Isa, g: &ConvGeom, input: Input, op: &Operand, bias: Option<&[f32]>
                 let col0 = (tr0 - b0) * tw;
                 let ldm = ((tr1 - tr0) * tw).div_ceil(LANES) * LANES;
                 // Output rows 4*tr0 .. min(4*tr1, h), pooled rows 2*tr0 .. min(2*tr1, h/2).
-                let (y0, y1) = (M * tr0, (M * tr1).min(h));
-                let (q0, q1) = ((2 * tr0).min(ph), (2 * tr1).min(ph));
-                // SAFETY: task (tb, rb) of this block owns output channels o0..o1 of
-                // rows y0..y1 (pooled rows q0..q1), a fixed partition visited once
-                // per task index.
-                let mut win = full.as_ref().map(|t| unsafe { t.tile(o0, nb, y0 * w, (y1 - y0) * w) });
-                let mut pwin = pooled.as_ref().map(|t| unsafe { t.tile(o0, nb, q0 * pw, (q1 - q0) * pw) });
-                let mut bwin = bits.as_ref().map(|t| unsafe { t.tile(o0, nb, y0 * wpr, (y1 - y0) * wpr) });
+                let (y0, q0) = (M * tr0, (2 * tr0).min(ph));
+                // Task (tb, rb) of this block: output channels o0..o1 of rows
+                // y0..y1 (pooled rows q0..q1).
+                let mut win = full_grid.as_ref().map(|g| g.take(rb, tb));
+                let mut pwin = pooled_grid.as_ref().map(|g| g.take(rb, tb));
+                let mut bwin = bits_grid.as_ref().map(|g| g.take(rb, tb));
                 SCRATCH.with(|cell| {
                     let s = &mut *cell.borrow_mut();
                     let m = grow(&mut s.m, K * nb * ldm);

@@ -10,17 +10,28 @@ static RECEIVED: AtomicUsize = AtomicUsize::new(0);
 /// Shared with the objective (`Objective::set_cancel`).
 static CANCEL: OnceLock<Arc<AtomicBool>> = OnceLock::new();
 
+/// SIGINT and SIGTERM have these numbers on every Unix (POSIX leaves them to
+/// the system, but Linux, the BSDs and macOS agree); no libc crate is needed.
+#[cfg(unix)]
 const SIGINT: i32 = 2;
+#[cfg(unix)]
 const SIGTERM: i32 = 15;
+#[cfg(unix)]
 const STDERR: i32 = 2;
+/// `signal` returns `SIG_ERR`, `(void (*)(int)) -1`, when it fails.
+#[cfg(unix)]
+const SIG_ERR: usize = usize::MAX;
+#[cfg(unix)]
 const STOPPING: &[u8] = b"\nneural-style: stopping: the best image so far will be written (press Ctrl-C again to quit without saving)\n";
 
+#[cfg(unix)]
 extern "C" {
     fn signal(signum: i32, handler: usize) -> usize;
     fn write(fd: i32, buf: *const u8, count: usize) -> isize;
     fn _exit(code: i32) -> !;
 }
 
+#[cfg(unix)]
 extern "C" fn on_signal(_: i32) {
     // Only async-signal-safe work here: atomics, write(2) and _exit.
     if RECEIVED.fetch_add(1, Ordering::SeqCst) >= 1 {
@@ -34,15 +45,19 @@ extern "C" fn on_signal(_: i32) {
     unsafe { write(STDERR, STOPPING.as_ptr(), STOPPING.len()) };
 }
 
-/// Installs the handlers (Unix; elsewhere the default behaviour stays).
+/// Installs the handlers (Unix; elsewhere the default behaviour stays). A
+/// handler that cannot be installed is said once on stderr: the run goes on,
+/// but that signal then ends it without saving.
 pub fn install() {
     cancel_flag();
     #[cfg(unix)]
-    // SAFETY: `on_signal` is an `extern "C" fn(i32)` that only touches atomics
-    // and calls `write` and `_exit`; `signal` is the C library's, linked by std.
-    unsafe {
-        signal(SIGINT, on_signal as extern "C" fn(i32) as usize);
-        signal(SIGTERM, on_signal as extern "C" fn(i32) as usize);
+    for (sig, name) in [(SIGINT, "SIGINT"), (SIGTERM, "SIGTERM")] {
+        // SAFETY: `on_signal` is an `extern "C" fn(i32)` that only touches atomics
+        // and calls `write` and `_exit`; `signal` is the C library's, linked by std.
+        let previous = unsafe { signal(sig, on_signal as extern "C" fn(i32) as usize) };
+        if previous == SIG_ERR {
+            eprintln!("neural-style: could not install the {name} handler; that signal will stop the run without saving");
+        }
     }
 }
 
