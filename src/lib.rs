@@ -51,6 +51,7 @@ pub mod plot;
 pub mod preprocess;
 pub mod rng;
 pub mod sheet;
+pub mod trace;
 pub mod transfer;
 pub mod vgg;
 pub mod weights;

@@ -9,37 +9,20 @@ pub struct Series {
     pub points: Vec<(f64, f64)>,
 }
 
-/// The number after `"key":` in a flat JSON line.
-fn field(line: &str, key: &str) -> Option<f64> {
-    let at = line.find(&format!("\"{key}\":"))? + key.len() + 3;
-    let rest = &line[at..];
-    let end = rest.find([',', '}']).unwrap_or(rest.len());
-    rest[..end].trim().parse().ok()
-}
-
-/// Reads the trace's lines into series: `loss`, `content`, and one per style layer.
+/// Reads the trace's lines ([`crate::trace`]) into series: `loss`, `content`,
+/// and one per style layer.
 pub fn read_trace(text: &str) -> Result<Vec<Series>, Error> {
     let mut series: Vec<Series> = Vec::new();
-    let mut push = |name: &str, x: f64, y: Option<f64>| {
-        if let Some(y) = y {
-            match series.iter_mut().find(|s| s.name == name) {
-                Some(s) => s.points.push((x, y)),
-                None => series.push(Series { name: name.to_string(), points: vec![(x, y)] }),
-            }
-        }
+    let mut push = |name: &str, x: f64, y: f64| match series.iter_mut().find(|s| s.name == name) {
+        Some(s) => s.points.push((x, y)),
+        None => series.push(Series { name: name.to_string(), points: vec![(x, y)] }),
     };
-    for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-        let eval = field(line, "eval").ok_or_else(|| Error::Config(format!("trace line {}: no \"eval\"", n + 1)))?;
-        push("total (weighted)", eval, field(line, "loss"));
-        push("content", eval, field(line, "content"));
-        if let Some(start) = line.find("\"style_layers\":{") {
-            let inner = &line[start + 16..];
-            let inner = &inner[..inner.find('}').unwrap_or(inner.len())];
-            for kv in inner.split(',').filter(|s| !s.is_empty()) {
-                if let Some((k, v)) = kv.split_once(':') {
-                    push(&format!("style {}", k.trim_matches('"')), eval, v.parse().ok());
-                }
-            }
+    for r in crate::trace::read(text)? {
+        let eval = r.eval as f64;
+        push("total (weighted)", eval, r.loss);
+        push("content", eval, r.content);
+        for (k, v) in &r.style_layers {
+            push(&format!("style {k}"), eval, *v);
         }
     }
     if series.is_empty() {

@@ -100,6 +100,21 @@ fn preprocessing_of_known_pixels() {
     for (a, b) in back.iter().zip(rgb.iter()) {
         assert!((a - b).abs() < 1e-6);
     }
+    // torchvision's convention (for `--weights` converted from its file): RGB,
+    // 0..1, ImageNet mean subtracted and divided by the std, channel by channel.
+    let tv = neural_style::preprocess::InputConvention::torchvision();
+    let x = tv.preprocess(rgb.view());
+    let (mean, std) = ([0.485, 0.456, 0.406], [0.229, 0.224, 0.225]);
+    for (p, px) in [[1.0f32, 0.0, 0.0], [0.2, 0.4, 0.6]].iter().enumerate() {
+        for c in 0..3 {
+            let want = (px[c] - mean[c]) / std[c];
+            assert!((x[[c, 0, p]] - want).abs() < 1e-5, "torchvision pixel {p} channel {c}: {} vs {want}", x[[c, 0, p]]);
+        }
+    }
+    let back = tv.deprocess(x.view());
+    for (a, b) in back.iter().zip(rgb.iter()) {
+        assert!((a - b).abs() < 1e-6);
+    }
 }
 
 /// An RGB image `(3, 20, 16)` from a formula, made in f32 as the script makes it.

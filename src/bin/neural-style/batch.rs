@@ -5,9 +5,10 @@
 //! the previous frame's result.
 
 use crate::args::BatchArgs;
-use crate::report::{self, escape};
+use crate::report;
 use crate::run::{Painter, Picture};
 use crate::{check_writable, signals, Fail};
+use neural_style::trace::escape;
 use neural_style::{image_io, Error};
 use std::fs::File;
 use std::io::{BufWriter, Write};

@@ -1,12 +1,12 @@
 //! What the run tells the user: progress lines on stderr and the JSON trace.
 
 use neural_style::optim::Progress;
-use std::fmt::Write as _;
+use neural_style::trace::Record;
 
-/// One JSON object for the trace (no serde: the fields are numbers and names).
-/// `eval_base`, `iter_base` and `seconds_base` count the scales already done, so
-/// a coarse-to-fine run numbers its evaluations on from one scale to the next.
-pub fn trace_line(
+/// The trace's record of one evaluation. `eval_base`, `iter_base` and
+/// `seconds_base` count the scales already done, so a coarse-to-fine run
+/// numbers its evaluations on from one scale to the next.
+pub fn trace_record(
     p: &Progress,
     eval_base: usize,
     iter_base: usize,
@@ -14,51 +14,25 @@ pub fn trace_line(
     weights: neural_style::LossWeights,
     loss_scale: &str,
     item: Option<&str>,
-) -> String {
+) -> Record {
     let e = p.evaluation;
-    let mut layers = String::new();
-    for (i, (tap, v)) in e.style_layers.iter().enumerate() {
-        if i > 0 {
-            layers.push(',');
-        }
-        let _ = write!(layers, "\"{}\":{}", tap.name(), num(*v));
-    }
-    let item = item.map(|i| format!("\"item\":\"{}\",", escape(i))).unwrap_or_default();
-    format!(
-        "{{{item}\"eval\":{},\"iteration\":{},\"loss\":{},\"content\":{},\"style\":{},\"style_layers\":{{{}}},\"tv\":{},\"content_weight\":{},\"style_weight\":{},\"tv_weight\":{},\"loss_scale\":\"{}\",\"grad_norm\":{},\"seconds\":{},\"height\":{},\"width\":{}}}",
-        eval_base + p.eval,
-        iter_base + p.iteration,
-        num(e.loss),
-        num(e.content),
-        num(e.style),
-        layers,
-        num(e.tv),
-        num32(weights.content),
-        num32(weights.style),
-        num32(weights.tv),
-        loss_scale,
-        num(p.grad_norm),
-        num(seconds_base + p.seconds),
-        p.x.dim().1,
-        p.x.dim().2
-    )
-}
-
-/// A JSON number (JSON has no NaN or infinity: those become null).
-fn num(v: f64) -> String {
-    if v.is_finite() {
-        format!("{v:e}")
-    } else {
-        "null".into()
-    }
-}
-
-/// An f32 setting as the user wrote it (`1e-3`, not its f64 widening).
-fn num32(v: f32) -> String {
-    if v.is_finite() {
-        format!("{v:e}")
-    } else {
-        "null".into()
+    Record {
+        item: item.map(str::to_string),
+        eval: eval_base + p.eval,
+        iteration: iter_base + p.iteration,
+        loss: e.loss,
+        content: e.content,
+        style: e.style,
+        style_layers: e.style_layers.iter().map(|(t, v)| (t.name().to_string(), *v)).collect(),
+        tv: e.tv,
+        content_weight: weights.content,
+        style_weight: weights.style,
+        tv_weight: weights.tv,
+        loss_scale: loss_scale.to_string(),
+        grad_norm: p.grad_norm,
+        seconds: seconds_base + p.seconds,
+        height: p.x.dim().1,
+        width: p.x.dim().2,
     }
 }
 
@@ -83,20 +57,4 @@ pub fn shares(e: &neural_style::Evaluation, w: neural_style::LossWeights) -> Str
     let used: Vec<(&str, f64)> = parts.into_iter().zip([w.content, w.style, w.tv]).filter(|(_, wt)| *wt != 0.0).map(|(p, _)| p).collect();
     let total: f64 = used.iter().map(|(_, v)| v).sum();
     used.iter().map(|(name, v)| format!("{name} {:.0}%", if total > 0.0 { 100.0 * v / total } else { 0.0 })).collect::<Vec<_>>().join(" ")
-}
-
-/// A JSON string's inside: quotes, backslashes and control characters escaped.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out
 }

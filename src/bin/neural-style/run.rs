@@ -171,8 +171,16 @@ impl<'a> Painter<'a> {
             let trace = &mut self.trace;
             let mut callback = |p: &transfer::Progress| {
                 if let (Some(t), Some(path)) = (trace.as_mut(), a.trace.as_ref()) {
-                    let line =
-                        report::trace_line(p, eval_base, iter_base, seconds_base, weights, cfg.loss_scale.name(), picture.item.as_deref());
+                    let record = report::trace_record(
+                        p,
+                        eval_base,
+                        iter_base,
+                        seconds_base,
+                        weights,
+                        cfg.loss_scale.name(),
+                        picture.item.as_deref(),
+                    );
+                    let line = record.to_json();
                     // Line by line, flushed: `tail -f` follows it and a killed run keeps it.
                     if let Err(e) = writeln!(t, "{line}").and_then(|_| t.flush()) {
                         trace_error.get_or_insert(Error::io(path, e));

@@ -1,0 +1,361 @@
+//! The run's trace (`--trace`): one JSON object per evaluation and per line,
+//! written and read here, so the writer and the readers (`plot`) cannot drift
+//! apart. No serde: a [`Record`]'s fields are numbers and names.
+//!
+//! `loss = content_weight*content + style_weight*style + tv_weight*tv` holds on
+//! every line: the parts are the objective's unweighted terms, the weights the
+//! literal ones in force.
+
+use crate::error::Error;
+use std::fmt::Write as _;
+
+/// One evaluation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Record {
+    /// The batch item (`[7/40] beach__starry`), if any.
+    pub item: Option<String>,
+    /// Counted over all scales of a coarse-to-fine run.
+    pub eval: usize,
+    pub iteration: usize,
+    pub loss: f64,
+    pub content: f64,
+    pub style: f64,
+    /// Each style layer's `E_l`, by tap name.
+    pub style_layers: Vec<(String, f64)>,
+    pub tv: f64,
+    pub content_weight: f32,
+    pub style_weight: f32,
+    pub tv_weight: f32,
+    /// `mean` or `paper`.
+    pub loss_scale: String,
+    pub grad_norm: f64,
+    pub seconds: f64,
+    pub height: usize,
+    pub width: usize,
+}
+
+/// A JSON number (JSON has no NaN or infinity: those become null).
+fn num(v: f64) -> String {
+    if v.is_finite() {
+        format!("{v:e}")
+    } else {
+        "null".into()
+    }
+}
+
+/// An f32 setting as the user wrote it (`1e-3`, not its f64 widening).
+fn num32(v: f32) -> String {
+    if v.is_finite() {
+        format!("{v:e}")
+    } else {
+        "null".into()
+    }
+}
+
+/// A JSON string's inside: quotes, backslashes and control characters escaped.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+impl Record {
+    /// The JSON line (without the newline).
+    pub fn to_json(&self) -> String {
+        let mut o = String::from("{");
+        if let Some(i) = &self.item {
+            let _ = write!(o, "\"item\":\"{}\",", escape(i));
+        }
+        let layers: Vec<String> = self.style_layers.iter().map(|(k, v)| format!("\"{}\":{}", escape(k), num(*v))).collect();
+        let _ = write!(
+            o,
+            "\"eval\":{},\"iteration\":{},\"loss\":{},\"content\":{},\"style\":{},\"style_layers\":{{{}}},\"tv\":{},\"content_weight\":{},\"style_weight\":{},\"tv_weight\":{},\"loss_scale\":\"{}\",\"grad_norm\":{},\"seconds\":{},\"height\":{},\"width\":{}}}",
+            self.eval,
+            self.iteration,
+            num(self.loss),
+            num(self.content),
+            num(self.style),
+            layers.join(","),
+            num(self.tv),
+            num32(self.content_weight),
+            num32(self.style_weight),
+            num32(self.tv_weight),
+            escape(&self.loss_scale),
+            num(self.grad_norm),
+            num(self.seconds),
+            self.height,
+            self.width
+        );
+        o
+    }
+
+    /// Reads one line. `eval` and `loss` are required (traces of older versions
+    /// lack some fields: those read as NaN or 0); unknown fields are ignored;
+    /// `null` numbers read as NaN.
+    pub fn parse(line: &str) -> Result<Record, Error> {
+        let bad = |m: String| Error::Config(format!("trace: {m}"));
+        let mut p = Parser { s: line.as_bytes(), i: 0 };
+        let Value::Object(fields) = p.value().map_err(bad)? else {
+            return Err(bad("a line is not a JSON object".into()));
+        };
+        p.ws();
+        if p.i != p.s.len() {
+            return Err(bad("text after the object".into()));
+        }
+        let get = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v);
+        let number = |k: &str| -> Result<f64, Error> {
+            match get(k) {
+                Some(Value::Number(v)) => Ok(*v),
+                Some(Value::Null) => Ok(f64::NAN),
+                Some(_) => Err(bad(format!("\"{k}\" is not a number"))),
+                None => Err(bad(format!("no \"{k}\""))),
+            }
+        };
+        let count = |k: &str| -> Result<usize, Error> {
+            let v = number(k)?;
+            if v.fract() == 0.0 && v >= 0.0 {
+                Ok(v as usize)
+            } else {
+                Err(bad(format!("\"{k}\" is not a count")))
+            }
+        };
+        let string = |k: &str| match get(k) {
+            Some(Value::String(s)) => Some(s.clone()),
+            _ => None,
+        };
+        let style_layers = match get("style_layers") {
+            Some(Value::Object(o)) => o
+                .iter()
+                .map(|(k, v)| match v {
+                    Value::Number(x) => Ok((k.clone(), *x)),
+                    Value::Null => Ok((k.clone(), f64::NAN)),
+                    _ => Err(bad(format!("style layer \"{k}\" is not a number"))),
+                })
+                .collect::<Result<_, _>>()?,
+            _ => Vec::new(),
+        };
+        Ok(Record {
+            item: string("item"),
+            eval: count("eval")?,
+            iteration: count("iteration").unwrap_or(0),
+            loss: number("loss")?,
+            content: number("content").unwrap_or(f64::NAN),
+            style: number("style").unwrap_or(f64::NAN),
+            style_layers,
+            tv: number("tv").unwrap_or(f64::NAN),
+            content_weight: number("content_weight").unwrap_or(f64::NAN) as f32,
+            style_weight: number("style_weight").unwrap_or(f64::NAN) as f32,
+            tv_weight: number("tv_weight").unwrap_or(f64::NAN) as f32,
+            loss_scale: string("loss_scale").unwrap_or_default(),
+            grad_norm: number("grad_norm").unwrap_or(f64::NAN),
+            seconds: number("seconds").unwrap_or(f64::NAN),
+            height: count("height").unwrap_or(0),
+            width: count("width").unwrap_or(0),
+        })
+    }
+}
+
+/// Every record of a trace file's text (blank lines skipped); errors name the line.
+pub fn read(text: &str) -> Result<Vec<Record>, Error> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(n, l)| Record::parse(l).map_err(|e| Error::Config(format!("line {}: {e}", n + 1))))
+        .collect()
+}
+
+/// The JSON values a trace line holds.
+enum Value {
+    Null,
+    Number(f64),
+    String(String),
+    Object(Vec<(String, Value)>),
+}
+
+/// A small JSON reader for the trace's objects: objects, strings, numbers,
+/// null, true/false (read as 1/0); no arrays.
+struct Parser<'a> {
+    s: &'a [u8],
+    i: usize,
+}
+
+impl Parser<'_> {
+    fn ws(&mut self) {
+        while self.i < self.s.len() && self.s[self.i].is_ascii_whitespace() {
+            self.i += 1;
+        }
+    }
+
+    fn eat(&mut self, c: u8) -> Result<(), String> {
+        self.ws();
+        if self.s.get(self.i) == Some(&c) {
+            self.i += 1;
+            Ok(())
+        } else {
+            Err(format!("expected '{}' at byte {}", c as char, self.i))
+        }
+    }
+
+    fn value(&mut self) -> Result<Value, String> {
+        self.ws();
+        match self.s.get(self.i) {
+            Some(b'{') => {
+                self.i += 1;
+                let mut fields = Vec::new();
+                self.ws();
+                if self.s.get(self.i) == Some(&b'}') {
+                    self.i += 1;
+                    return Ok(Value::Object(fields));
+                }
+                loop {
+                    self.ws();
+                    let key = self.string()?;
+                    self.eat(b':')?;
+                    fields.push((key, self.value()?));
+                    self.ws();
+                    match self.s.get(self.i) {
+                        Some(b',') => self.i += 1,
+                        Some(b'}') => {
+                            self.i += 1;
+                            return Ok(Value::Object(fields));
+                        }
+                        _ => return Err(format!("expected ',' or '}}' at byte {}", self.i)),
+                    }
+                }
+            }
+            Some(b'"') => Ok(Value::String(self.string()?)),
+            Some(b'n') => self.word("null", Value::Null),
+            Some(b't') => self.word("true", Value::Number(1.0)),
+            Some(b'f') => self.word("false", Value::Number(0.0)),
+            Some(_) => {
+                let start = self.i;
+                while self.i < self.s.len() && matches!(self.s[self.i], b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E') {
+                    self.i += 1;
+                }
+                let text = std::str::from_utf8(&self.s[start..self.i]).unwrap_or("");
+                text.parse().map(Value::Number).map_err(|_| format!("'{text}' at byte {start} is not a number"))
+            }
+            None => Err("unexpected end of line".into()),
+        }
+    }
+
+    fn word(&mut self, w: &str, v: Value) -> Result<Value, String> {
+        if self.s[self.i..].starts_with(w.as_bytes()) {
+            self.i += w.len();
+            Ok(v)
+        } else {
+            Err(format!("unexpected text at byte {}", self.i))
+        }
+    }
+
+    fn string(&mut self) -> Result<String, String> {
+        if self.s.get(self.i) != Some(&b'"') {
+            return Err(format!("expected a string at byte {}", self.i));
+        }
+        self.i += 1;
+        let mut out = String::new();
+        loop {
+            let start = self.i;
+            while self.i < self.s.len() && !matches!(self.s[self.i], b'"' | b'\\') {
+                self.i += 1;
+            }
+            out.push_str(std::str::from_utf8(&self.s[start..self.i]).map_err(|_| "invalid UTF-8".to_string())?);
+            match self.s.get(self.i) {
+                Some(b'"') => {
+                    self.i += 1;
+                    return Ok(out);
+                }
+                Some(b'\\') => {
+                    let e = *self.s.get(self.i + 1).ok_or("unfinished escape")?;
+                    self.i += 2;
+                    match e {
+                        b'"' => out.push('"'),
+                        b'\\' => out.push('\\'),
+                        b'/' => out.push('/'),
+                        b'n' => out.push('\n'),
+                        b't' => out.push('\t'),
+                        b'r' => out.push('\r'),
+                        b'b' => out.push('\u{8}'),
+                        b'f' => out.push('\u{c}'),
+                        b'u' => {
+                            let hex = self.s.get(self.i..self.i + 4).ok_or("short \\u escape")?;
+                            let code = u32::from_str_radix(std::str::from_utf8(hex).unwrap_or("x"), 16).map_err(|_| "bad \\u escape")?;
+                            out.push(char::from_u32(code).unwrap_or('\u{fffd}'));
+                            self.i += 4;
+                        }
+                        _ => return Err(format!("unknown escape at byte {}", self.i - 1)),
+                    }
+                }
+                _ => return Err("unterminated string".into()),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record() -> Record {
+        Record {
+            item: Some("[2/6] a \"quoted\" \\ name\t".into()),
+            eval: 7,
+            iteration: 6,
+            loss: 1.2345678901234e7,
+            content: 3.5e9,
+            style: 2.25e5,
+            style_layers: vec![("relu1_1".into(), 1.5e3), ("relu5_1".into(), f64::NAN)],
+            tv: 0.0,
+            content_weight: 2e-4,
+            style_weight: 1.0,
+            tv_weight: 1e-3,
+            loss_scale: "mean".into(),
+            grad_norm: 0.125,
+            seconds: 12.5,
+            height: 384,
+            width: 512,
+        }
+    }
+
+    #[test]
+    fn records_round_trip() {
+        let r = record();
+        let line = r.to_json();
+        let back = Record::parse(&line).unwrap();
+        // NaN is written as null and read back as NaN.
+        assert!(back.style_layers[1].1.is_nan());
+        let mut r2 = r.clone();
+        r2.style_layers[1].1 = 0.0;
+        let mut b2 = back.clone();
+        b2.style_layers[1].1 = 0.0;
+        assert_eq!(b2, r2, "{line}");
+        assert_eq!(back.content_weight.to_bits(), 2e-4f32.to_bits(), "f32 settings come back exactly");
+        let none = Record { item: None, ..r };
+        assert_eq!(Record::parse(&none.to_json()).unwrap().item, None);
+    }
+
+    #[test]
+    fn spacing_and_order_do_not_matter_and_damage_is_named() {
+        let line = r#"{ "eval": 1, "iteration" : 0, "loss":1e3, "content":1, "style":2,"tv":0, "style_layers": {"relu1_1": 5},
+            "content_weight":1,"style_weight":1,"tv_weight":0, "extra": "ignored"}"#
+            .replace('\n', " ");
+        let r = Record::parse(&line).unwrap();
+        assert_eq!((r.eval, r.loss, r.style_layers.len()), (1, 1e3, 1));
+        assert!(Record::parse(r#"{"eval":1}"#).unwrap_err().to_string().contains("loss"));
+        assert!(Record::parse(r#"{"eval":1.5,"loss":0}"#).is_err());
+        assert!(Record::parse(r#"{"eval":1,"loss":"x"}"#).is_err());
+        assert!(Record::parse("[1,2]").is_err());
+        assert!(Record::parse(r#"{"eval":1} x"#).is_err());
+        let e = read("\n{\"eval\":1,\"iteration\":0,\"loss\":1,\"content\":1,\"style\":1,\"tv\":0,\"content_weight\":1,\"style_weight\":1,\"tv_weight\":0}\n{oops\n").unwrap_err();
+        assert!(e.to_string().contains("line 3"), "{e}");
+    }
+}
