@@ -1,9 +1,9 @@
-//! Embedding the engine: configure a run, watch its progress, stop it early,
-//! get the image back.
+//! Embedding the engine: configure a run, check it fits in memory, paint it
+//! coarse to fine, watch its progress, stop it early, get the image back.
 //!
 //!     cargo run --release --example embed -- photo.jpg painting.jpg out.png
 
-use neural_style::transfer::{self, Config, Control};
+use neural_style::transfer::{self, Config, Control, MemoryLimit, RunOptions, Scaling};
 use neural_style::{image_io, weights, Error, Pooling};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -18,13 +18,28 @@ fn main() -> Result<(), Error> {
     let net = Arc::new(weights::shipped().to_network(Pooling::Avg, false)?);
     let content = image_io::load(content.as_ref())?;
     let style = image_io::load(style.as_ref())?;
-    let config = Config { size: 256, iterations: 60, ..Config::default() };
+    // 512 px, reached from 256 (two scales: 150 iterations at 256, then 60).
+    let config = Config { size: 512, iterations: 60, ..Config::default() };
+
+    // Refuse before allocating anything if the machine lacks the memory
+    // (the error names a size that would fit).
+    transfer::check_memory(&net, &config, Some(content.view()), Some(style.view()), MemoryLimit::Available)?;
 
     // Stop after two minutes whatever happens: the best image so far comes back.
     let deadline = Instant::now() + Duration::from_secs(120);
-    let outcome = transfer::run(net, &config, Some(content.view()), &[style.view()], &mut |p| {
+    let options = RunOptions { scaling: Scaling { scales: 2, iterations: None }, ..Default::default() };
+    let result = transfer::run_scaled(net, &config, Some(content.view()), &[style.view()], options, &mut |p| {
         if p.eval % 10 == 0 {
-            eprintln!("evaluation {:>3}: loss {:.3e} (style {:.3e})", p.eval, p.evaluation.loss, p.evaluation.style);
+            let (_, h, w) = p.prepared.x0.dim();
+            eprintln!(
+                "scale {}/{} ({w}x{h}), evaluation {:>3}, iteration {}/{}: loss {:.3e}",
+                p.scale + 1,
+                p.scales,
+                p.eval,
+                p.iteration,
+                p.total_iterations,
+                p.progress.evaluation.loss
+            );
         }
         if Instant::now() > deadline {
             Control::Stop
@@ -32,7 +47,7 @@ fn main() -> Result<(), Error> {
             Control::Continue
         }
     })?;
-    image_io::save(outcome.image.view(), out.as_ref())?;
-    eprintln!("{} evaluations in {:.1}s, stopped: {:?}", outcome.evals, outcome.seconds, outcome.stop);
+    image_io::save(result.outcome.image.view(), out.as_ref())?;
+    eprintln!("{} evaluations in {:.1}s, stopped: {:?}", result.evals, result.seconds, result.outcome.stop);
     Ok(())
 }

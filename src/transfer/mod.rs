@@ -7,6 +7,7 @@
 
 mod config;
 mod memory;
+mod scaled;
 mod schedule;
 mod style_cache;
 
@@ -16,6 +17,7 @@ pub use config::{
     DEFAULT_TV_WEIGHT,
 };
 pub use memory::estimate_memory;
+pub use scaled::{available_memory, check_memory, run_scaled, MemoryLimit, RunOptions, Scaled, ScaledProgress, Scaling};
 pub use schedule::{coarse_to_fine, Scale, COARSE_ITERATION_FACTOR};
 pub use style_cache::StyleCache;
 use style_cache::StyleKey;

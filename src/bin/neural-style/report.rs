@@ -1,36 +1,26 @@
 //! What the run tells the user: progress lines on stderr and the JSON trace.
 
-use neural_style::optim::Progress;
 use neural_style::trace::Record;
+use neural_style::transfer::ScaledProgress;
 
-/// The trace's record of one evaluation. `eval_base`, `iter_base` and
-/// `seconds_base` count the scales already done, so a coarse-to-fine run
-/// numbers its evaluations on from one scale to the next.
-pub fn trace_record(
-    p: &Progress,
-    eval_base: usize,
-    iter_base: usize,
-    seconds_base: f64,
-    weights: neural_style::LossWeights,
-    loss_scale: &str,
-    item: Option<&str>,
-) -> Record {
-    let e = p.evaluation;
+/// The trace's record of one evaluation, counted over all scales.
+pub fn trace_record(sp: &ScaledProgress, loss_scale: &str, item: Option<&str>) -> Record {
+    let (p, e) = (sp.progress, sp.progress.evaluation);
     Record {
         item: item.map(str::to_string),
-        eval: eval_base + p.eval,
-        iteration: iter_base + p.iteration,
+        eval: sp.eval,
+        iteration: sp.iteration,
         loss: e.loss,
         content: e.content,
         style: e.style,
         style_layers: e.style_layers.iter().map(|(t, v)| (t.name().to_string(), *v)).collect(),
         tv: e.tv,
-        content_weight: weights.content,
-        style_weight: weights.style,
-        tv_weight: weights.tv,
+        content_weight: sp.weights.content,
+        style_weight: sp.weights.style,
+        tv_weight: sp.weights.tv,
         loss_scale: loss_scale.to_string(),
         grad_norm: p.grad_norm,
-        seconds: seconds_base + p.seconds,
+        seconds: sp.seconds,
         height: p.x.dim().1,
         width: p.x.dim().2,
     }

@@ -5,21 +5,13 @@
 use crate::args::Args;
 use crate::{check_writable, load_network, report, signals, Fail};
 use ndarray::Array3;
-use neural_style::transfer::{self, Control, Init, Outcome, StopReason, StyleCache};
+use neural_style::transfer::{self, Control, Init, MemoryLimit, Outcome, RunOptions, ScaledProgress, Scaling, StopReason, StyleCache};
 use neural_style::{image_io, Error, Tap, Vgg19};
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
-
-/// Memory the machine can give now (Linux `MemAvailable`), in bytes.
-fn available_memory() -> Option<u64> {
-    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024)
-}
 
 fn dims(x: &Array3<f32>) -> (usize, usize) {
     (x.dim().1, x.dim().2)
@@ -80,168 +72,101 @@ impl<'a> Painter<'a> {
         Ok(Painter { a, config, net, started, trace, cache: StyleCache::new() })
     }
 
-    /// Refuses a `w`x`h` run whose estimate exceeds the memory limit, naming
-    /// the largest `--size` that would fit.
-    pub fn check_memory(&self, config: &transfer::Config, picture: &Picture, h: usize, w: usize) -> Result<(), Fail> {
-        let need = transfer::estimate_memory(&self.net, config, h, w);
-        let Some(limit) = self.a.max_memory_mb.map(|mb| mb * 1024 * 1024).or_else(available_memory) else {
-            return Ok(());
-        };
-        if need <= limit {
-            return Ok(());
-        }
-        // The largest --size (shrinking by 10%) whose estimate fits.
-        let mut fit = None;
-        let mut size = config.size;
-        while size > 16 && fit.is_none() {
-            size = (size * 9 / 10).max(16);
-            let c = transfer::Config { size, ..config.clone() };
-            let (fh, fw) = c.output_size(picture.content.map(dims), picture.styles.first().map(dims))?;
-            if transfer::estimate_memory(&self.net, &c, fh, fw) <= limit {
-                fit = Some(size);
-            }
-        }
-        let advice = match fit {
-            Some(s) => format!("--size {s} would fit"),
-            None => "even --size 16 would not fit (the network's weights alone need more)".to_string(),
-        };
-        let limit = match self.a.max_memory_mb {
-            Some(_) => format!("--max-memory allows {} MB", limit >> 20),
-            None => format!("this machine has {} MB available", limit >> 20),
-        };
-        Err(Fail::Run(Error::Memory(format!("a {w}x{h} run needs about {} MB but {limit}; {advice}", need >> 20))))
-    }
-
     /// Paints one picture, scale by scale. Stops early (with the best image so
     /// far) on Ctrl-C or when the trace or a snapshot cannot be written.
     pub fn paint(&mut self, picture: &Picture) -> Result<Painted, Fail> {
         let a = self.a;
         let mut config = self.config.clone();
-        let (h, w) = config.output_size(picture.content.map(dims), picture.styles.first().map(dims))?;
         if let Some(img) = &picture.init {
             config.init = Init::Image(img.clone());
         }
-        if let Init::Image(img) = &config.init {
-            if dims(img) != (h, w) {
-                config.init = Init::Image(image_io::resize(img.view(), h, w));
-            }
-        }
-        self.check_memory(&config, picture, h, w)?;
+        let content = picture.content.map(|c| c.view());
+        let styles: Vec<_> = picture.styles.iter().map(|s| s.view()).collect();
+        let limit = match a.max_memory_mb {
+            Some(mb) => MemoryLimit::Bytes(mb * 1024 * 1024),
+            None => MemoryLimit::Available,
+        };
+        transfer::check_memory(&self.net, &config, content, styles.first().copied(), limit)?;
 
-        let content_view = picture.content.map(|c| c.view());
-        let style_views: Vec<_> = picture.styles.iter().map(|s| s.view()).collect();
-        let schedule = transfer::coarse_to_fine(config.size, a.scales, config.iterations, a.scale_iterations.as_deref())?;
-        let total_iterations: usize = schedule.iter().map(|s| s.iterations).sum();
         let prefix = picture.item.as_ref().map(|i| format!("{i}: ")).unwrap_or_default();
-        let mut trace_error: Option<Error> = None;
-        let mut save_error: Option<Error> = None;
-        let mut last_saved = 0;
-        // Iterations and evaluations of the scales already done.
-        let (mut iter_base, mut eval_base, mut seconds_base) = (0, 0, 0.0);
-        let mut outcome: Option<Outcome> = None;
-        for (k, step) in schedule.iter().enumerate() {
-            let mut cfg = config.clone();
-            cfg.size = step.size;
-            cfg.iterations = step.iterations;
-            if let Some(prev) = &outcome {
-                // Start from the previous scale's result, upsampled.
-                let (ph, pw) = cfg.output_size(picture.content.map(dims), picture.styles.first().map(dims))?;
-                cfg.init = Init::Image(image_io::resize(prev.image.view(), ph, pw));
-            } else if let Init::Image(img) = &cfg.init {
-                let (ph, pw) = cfg.output_size(picture.content.map(dims), picture.styles.first().map(dims))?;
-                if dims(img) != (ph, pw) {
-                    cfg.init = Init::Image(image_io::resize(img.view(), ph, pw));
-                }
-            }
-            let mut prepared =
-                transfer::prepare_cached(self.net.clone(), &cfg, content_view, &style_views, Some((&mut self.cache, picture.style_key)))?;
-            prepared.objective.set_cancel(signals::cancel_flag());
-            let (_, ph, pw) = prepared.x0.dim();
-            if !a.quiet {
+        let (quiet, started) = (a.quiet, self.started);
+        let mut on_scale = |k: usize, schedule: &[transfer::Scale], prepared: &transfer::Prepared| {
+            let n = schedule.len();
+            if !quiet {
+                let (_, ph, pw) = prepared.x0.dim();
                 eprintln!(
                     "neural-style: {prefix}{:?}, {pw}x{ph}{}, {} threads, {} iterations; {:.1}s since start",
                     prepared.mode,
-                    if schedule.len() > 1 { format!(" (scale {} of {})", k + 1, schedule.len()) } else { String::new() },
+                    if n > 1 { format!(" (scale {} of {n})", k + 1) } else { String::new() },
                     rayon::current_num_threads(),
-                    cfg.iterations,
-                    self.started.elapsed().as_secs_f64()
+                    schedule[k].iterations,
+                    started.elapsed().as_secs_f64()
                 );
             }
-            let weights = prepared.objective.weights;
-            let trace = &mut self.trace;
-            let mut callback = |p: &transfer::Progress| {
-                if let (Some(t), Some(path)) = (trace.as_mut(), a.trace.as_ref()) {
-                    let record = report::trace_record(
-                        p,
-                        eval_base,
-                        iter_base,
-                        seconds_base,
-                        weights,
-                        cfg.loss_scale.name(),
-                        picture.item.as_deref(),
-                    );
-                    let line = record.to_json();
-                    // Line by line, flushed: `tail -f` follows it and a killed run keeps it.
-                    if let Err(e) = writeln!(t, "{line}").and_then(|_| t.flush()) {
-                        trace_error.get_or_insert(Error::io(path, e));
-                    }
+        };
+        let mut trace_error: Option<Error> = None;
+        let mut save_error: Option<Error> = None;
+        let mut last_saved = 0;
+        let trace = &mut self.trace;
+        let mut callback = |sp: &ScaledProgress| {
+            let p = sp.progress;
+            if let (Some(t), Some(path)) = (trace.as_mut(), a.trace.as_ref()) {
+                let record = report::trace_record(sp, config.loss_scale.name(), picture.item.as_deref());
+                // Line by line, flushed: `tail -f` follows it and a killed run keeps it.
+                if let Err(e) = writeln!(t, "{}", record.to_json()).and_then(|_| t.flush()) {
+                    trace_error.get_or_insert(Error::io(path, e));
                 }
-                if !a.quiet && (p.eval == 1 || p.eval.is_multiple_of(a.print_every)) {
-                    let done = iter_base + p.iteration;
-                    let per_iter = (seconds_base + p.seconds) / done.max(1) as f64;
-                    let left = per_iter * total_iterations.saturating_sub(done) as f64;
-                    let batch = match picture.after {
-                        Some((n, mean)) => {
-                            let each = mean.unwrap_or(per_iter * total_iterations as f64);
-                            format!(", batch {} left", report::duration(left + each * n as f64))
-                        }
-                        None => String::new(),
-                    };
-                    eprintln!(
-                        "{prefix}eval {:>5}  iter {:>4}/{}  loss {:.4e}  ({})  {:.2}s/iter  {} left{batch}",
-                        eval_base + p.eval,
-                        done,
-                        total_iterations,
-                        p.evaluation.loss,
-                        report::shares(p.evaluation, weights),
-                        per_iter,
-                        report::duration(left)
-                    );
-                }
-                if let Some(every) = a.save_every {
-                    let done = iter_base + p.iteration;
-                    if done >= last_saved + every {
-                        last_saved = done - done % every;
-                        let x = ndarray::ArrayView3::from_shape(p.x.dim(), p.best).unwrap();
-                        if let Err(e) = image_io::save(prepared.picture(x).view(), &numbered(picture.output, last_saved)) {
-                            save_error.get_or_insert(e);
-                        }
-                    }
-                }
-                if signals::stop_requested() || trace_error.is_some() || save_error.is_some() {
-                    Control::Stop
-                } else {
-                    Control::Continue
-                }
-            };
-            let o = transfer::optimise(&prepared, &cfg, &mut callback)?;
-            iter_base += o.iterations;
-            eval_base += o.evals;
-            seconds_base += o.seconds;
-            let stop_early = !matches!(o.stop, StopReason::Iterations | StopReason::Converged(_));
-            outcome = Some(o);
-            if stop_early {
-                break;
             }
-        }
+            if !a.quiet && (p.eval == 1 || p.eval.is_multiple_of(a.print_every)) {
+                let per_iter = sp.seconds / sp.iteration.max(1) as f64;
+                let left = per_iter * sp.total_iterations.saturating_sub(sp.iteration) as f64;
+                let batch = match picture.after {
+                    Some((n, mean)) => {
+                        let each = mean.unwrap_or(per_iter * sp.total_iterations as f64);
+                        format!(", batch {} left", report::duration(left + each * n as f64))
+                    }
+                    None => String::new(),
+                };
+                eprintln!(
+                    "{prefix}eval {:>5}  iter {:>4}/{}  loss {:.4e}  ({})  {:.2}s/iter  {} left{batch}",
+                    sp.eval,
+                    sp.iteration,
+                    sp.total_iterations,
+                    p.evaluation.loss,
+                    report::shares(p.evaluation, sp.weights),
+                    per_iter,
+                    report::duration(left)
+                );
+            }
+            if let Some(every) = a.save_every {
+                if sp.iteration >= last_saved + every {
+                    last_saved = sp.iteration - sp.iteration % every;
+                    let x = ndarray::ArrayView3::from_shape(p.x.dim(), p.best).unwrap();
+                    if let Err(e) = image_io::save(sp.prepared.picture(x).view(), &numbered(picture.output, last_saved)) {
+                        save_error.get_or_insert(e);
+                    }
+                }
+            }
+            if signals::stop_requested() || trace_error.is_some() || save_error.is_some() {
+                Control::Stop
+            } else {
+                Control::Continue
+            }
+        };
+        let options = RunOptions {
+            scaling: Scaling { scales: a.scales, iterations: a.scale_iterations.clone() },
+            cache: Some((&mut self.cache, picture.style_key)),
+            cancel: Some(signals::cancel_flag()),
+            on_scale: Some(&mut on_scale),
+        };
+        let scaled = transfer::run_scaled(self.net.clone(), &config, content, &styles, options, &mut callback)?;
         if let (Some(t), Some(path)) = (self.trace.as_mut(), a.trace.as_ref()) {
             t.flush().map_err(|e| Error::io(path, e))?;
         }
         if let Some(e) = trace_error.or(save_error) {
             return Err(Fail::Run(e));
         }
-        let outcome = outcome.expect("at least one scale");
-        Ok(Painted { outcome, iterations: iter_base, evals: eval_base, seconds: seconds_base, last_saved })
+        Ok(Painted { outcome: scaled.outcome, iterations: scaled.iterations, evals: scaled.evals, seconds: scaled.seconds, last_saved })
     }
 
     /// Writes the last numbered snapshot, which the callback cannot see: the
