@@ -23,7 +23,8 @@ fn main() -> Result<(), Error> {
 
     // Refuse before allocating anything if the machine lacks the memory
     // (the error names a size that would fit).
-    transfer::check_memory(&net, &config, Some(content.view()), Some(style.view()), MemoryLimit::Available)?;
+    let threads = rayon::current_num_threads(); // the global pool the run will use
+    transfer::check_memory(&net, &config, Some(content.view()), Some(style.view()), MemoryLimit::Available, threads)?;
 
     // Stop after two minutes whatever happens: the best image so far comes back.
     let deadline = Instant::now() + Duration::from_secs(120);

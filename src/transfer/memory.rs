@@ -15,10 +15,13 @@ use crate::vgg::{Tap, Vgg19};
 /// against `/usr/bin/time -v` (2 threads): 256: 332 said, 315 measured;
 /// 512: 504 said, 473 measured (1 thread: 517 said, 494 measured); 1024:
 /// 1189 said, 1125 measured (MiB, kbytes / 1024).
-pub fn estimate_memory(net: &Vgg19, config: &Config, h: usize, w: usize) -> u64 {
+///
+/// `threads`: the threads the run will use (each keeps its own Winograd
+/// scratch), given explicitly: the caller may not be inside the run's pool.
+pub fn estimate_memory(net: &Vgg19, config: &Config, h: usize, w: usize, threads: usize) -> u64 {
     let taps: Vec<Tap> = config.content_layers.iter().chain(&config.style_layers).copied().collect();
     let deepest = taps.iter().map(|t| t.index()).max().unwrap_or(0);
-    let threads = rayon::current_num_threads();
+    let threads = threads.max(1);
     let (mut fh, mut fw) = (h, w);
     let mut targets = 0;
     let mut scratch = 0;

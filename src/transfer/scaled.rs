@@ -37,18 +37,20 @@ fn dims(x: &ArrayView3<f32>) -> (usize, usize) {
     (x.dim().1, x.dim().2)
 }
 
-/// Refuses a run whose estimate ([`estimate_memory`]) exceeds the limit, with
-/// the largest `size` (shrinking by 10%) that would fit in the message.
+/// Refuses a run on `threads` threads whose estimate ([`estimate_memory`])
+/// exceeds the limit, with the largest `size` (shrinking by 10%) that would
+/// fit in the message.
 pub fn check_memory(
     net: &Vgg19,
     config: &Config,
     content: Option<ArrayView3<f32>>,
     style: Option<ArrayView3<f32>>,
     limit: MemoryLimit,
+    threads: usize,
 ) -> Result<(), Error> {
     let (c, s) = (content.as_ref().map(dims), style.as_ref().map(dims));
     let (h, w) = config.output_size(c, s)?;
-    let need = estimate_memory(net, config, h, w);
+    let need = estimate_memory(net, config, h, w, threads);
     let (bytes, whose) = match limit {
         MemoryLimit::None => return Ok(()),
         MemoryLimit::Bytes(b) => (b, format!("--max-memory allows {} MB", b >> 20)),
@@ -66,7 +68,7 @@ pub fn check_memory(
         size = (size * 9 / 10).max(16);
         let smaller = Config { size, ..config.clone() };
         let (fh, fw) = smaller.output_size(c, s)?;
-        if estimate_memory(net, &smaller, fh, fw) <= bytes {
+        if estimate_memory(net, &smaller, fh, fw, threads) <= bytes {
             fit = Some(size);
         }
     }

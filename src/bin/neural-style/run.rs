@@ -86,7 +86,8 @@ impl<'a> Painter<'a> {
             Some(mb) => MemoryLimit::Bytes(mb * 1024 * 1024),
             None => MemoryLimit::Available,
         };
-        transfer::check_memory(&self.net, &config, content, styles.first().copied(), limit)?;
+        // Inside the run's pool (main.rs): its threads are the run's.
+        transfer::check_memory(&self.net, &config, content, styles.first().copied(), limit, rayon::current_num_threads())?;
 
         let prefix = picture.item.as_ref().map(|i| format!("{i}: ")).unwrap_or_default();
         let (quiet, started) = (a.quiet, self.started);
