@@ -5,7 +5,7 @@
 //! (column `oy*out_w + ox`): column p holds the input patch under output p,
 //! zeros where the patch hangs over the border.
 
-use super::conv::ConvGeom;
+use super::geom::ConvGeom;
 
 /// Fill `col` `(K, p1-p0)` row-major with the columns `p0..p1` of the column matrix.
 ///

@@ -3,6 +3,7 @@
 
 pub mod conv;
 pub mod gemm;
+pub mod geom;
 pub mod im2col;
 pub mod pool;
 pub mod reduce;

@@ -26,8 +26,8 @@
 //! writes. The im2col path in [`super::conv`] stays the reference; the tests
 //! compare the two on every layer shape.
 
-use super::conv::ConvGeom;
 use super::gemm::{uniform, ColumnTiles};
+use super::geom::ConvGeom;
 use super::relu::{mask_bits, mask_row, ReluMask};
 use super::simd::{gemm_rows, masked_copy, multiversion, Isa, Strided, LANES};
 use rayon::prelude::*;
