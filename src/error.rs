@@ -15,6 +15,10 @@ pub enum Error {
     UnknownLayer(String),
     /// Settings that cannot work together or are out of range.
     Config(String),
+    /// One setting of [`crate::transfer::Config`] (or of a run) is invalid:
+    /// `field` names it as in the library (`size`, `weights.content`,
+    /// `optimizer.history`, ...), so a front end can name its own flag.
+    Invalid { field: &'static str, reason: String },
     /// The loss or its gradient stopped being finite.
     NonFinite(String),
     /// The run would need more memory than allowed.
@@ -34,6 +38,7 @@ impl fmt::Display for Error {
                 "unknown layer '{name}': expected one of relu1_1, relu1_2, relu2_1, relu2_2, relu3_1 ... relu3_4, relu4_1 ... relu4_4, relu5_1 ... relu5_4"
             ),
             Error::Config(m) => f.write_str(m),
+            Error::Invalid { field, reason } => write!(f, "{field}: {reason}"),
             Error::NonFinite(m) => write!(f, "non-finite values: {m}"),
             Error::Memory(m) => write!(f, "not enough memory: {m}"),
             Error::Optimizer(m) => write!(f, "optimiser: {m}"),

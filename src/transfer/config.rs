@@ -131,9 +131,14 @@ pub const DEFAULT_STYLE_WEIGHT: f32 = 1.0;
 pub const DEFAULT_CONTENT_WEIGHT_NORMALIZED: f32 = 0.03;
 pub const DEFAULT_TV_WEIGHT: f32 = 0.0;
 
-fn check_weight(name: &str, v: f32) -> Result<(), Error> {
+/// An invalid setting, named by its field.
+fn invalid(field: &'static str, reason: impl Into<String>) -> Error {
+    Error::Invalid { field, reason: reason.into() }
+}
+
+fn check_weight(field: &'static str, v: f32) -> Result<(), Error> {
     if !v.is_finite() || v < 0.0 {
-        return Err(Error::Config(format!("{name} must be a finite number >= 0, got {v}")));
+        return Err(invalid(field, format!("must be a finite number >= 0, got {v}")));
     }
     Ok(())
 }
@@ -142,49 +147,45 @@ impl Config {
     /// Checks settings that do not depend on the images.
     pub fn validate(&self) -> Result<(), Error> {
         if self.size == 0 {
-            return Err(Error::Config("--size must be at least 1".into()));
+            return Err(invalid("size", "must be at least 1"));
         }
         if !(self.style_scale.is_finite() && self.style_scale > 0.0) {
-            return Err(Error::Config(format!("--style-scale must be > 0, got {}", self.style_scale)));
+            return Err(invalid("style_scale", format!("must be > 0, got {}", self.style_scale)));
         }
-        check_weight("--content-weight", self.weights.content)?;
-        check_weight("--style-weight", self.weights.style)?;
-        check_weight("--tv-weight", self.weights.tv)?;
+        check_weight("weights.content", self.weights.content)?;
+        check_weight("weights.style", self.weights.style)?;
+        check_weight("weights.tv", self.weights.tv)?;
         if let Some(w) = &self.style_layer_weights {
             if w.len() != self.style_layers.len() {
-                return Err(Error::Config(format!(
-                    "--style-layer-weights has {} values for {} style layers",
-                    w.len(),
-                    self.style_layers.len()
-                )));
+                return Err(invalid("style_layer_weights", format!("{} values for {} style layers", w.len(), self.style_layers.len())));
             }
             for v in w {
-                check_weight("--style-layer-weights", *v)?;
+                check_weight("style_layer_weights", *v)?;
             }
         }
-        for (list, flag) in [(&self.content_layers, "--content-layers"), (&self.style_layers, "--style-layers")] {
+        for (list, field) in [(&self.content_layers, "content_layers"), (&self.style_layers, "style_layers")] {
             let mut seen = list.clone();
             seen.sort();
             seen.dedup();
             if seen.len() != list.len() {
-                return Err(Error::Config(format!("{flag} names a layer twice")));
+                return Err(invalid(field, "names a layer twice"));
             }
         }
         if self.style_image_masks.is_some() && self.style_masks.is_none() {
-            return Err(Error::Config("--style-image-masks needs --style-masks".into()));
+            return Err(invalid("style_image_masks", "needs style masks"));
         }
         if self.style_masks.is_some() && self.style_blend.is_some() {
-            return Err(Error::Config("--style-blend-weights does not apply with --style-masks: each region has its own style".into()));
+            return Err(invalid("style_blend", "does not apply with style masks: each region has its own style"));
         }
         for m in self.style_masks.iter().chain(&self.style_image_masks).flatten() {
             if m.is_empty() || m.iter().any(|v| !(v.is_finite() && (0.0..=1.0).contains(v))) {
-                return Err(Error::Config("masks must be non-empty with values in [0, 1]".into()));
+                return Err(invalid("style_masks", "masks must be non-empty with values in [0, 1]"));
             }
         }
         match self.optimizer {
-            Optimizer::Lbfgs { history: 0 } => Err(Error::Config("--lbfgs-history must be at least 1".into())),
+            Optimizer::Lbfgs { history: 0 } => Err(invalid("optimizer.history", "must be at least 1")),
             Optimizer::Adam { learning_rate } if !(learning_rate.is_finite() && learning_rate > 0.0) => {
-                Err(Error::Config(format!("--learning-rate must be > 0, got {learning_rate}")))
+                Err(invalid("optimizer.learning_rate", format!("must be > 0, got {learning_rate}")))
             }
             _ => Ok(()),
         }

@@ -116,7 +116,7 @@ pub fn prepare_cached(
     // Colour control: what the network sees of the content and the styles.
     let (content_rgb, recolor) = match (config.preserve_colors, &content_full) {
         (PreserveColors::None, _) => (content_full.clone(), None),
-        (_, None) => return Err(Error::Config("--preserve-colors needs a content image".into())),
+        (_, None) => return Err(Error::Invalid { field: "preserve_colors", reason: "needs a content image".into() }),
         (PreserveColors::Luminance, Some(c)) => {
             let lum = color::luminance_rgb(c.view());
             for s in styles_rgb.iter_mut() {
@@ -168,12 +168,17 @@ pub fn prepare_cached(
         }
         Init::Content => match &content_rgb {
             Some(c) => c.clone(),
-            None => return Err(Error::Config("--init content needs a content image".into())),
+            None => return Err(Error::Invalid { field: "init", reason: "content needs a content image".into() }),
         },
-        Init::Style => resize(styles_rgb.first().ok_or_else(|| Error::Config("--init style needs a style image".into()))?.view(), h, w),
+        Init::Style => resize(
+            styles_rgb.first().ok_or_else(|| Error::Invalid { field: "init", reason: "style needs a style image".into() })?.view(),
+            h,
+            w,
+        ),
         Init::Image(img) => {
             if (img.dim().1, img.dim().2) != (h, w) {
-                return Err(Error::Config(format!("the --init image is {}x{} but the result is {}x{}", img.dim().2, img.dim().1, w, h)));
+                let reason = format!("the image is {}x{} but the result is {}x{}", img.dim().2, img.dim().1, w, h);
+                return Err(Error::Invalid { field: "init", reason });
             }
             match recolor {
                 Some(_) => color::luminance_rgb(img.view()),
@@ -192,11 +197,15 @@ pub fn prepare_cached(
 fn guided_targets(net: &Vgg19, config: &Config, styles_rgb: &[Array3<f32>], h: usize, w: usize) -> Result<Vec<StyleTarget>, Error> {
     let masks = config.style_masks.as_ref().expect("checked by the caller");
     if masks.len() != styles_rgb.len() {
-        return Err(Error::Config(format!("{} style masks for {} style images", masks.len(), styles_rgb.len())));
+        return Err(Error::Invalid {
+            field: "style_masks",
+            reason: format!("{} masks for {} style images", masks.len(), styles_rgb.len()),
+        });
     }
     if let Some(im) = &config.style_image_masks {
         if im.len() != styles_rgb.len() {
-            return Err(Error::Config(format!("{} style image masks for {} style images", im.len(), styles_rgb.len())));
+            let reason = format!("{} masks for {} style images", im.len(), styles_rgb.len());
+            return Err(Error::Invalid { field: "style_image_masks", reason });
         }
     }
     let n = config.style_layers.len().max(1) as f32;

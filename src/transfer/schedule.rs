@@ -18,13 +18,13 @@ pub const COARSE_ITERATION_FACTOR: f64 = 2.5;
 /// with 2.5 times the next one's, or the given per-scale iterations.
 pub fn coarse_to_fine(size: usize, scales: usize, iterations: usize, per_scale: Option<&[usize]>) -> Result<Vec<Scale>, Error> {
     if scales == 0 {
-        return Err(Error::Config("--scales must be at least 1".into()));
+        return Err(Error::Invalid { field: "scales", reason: "must be at least 1".into() });
     }
     let mut sizes: Vec<usize> = (0..scales).rev().map(|k| (size >> k).max(32.min(size))).collect();
     sizes.dedup();
     if let Some(p) = per_scale {
         if p.len() != sizes.len() {
-            return Err(Error::Config(format!("--scale-iterations has {} values for {} scales", p.len(), sizes.len())));
+            return Err(Error::Invalid { field: "scale_iterations", reason: format!("{} values for {} scales", p.len(), sizes.len()) });
         }
         return Ok(sizes.iter().zip(p).map(|(&size, &iterations)| Scale { size, iterations }).collect());
     }

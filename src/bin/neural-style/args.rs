@@ -472,9 +472,9 @@ fn parse_run(argv: &[String], preset: Option<Preset>) -> Result<Box<Args>, Usage
     if a.config.preserve_colors != PreserveColors::None && (a.content.is_none() || a.styles.is_empty()) {
         return usage("--preserve-colors: needs both --content and --style");
     }
-    a.config.validate().map_err(|e| Usage(e.to_string()))?;
+    a.config.validate().map_err(|e| Usage(crate::describe(&e)))?;
     neural_style::transfer::coarse_to_fine(a.config.size, a.scales, a.config.iterations, a.scale_iterations.as_deref())
-        .map_err(|e| Usage(e.to_string()))?;
+        .map_err(|e| Usage(crate::describe(&e)))?;
     Ok(Box::new(a))
 }
 

@@ -19,8 +19,44 @@ pub(crate) enum Fail {
 }
 
 impl From<Error> for Fail {
+    /// An invalid setting is the user's to fix: a usage error naming the flag.
     fn from(e: Error) -> Self {
-        Fail::Run(e)
+        match e {
+            Error::Invalid { .. } => Fail::Usage(describe(&e)),
+            e => Fail::Run(e),
+        }
+    }
+}
+
+/// The flag that sets a library setting, by the field name in [`Error::Invalid`].
+fn flag_for(field: &str) -> &str {
+    match field {
+        "weights.content" => "--content-weight",
+        "weights.style" => "--style-weight",
+        "weights.tv" => "--tv-weight",
+        "optimizer.history" => "--lbfgs-history",
+        "optimizer.learning_rate" => "--learning-rate",
+        "style_blend" => "--style-blend-weights",
+        "size" => "--size",
+        "style_scale" => "--style-scale",
+        "style_layer_weights" => "--style-layer-weights",
+        "content_layers" => "--content-layers",
+        "style_layers" => "--style-layers",
+        "style_masks" => "--style-masks",
+        "style_image_masks" => "--style-image-masks",
+        "scales" => "--scales",
+        "scale_iterations" => "--scale-iterations",
+        "preserve_colors" => "--preserve-colors",
+        "init" => "--init",
+        other => other,
+    }
+}
+
+/// An error as the binary says it: library settings by their flags.
+pub(crate) fn describe(e: &Error) -> String {
+    match e {
+        Error::Invalid { field, reason } => format!("{}: {reason}", flag_for(field)),
+        e => e.to_string(),
     }
 }
 impl From<Usage> for Fail {
