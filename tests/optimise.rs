@@ -157,6 +157,10 @@ fn bad_settings_are_refused() {
         (Config { style_layer_weights: Some(vec![1.0]), ..small_config() }, "style_layer_weights"),
         (Config { style_blend: Some(vec![0.3, 0.3]), ..small_config() }, "blend"),
         (Config { init: Init::Image(image(1, 5, 5)), ..small_config() }, "init"),
+        (Config { weights: neural_style::LossWeights { content: -1.0, style: 1.0, tv: 0.0 }, ..small_config() }, "weights.content"),
+        (Config { weights: neural_style::LossWeights { content: 1.0, style: f32::NAN, tv: 0.0 }, ..small_config() }, "weights.style"),
+        (Config { weights: neural_style::LossWeights { content: 1.0, style: 1.0, tv: -2.0 }, ..small_config() }, "weights.tv"),
+        (Config { style_layer_weights: Some(vec![1.0, 1.0, -1.0, 1.0, 1.0]), ..small_config() }, "style_layer_weights"),
     ] {
         let e = transfer::prepare(net(), &config, Some(content.view()), &[image(12, 8, 8).view()]);
         let msg = e.err().map(|e| e.to_string()).unwrap_or_default();
