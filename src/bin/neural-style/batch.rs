@@ -135,6 +135,8 @@ pub(crate) fn run(b: &BatchArgs) -> Result<i32, Fail> {
         check_writable("--trace", t, &inputs)?;
     }
     let styles = b.styles.iter().map(|p| image_io::load(p)).collect::<Result<Vec<_>, _>>()?;
+    // `--init PATH`: every item starts from it (resized to each result).
+    let init_image = a.init_path.as_deref().map(image_io::load).transpose()?;
     let mut painter = Painter::new(a, started)?;
     let shard_name =
         b.shard.map(|(k, n)| format!(" (shard {k}/{n}: items {}..{} of {})", range.start + 1, range.end, all.len())).unwrap_or_default();
@@ -143,6 +145,13 @@ pub(crate) fn run(b: &BatchArgs) -> Result<i32, Fail> {
     }
 
     let mut painted_seconds = Vec::new();
+    // For the ETA: how many items after each one were still to paint at the
+    // start (one look at the folder, not one per item and item).
+    let todo: Vec<bool> = mine.iter().map(|it| !output(it).exists()).collect();
+    let mut todo_after: Vec<usize> = vec![0; mine.len()];
+    for i in (0..mine.len().saturating_sub(1)).rev() {
+        todo_after[i] = todo_after[i + 1] + todo[i + 1] as usize;
+    }
     let mut interrupted = false;
     for (i, it) in mine.iter().enumerate() {
         let out = output(it);
@@ -168,10 +177,10 @@ pub(crate) fn run(b: &BatchArgs) -> Result<i32, Fail> {
         let previous = if b.sequence && i > 0 && mine[i - 1].style == it.style { Some(output(&mine[i - 1])) } else { None };
         let init = match previous.filter(|p| p.exists()) {
             Some(p) => Some(image_io::load(&p)?),
-            None => None,
+            None => init_image.clone(),
         };
         let mean = (!painted_seconds.is_empty()).then(|| painted_seconds.iter().sum::<f64>() / painted_seconds.len() as f64);
-        let left = mine[i + 1..].iter().filter(|x| !output(x).exists()).count();
+        let left = todo_after[i];
         let picture = Picture {
             content: Some(&content),
             styles: std::slice::from_ref(&styles[it.style]),
