@@ -5,6 +5,7 @@ pub mod conv;
 pub mod gemm;
 pub mod geom;
 pub mod im2col;
+pub mod kernels;
 pub mod pool;
 pub mod reduce;
 pub mod relu;

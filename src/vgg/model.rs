@@ -4,13 +4,12 @@
 use super::layers::{LayerSpec, Tap, VGG19};
 use super::workspace::{Buf, Workspace};
 use crate::error::Error;
-use crate::ops::conv::{conv_backward_input, conv_backward_input_add, conv_forward, flip_transpose, ConvGeom};
+use crate::ops::conv::ConvGeom;
+pub use crate::ops::kernels::{ConvAlgo, Kernels, WINOGRAD_MIN_CHANNELS};
 use crate::ops::pool::{
     avg_pool_backward, avg_pool_backward_add, avg_pool_forward, max_pool_backward, max_pool_backward_add, max_pool_forward, pooled,
 };
 use crate::ops::relu::{relu_backward, relu_mask, ReluMask};
-use crate::ops::simd::Isa;
-use crate::ops::winograd::{Input, WinogradWeights};
 use crate::preprocess::InputConvention;
 use crate::rng::Rng;
 use ndarray::{Array3, ArrayView3, ArrayViewMut3, ShapeBuilder};
@@ -23,33 +22,6 @@ pub enum Pooling {
     Avg,
     Max,
 }
-
-/// How a layer's convolutions run, with the weights packed for that.
-#[derive(Clone, Debug)]
-pub enum Kernels {
-    /// im2col + GEMM: weights `(c_out, c_in, 3, 3)` and, for the input gradient,
-    /// flipped and transposed `(c_in, c_out, 3, 3)`.
-    Im2col { weight: Vec<f32>, weight_t: Vec<f32> },
-    /// Winograd F(4x4,3x3): `U (36, c_out, c_in)`, read transposed and
-    /// re-indexed for the input gradient (no second copy).
-    Winograd(WinogradWeights),
-}
-
-/// Which convolution a layer uses.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ConvAlgo {
-    /// Winograd where it measured faster (see [`WINOGRAD_MIN_CHANNELS`]), im2col for the rest.
-    Auto,
-    Im2col,
-    Winograd,
-}
-
-/// Layers with at least this many input channels use Winograd under
-/// [`ConvAlgo::Auto`]: every layer but conv1_1 (3 channels in, where a
-/// Winograd GEMM would reduce over 3 and its transforms would dominate).
-/// `cargo bench --bench engine -- layers` (1 thread, quiet) measured
-/// F(4x4,3x3) faster than im2col on conv1_2 ... conv5_1 at 256 and 512.
-pub const WINOGRAD_MIN_CHANNELS: usize = 1;
 
 /// One convolution layer with its weights, packed once at load.
 #[derive(Clone, Debug)]
@@ -70,21 +42,8 @@ impl ConvLayer {
     }
 
     pub fn with_algo(spec: &'static LayerSpec, c_in: usize, c_out: usize, weight: Vec<f32>, bias: Vec<f32>, algo: ConvAlgo) -> Self {
-        assert_eq!(weight.len(), c_out * c_in * 9);
         assert_eq!(bias.len(), c_out);
-        let winograd = match algo {
-            ConvAlgo::Auto => c_in >= WINOGRAD_MIN_CHANNELS,
-            ConvAlgo::Im2col => false,
-            ConvAlgo::Winograd => true,
-        };
-        let kernels = if winograd {
-            // Only the transformed weights are kept: 4x the size, forward and backward.
-            Kernels::Winograd(WinogradWeights::new(c_out, c_in, &weight))
-        } else {
-            let weight_t = flip_transpose(&ConvGeom::vgg(c_in, c_out, 1, 1), &weight);
-            Kernels::Im2col { weight, weight_t }
-        };
-        ConvLayer { spec, c_in, c_out, kernels, bias }
+        ConvLayer { spec, c_in, c_out, kernels: Kernels::new(c_in, c_out, weight, algo), bias }
     }
 
     pub fn geom(&self, h: usize, w: usize) -> ConvGeom {
@@ -94,79 +53,51 @@ impl ConvLayer {
     /// The weights `(c_out, c_in, 3, 3)` (recovered from `U` for Winograd layers,
     /// to within rounding).
     pub fn weight(&self) -> Vec<f32> {
-        match &self.kernels {
-            Kernels::Im2col { weight, .. } => weight.clone(),
-            Kernels::Winograd(u) => u.weight(),
-        }
+        self.kernels.weight()
     }
 
     /// Bytes of packed weights and bias.
     pub fn bytes(&self) -> usize {
-        4 * self.bias.len()
-            + match &self.kernels {
-                Kernels::Im2col { weight, weight_t } => 4 * (weight.len() + weight_t.len()),
-                Kernels::Winograd(u) => u.bytes(),
-            }
+        4 * self.bias.len() + self.kernels.bytes()
     }
 
     /// `y = relu(conv(x) + bias)`, `x (c_in, h, w)`, `y (c_out, h, w)`.
     fn forward(&self, h: usize, w: usize, x: &[f32], y: &mut [f32]) {
-        let g = self.geom(h, w);
-        match &self.kernels {
-            Kernels::Im2col { weight, .. } => conv_forward(&g, x, weight, Some(&self.bias), true, y),
-            Kernels::Winograd(u) => u.forward(&g, x, Some(&self.bias), true, false, y),
-        }
+        self.kernels.forward(&self.geom(h, w), x, &self.bias, y)
     }
 
     /// Whether this layer can hand its output on already 2x2 average-pooled,
-    /// with its ReLU mask, and take its gradient back still pooled (Winograd).
+    /// with its ReLU mask, and take its gradient back still pooled.
     fn pools_in_place(&self) -> bool {
-        matches!(self.kernels, Kernels::Winograd(_))
+        self.kernels.pools_in_place()
     }
 
     /// `relu(conv(x) + bias)` as its mask and its 2x2 average pool
     /// `pooled (c_out, h/2, w/2)`: the full output is never stored.
     fn forward_pooled(&self, h: usize, w: usize, x: &[f32], pooled: &mut [f32], mask: &mut ReluMask) {
-        match &self.kernels {
-            Kernels::Winograd(u) => u.forward_pooled(&self.geom(h, w), x, Some(&self.bias), pooled, mask),
-            Kernels::Im2col { .. } => unreachable!("only Winograd layers pool in place"),
-        }
+        self.kernels.forward_pooled(&self.geom(h, w), x, &self.bias, pooled, mask)
     }
 
     /// `relu(conv(x) + bias)` into `y`, with its mask made as it is written.
     fn forward_masked(&self, h: usize, w: usize, x: &[f32], y: &mut [f32], mask: &mut ReluMask) {
-        match &self.kernels {
-            Kernels::Winograd(u) => u.forward_masked(&self.geom(h, w), x, Some(&self.bias), y, mask),
-            Kernels::Im2col { .. } => unreachable!("only Winograd layers mask in place"),
-        }
+        self.kernels.forward_masked(&self.geom(h, w), x, &self.bias, y, mask)
     }
 
     /// `dx (+)= dL/dx` from the gradient at the ReLU's output `dy (c_out, h, w)`,
     /// masked row by row inside the convolution (`dy` is left as it is).
     fn backward_masked(&self, h: usize, w: usize, dy: &[f32], mask: &ReluMask, dx: &mut [f32], accumulate: bool) {
-        match &self.kernels {
-            Kernels::Winograd(u) => u.backward_from(Isa::detect(), &self.geom(h, w), Input::Masked { dy, mask }, dx, accumulate),
-            Kernels::Im2col { .. } => unreachable!("only Winograd layers mask in place"),
-        }
+        self.kernels.backward_masked(&self.geom(h, w), dy, mask, dx, accumulate)
     }
 
     /// `dx (+)= dL/dx` from the gradient at the pooled output `dyp (c_out, h/2, w/2)`
     /// and the ReLU mask: the full-size gradient is made one row at a time.
     fn backward_unpooled(&self, h: usize, w: usize, dyp: &[f32], mask: &ReluMask, dx: &mut [f32], accumulate: bool) {
-        match &self.kernels {
-            Kernels::Winograd(u) => u.backward_from(Isa::detect(), &self.geom(h, w), Input::Unpooled { dy: dyp, mask }, dx, accumulate),
-            Kernels::Im2col { .. } => unreachable!("only Winograd layers pool in place"),
-        }
+        self.kernels.backward_unpooled(&self.geom(h, w), dyp, mask, dx, accumulate)
     }
 
     /// `dx (+)= dL/dx` from `dy (c_out, h, w)`: added into `dx` if `accumulate`.
     fn backward(&self, h: usize, w: usize, dy: &[f32], dx: &mut [f32], accumulate: bool) {
-        let g = self.geom(h, w);
-        match (&self.kernels, accumulate) {
-            (Kernels::Im2col { weight_t, .. }, false) => conv_backward_input(&g, dy, weight_t, dx),
-            (Kernels::Im2col { weight_t, .. }, true) => conv_backward_input_add(&g, dy, weight_t, dx),
-            (Kernels::Winograd(u), acc) => u.backward_input(&g, dy, dx, acc),
-        }
+        self.kernels.backward(&self.geom(h, w), dy, dx, accumulate)
     }
 }
 
