@@ -42,15 +42,14 @@
 
 pub mod color;
 pub mod error;
+pub mod figures;
 pub mod image_io;
 pub mod loss;
 pub mod objective;
 pub mod ops;
 pub mod optim;
-pub mod plot;
 pub mod preprocess;
 pub mod rng;
-pub mod sheet;
 pub mod trace;
 pub mod transfer;
 pub mod vgg;

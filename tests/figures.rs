@@ -1,8 +1,8 @@
 //! Contact sheets and loss plots: layout, labels, and reading a trace.
 
 use ndarray::Array3;
-use neural_style::plot::{read_trace, svg};
-use neural_style::sheet::{contact_sheet, text_width, Layout};
+use neural_style::figures::plot::{read_trace, svg};
+use neural_style::figures::sheet::{contact_sheet, text_width, Layout};
 
 #[test]
 fn contact_sheet_layout() {

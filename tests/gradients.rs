@@ -3,10 +3,10 @@
 //! thread counts.
 
 mod common;
+use common::oracles::{content_layer, style_layer, style_layer_reference};
 use common::*;
 use ndarray::{Array3, ArrayView3};
 use neural_style::loss::gram::{gram, gram_reference};
-use neural_style::loss::style::style_layer_reference;
 use neural_style::loss::*;
 use neural_style::objective::{content_targets, style_targets};
 use neural_style::vgg::{paper_content_taps, paper_style_taps, Tap};

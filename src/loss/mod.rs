@@ -2,14 +2,10 @@
 //! total variation, the image). Each adds `scale * gradient` into a buffer the
 //! caller owns and returns the unweighted loss in f64.
 
-pub mod content;
 pub mod gram;
-pub mod style;
 pub mod tap;
 pub mod tv;
 
-pub use content::content_layer;
 pub use gram::gram;
-pub use style::style_layer;
 pub use tap::{guided_gram, tap_in_place, StyleTerm, TapLosses};
 pub use tv::total_variation;

@@ -91,14 +91,15 @@ pub(crate) fn sheet(c: &SheetArgs) -> Result<i32, Fail> {
         pictures.push((img, label.clone()));
     }
     let cells: Vec<_> = pictures.iter().map(|(img, l)| (img.view(), l.clone())).collect();
-    image_io::save(neural_style::sheet::contact_sheet(&cells, c.cols).view(), &c.output)?;
+    image_io::save(neural_style::figures::sheet::contact_sheet(&cells, c.cols).view(), &c.output)?;
     Ok(0)
 }
 
 pub(crate) fn plot(c: &PlotArgs) -> Result<i32, Fail> {
     let text = std::fs::read_to_string(&c.trace).map_err(|e| Error::io(&c.trace, e))?;
-    let series = neural_style::plot::read_trace(&text).map_err(|e| Fail::Run(Error::Config(format!("{}: {e}", c.trace.display()))))?;
+    let series =
+        neural_style::figures::plot::read_trace(&text).map_err(|e| Fail::Run(Error::Config(format!("{}: {e}", c.trace.display()))))?;
     check_writable("--output", &c.output, &[c.trace.as_path()])?;
-    image_io::write_atomic(&c.output, neural_style::plot::svg(&series, &c.title).as_bytes())?;
+    image_io::write_atomic(&c.output, neural_style::figures::plot::svg(&series, &c.title).as_bytes())?;
     Ok(0)
 }
