@@ -191,6 +191,12 @@ impl Config {
         }
     }
 
+    /// `w_l` for each style layer: as given, or `1 / (number of style layers)` each.
+    pub fn layer_weights(&self) -> Vec<f32> {
+        let n = self.style_layers.len().max(1) as f32;
+        self.style_layer_weights.clone().unwrap_or_else(|| vec![1.0 / n; self.style_layers.len()])
+    }
+
     /// Size `(h, w)` of the result for the given image sizes.
     pub fn output_size(&self, content: Option<(usize, usize)>, style: Option<(usize, usize)>) -> Result<(usize, usize), Error> {
         let (h, w) = content.or(style).ok_or_else(|| Error::Config("no images".into()))?;

@@ -145,9 +145,7 @@ pub fn prepare_cached(
         let pre: Vec<Array3<f32>> = styles_rgb.iter().map(|s| conv.preprocess(s.view())).collect();
         let views: Vec<ArrayView3<f32>> = pre.iter().map(|p| p.view()).collect();
         let blend = config.style_blend.clone().unwrap_or_else(|| vec![1.0 / styles.len() as f32; styles.len()]);
-        let n = config.style_layers.len().max(1) as f32;
-        let layer_w = config.style_layer_weights.clone().unwrap_or_else(|| vec![1.0 / n; config.style_layers.len()]);
-        style_targets(&net, &views, &blend, &config.style_layers, &layer_w)
+        style_targets(&net, &views, &blend, &config.style_layers, &config.layer_weights())
     };
     let style_t = match (mode, cache) {
         (Mode::ContentReconstruction, _) => {
@@ -208,8 +206,7 @@ fn guided_targets(net: &Vgg19, config: &Config, styles_rgb: &[Array3<f32>], h: u
             return Err(Error::Invalid { field: "style_image_masks", reason });
         }
     }
-    let n = config.style_layers.len().max(1) as f32;
-    let layer_w = config.style_layer_weights.clone().unwrap_or_else(|| vec![1.0 / n; config.style_layers.len()]);
+    let layer_w = config.layer_weights();
     let conv = net.convention;
     let mut out = Vec::new();
     for (i, (style, mask)) in styles_rgb.iter().zip(masks).enumerate() {
