@@ -5,7 +5,7 @@
 //!     cargo bench --bench engine                      # everything, sizes 256 and 512, 1 and 2 threads
 //!     cargo bench --bench engine -- eval 512 --runs 7 # only whole evaluations at 512
 //!
-//! Words on the command line pick parts (`layers`, `eval`, `memory`), sizes (numbers >= 16),
+//! Words on the command line pick parts (`layers`, `eval`, `memory`, `losses`), sizes (numbers >= 16),
 //! `--threads 1,2` and `--runs N`.
 
 use ndarray::Array3;
@@ -100,6 +100,59 @@ fn layers(size: usize, threads: usize, runs: usize) {
         twf * 1e3,
         twb * 1e3
     );
+}
+
+/// The losses at the paper's taps (Gram, style loss and gradient, content
+/// loss at relu4_2), alone: what an evaluation spends outside the convolutions
+/// at the taps. Features are ReLU-like (half zeros).
+fn losses(size: usize, threads: usize, runs: usize) {
+    use neural_style::loss::{gram, tap_in_place, StyleTerm};
+    println!("\n## Losses at the taps, {size}x{size}, {threads} thread(s): ms, median [min, max] of {runs}");
+    println!("| tap | features | Gram ms | Gram GFLOP/s | tap (Gram + loss + gradient) ms | GFLOP/s |");
+    println!("|---|---|---|---|---|---|");
+    let taps: [(&str, usize, usize, bool, bool); 6] = [
+        ("relu1_1", 64, size, true, false),
+        ("relu2_1", 128, size / 2, true, false),
+        ("relu3_1", 256, size / 4, true, false),
+        ("relu4_1", 512, size / 8, true, false),
+        ("relu4_2", 512, size / 8, false, true),
+        ("relu5_1", 512, size / 16, true, false),
+    ];
+    let (mut tg, mut tt) = (0.0, 0.0);
+    for (i, &(name, n, side, style, content)) in taps.iter().enumerate() {
+        let m = side * side;
+        let f: Vec<f32> = randn(300 + i as u64, n * m).into_iter().map(|v| v.max(0.0)).collect();
+        let target = gram(&f, n, m);
+        let p = randn(400 + i as u64, n * m);
+        let g = time(runs, || {
+            std::hint::black_box(gram(&f, n, m));
+        });
+        let mut buf = f.clone();
+        let styles = [StyleTerm { gram: &target, weight: 0.2, guide: None }];
+        let t = time(runs, || {
+            buf.copy_from_slice(&f);
+            std::hint::black_box(tap_in_place(&mut buf, n, m, content.then_some((&p[..], 1e-3)), if style { &styles[..] } else { &[] }));
+        });
+        // Gram: N(N+1)/2 dot products of M; gradient (G - A) F: 2 N^2 M.
+        let gf = (n * (n + 1)) as f64 * m as f64 / 1e9;
+        let tf = if style { gf + 2.0 * (n * n * m) as f64 / 1e9 } else { 0.0 };
+        if style {
+            tg += g.median;
+        }
+        tt += t.median;
+        println!(
+            "| {name} | {n}x{side}x{side} | {:.1} [{:.1}, {:.1}] | {:.0} | {:.1} [{:.1}, {:.1}] | {:.0} |",
+            g.median * 1e3,
+            g.min * 1e3,
+            g.max * 1e3,
+            gf / g.median,
+            t.median * 1e3,
+            t.min * 1e3,
+            t.max * 1e3,
+            tf / t.median
+        );
+    }
+    println!("| all | | {:.1} | | {:.1} (the copy of the features into the buffer included) | |", tg * 1e3, tt * 1e3);
 }
 
 fn objective(size: usize) -> (Objective, Array3<f32>) {
@@ -255,7 +308,7 @@ fn main() {
                 runs = args[i + 1].parse().unwrap();
                 i += 1;
             }
-            p @ ("layers" | "eval" | "memory") => parts.push(p),
+            p @ ("layers" | "eval" | "memory" | "losses") => parts.push(p),
             n => {
                 if let Ok(s) = n.parse::<usize>() {
                     sizes.push(s);
@@ -275,6 +328,13 @@ fn main() {
         for &s in &sizes {
             for &t in &threads {
                 pool(t).install(|| layers(s, t, runs));
+            }
+        }
+    }
+    if parts.contains(&"losses") {
+        for &s in &sizes {
+            for &t in &threads {
+                pool(t).install(|| losses(s, t, runs));
             }
         }
     }

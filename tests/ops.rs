@@ -350,6 +350,39 @@ fn winograd_fused_mask_and_pool_match_the_separate_passes() {
             let mut dx = vec![f32::NAN; c_in * h * w];
             u.backward_from(isa, &g, Input::Masked { dy: &dyf, mask: &mask2 }, &mut dx, false);
             assert!(dx == want_dx, "masked input gradient differs ({} {g:?})", isa.name());
+            // The input gradient gated by a ReLU mask below (c_in channels) as it
+            // is written, added to what dx held, against adding then masking.
+            let below = relu_mask(&randn(85, c_in * h * w), w);
+            let held = randn(86, c_in * h * w);
+            let mut want_dx = held.clone();
+            u.backward_from(isa, &g, Input::Masked { dy: &dyf, mask: &mask2 }, &mut want_dx, true);
+            relu_backward(&mut want_dx, &below);
+            let mut dx = held.clone();
+            let out = Output::Gated { y: &mut dx, accumulate: true, gate: &below };
+            u.backward_into(isa, &g, Input::Masked { dy: &dyf, mask: &mask2 }, out);
+            assert!(dx == want_dx, "gated input gradient differs ({} {g:?})", isa.name());
+            assert!(dx.iter().enumerate().any(|(i, &v)| !below.get(i) && held[i] != 0.0 && v == 0.0), "nothing was gated");
+        }
+    }
+}
+
+/// The transposition of a slice of features (the Gram's packing) at every ISA
+/// this CPU has, at sizes that leave partial 16x16 blocks on both sides.
+#[test]
+fn transpose_slice_matches_indexing_at_every_isa() {
+    use neural_style::ops::simd::{transpose_slice, Isa};
+    for isa in Isa::available() {
+        for (n, m, p0, p1) in [(16, 16, 0, 16), (64, 100, 3, 91), (37, 50, 0, 50), (5, 33, 7, 8), (48, 300, 17, 300)] {
+            let f: Vec<f32> = (0..n * m).map(|i| i as f32).collect();
+            let ld = n + 5;
+            let mut t = vec![-1.0; (p1 - p0) * ld];
+            transpose_slice(isa, &f, n, m, p0, p1, &mut t, ld);
+            for p in p0..p1 {
+                for r in 0..n {
+                    assert_eq!(t[(p - p0) * ld + r], f[r * m + p], "{} n {n} m {m} p {p} r {r}", isa.name());
+                }
+                assert!(t[(p - p0) * ld + n..(p - p0 + 1) * ld].iter().all(|&v| v == -1.0), "padding written");
+            }
         }
     }
 }

@@ -1,8 +1,9 @@
 //! Gram matrices normalised by positions: `G = F F^T / M` for features
 //! `F (N, M)` (N channels, M = h*w positions).
 
-use crate::ops::simd::{dots4x4, Isa};
+use crate::ops::simd::{gemm_rows, transpose_slice, Isa, Strided, LANES};
 use rayon::prelude::*;
+use std::cell::RefCell;
 
 /// Positions per parallel task: about an eighth of the layer, at least 256.
 /// A function of the shape alone, so the sum's order (and every bit of G) is
@@ -12,11 +13,29 @@ pub fn position_chunk(m: usize) -> usize {
     m.div_ceil(8).max(256).min(m.max(1))
 }
 
+/// A row stride for a buffer of `cols` floats per row: a whole number of
+/// vectors, and not a multiple of 256 bytes, so rows read together do not all
+/// fall into the same few L1 sets.
+pub(crate) fn padded_stride(cols: usize) -> usize {
+    let ld = cols.div_ceil(LANES) * LANES;
+    if ld % 64 == 0 {
+        ld + LANES
+    } else {
+        ld
+    }
+}
+
+thread_local! {
+    /// A slice of the features transposed: `(positions, N)` with a padded row stride.
+    static TRANSPOSED: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
+}
+
 /// `G (N, N) = F F^T / M`: partial Grams over position chunks, added in order.
-/// G is symmetric: each chunk computes the 4x4 blocks on and above the
-/// diagonal only ([`dots4x4`], both operands read along their rows, nothing
-/// packed), in slices of positions that keep the rows in cache; the lower
-/// half is mirrored at the end.
+/// Each chunk goes through in slices of positions: the slice is transposed
+/// into `T (positions, N)` and the GEMM micro-kernel adds `T^T T` for the
+/// blocks of 8 rows on and above the diagonal only (G is symmetric; the lower
+/// half is mirrored at the end). Each element is the same sum, in the same
+/// order, for any number of threads.
 #[inline(never)]
 pub fn gram(f: &[f32], n: usize, m: usize) -> Vec<f32> {
     assert_eq!(f.len(), n * m, "gram: features are not (N, M)");
@@ -25,29 +44,31 @@ pub fn gram(f: &[f32], n: usize, m: usize) -> Vec<f32> {
     }
     let isa = Isa::detect();
     let chunk = position_chunk(m);
-    // Positions per slice: the N rows of a slice take about 1 MB.
-    let slice = (256 * 1024 / n).clamp(64, 4096) / 16 * 16;
+    let ld = padded_stride(n);
+    // Positions per slice: the transposed slice takes about 256 KB.
+    let slice = (64 * 1024 / ld).clamp(16, 4096);
     let partials: Vec<Vec<f32>> = (0..m.div_ceil(chunk))
         .into_par_iter()
         .with_max_len(1)
         .map(|c| {
             let (k0, k1) = (c * chunk, ((c + 1) * chunk).min(m));
             let mut g = vec![0.0f32; n * n];
-            for p0 in (k0..k1).step_by(slice) {
-                let p1 = (p0 + slice).min(k1);
-                // Row r of the slice; rows past N repeat the last (their sums are dropped).
-                let row = |r: usize| &f[r.min(n - 1) * m + p0..r.min(n - 1) * m + p1];
-                for i0 in (0..n).step_by(4) {
-                    for j0 in (i0..n).step_by(4) {
-                        let d = dots4x4(isa, std::array::from_fn(|i| row(i0 + i)), std::array::from_fn(|j| row(j0 + j)));
-                        for (i, di) in d.iter().enumerate().take(n - i0) {
-                            for (j, &v) in di.iter().enumerate().take(n - j0) {
-                                g[(i0 + i) * n + j0 + j] += v;
-                            }
-                        }
+            TRANSPOSED.with(|cell| {
+                let t = &mut *cell.borrow_mut();
+                t.resize(slice * ld, 0.0);
+                for (s, p0) in (k0..k1).step_by(slice).enumerate() {
+                    let p1 = (p0 + slice).min(k1);
+                    let len = p1 - p0;
+                    transpose_slice(isa, f, n, m, p0, p1, t, ld);
+                    for r0 in (0..n).step_by(8) {
+                        let rows = 8.min(n - r0);
+                        // Columns from the vector holding the diagonal on.
+                        let j0 = r0 / LANES * LANES;
+                        let a = Strided { data: &t[..], offset: r0, rs: 1, cs: ld };
+                        gemm_rows(isa, rows, len, n - j0, 1.0, a, &t[j0..], ld, s > 0, &mut g[r0 * n + j0..], n);
                     }
                 }
-            }
+            });
             g
         })
         .collect();

@@ -7,7 +7,7 @@
 //! `mass = sum g^2`, and `dE/dF = (G_g - A) F diag(g^2) / (N^2 mass)`; a guide
 //! of ones is the plain term.
 
-use super::gram::gram;
+use super::gram::{gram, padded_stride};
 use crate::ops::gemm::{uniform, ColumnTiles};
 use crate::ops::reduce::sum_map2;
 use crate::ops::simd::{gemm_rows, Isa, Strided};
@@ -17,7 +17,7 @@ use std::cell::RefCell;
 /// About 256 Ki floats of features per task, so each task's two scratch
 /// buffers stay near 1 MiB.
 fn chunk_for(n: usize, m: usize) -> usize {
-    (256 * 1024 / n.max(1)).clamp(16, m.max(16))
+    (64 * 1024 / n.max(1)).clamp(16, m.max(16))
 }
 
 thread_local! {
@@ -105,17 +105,19 @@ pub fn tap_in_place(f: &mut [f32], n: usize, m: usize, content: Option<(&[f32], 
     (0..m.div_ceil(chunk)).into_par_iter().with_max_len(1).for_each(|ci| {
         let (p0, p1) = (ci * chunk, ((ci + 1) * chunk).min(m));
         let t = p1 - p0;
+        // Rows of the buffers: t floats at a padded stride.
+        let ld = padded_stride(t);
         let mut win = grid.take(0, ci);
         BUFFERS.with(|cell| {
             let (fin, out, scaled) = &mut *cell.borrow_mut();
-            fin.resize(n * t, 0.0);
-            out.resize(n * t, 0.0);
+            fin.resize(n * ld, 0.0);
+            out.resize(n * ld, 0.0);
             for r in 0..n {
-                fin[r * t..(r + 1) * t].copy_from_slice(win.row_mut(r));
+                fin[r * ld..r * ld + t].copy_from_slice(win.row_mut(r));
             }
             if let Some((p, c)) = content {
                 for r in 0..n {
-                    let (o, fr, pr) = (&mut out[r * t..(r + 1) * t], &fin[r * t..(r + 1) * t], &p[r * m + p0..r * m + p1]);
+                    let (o, fr, pr) = (&mut out[r * ld..r * ld + t], &fin[r * ld..r * ld + t], &p[r * m + p0..r * m + p1]);
                     for j in 0..t {
                         o[j] = c * (fr[j] - pr[j]);
                     }
@@ -127,25 +129,27 @@ pub fn tap_in_place(f: &mut [f32], n: usize, m: usize, content: Option<(&[f32], 
                 let a = Strided { data: d, offset: 0, rs: n, cs: 1 };
                 let b: &[f32] = match guide {
                     Some(g) => {
-                        scaled.resize(n * t, 0.0);
+                        scaled.resize(n * ld, 0.0);
                         let g = &g[p0..p1];
                         for r in 0..n {
-                            for ((o, x), gv) in scaled[r * t..(r + 1) * t].iter_mut().zip(&fin[r * t..(r + 1) * t]).zip(g) {
+                            for ((o, x), gv) in scaled[r * ld..r * ld + t].iter_mut().zip(&fin[r * ld..r * ld + t]).zip(g) {
                                 *o = x * (gv * gv);
                             }
                         }
-                        &scaled[..n * t]
+                        &scaled[..n * ld]
                     }
-                    None => &fin[..n * t],
+                    None => &fin[..n * ld],
                 };
-                gemm_rows(isa, n, n, t, *alpha, a, b, t, written, &mut out[..n * t], t);
+                gemm_rows(isa, n, n, t, *alpha, a, b, ld, written, &mut out[..n * ld], ld);
                 written = true;
             }
-            if !written {
-                out[..n * t].fill(0.0);
-            }
             for r in 0..n {
-                win.row_mut(r).copy_from_slice(&out[r * t..(r + 1) * t]);
+                let row = win.row_mut(r);
+                if written {
+                    row.copy_from_slice(&out[r * ld..r * ld + t]);
+                } else {
+                    row.fill(0.0);
+                }
             }
         });
     });

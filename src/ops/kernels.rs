@@ -3,9 +3,9 @@
 //! reference), one set of forward and backward entry points for both.
 
 use super::conv::{conv_backward_input, conv_backward_input_add, conv_forward, flip_transpose, ConvGeom};
-use super::relu::ReluMask;
+use super::relu::{relu_backward, ReluMask};
 use super::simd::Isa;
-use super::winograd::{Input, WinogradWeights};
+use super::winograd::{Input, Output, WinogradWeights};
 
 /// How a layer's convolutions run, with the weights packed for that.
 #[derive(Clone, Debug)]
@@ -99,30 +99,30 @@ impl Kernels {
         }
     }
 
-    /// `dx (+)= dL/dx` from the gradient at the ReLU's output, masked row by
-    /// row inside the convolution (Winograd only).
-    pub fn backward_masked(&self, g: &ConvGeom, dy: &[f32], mask: &ReluMask, dx: &mut [f32], accumulate: bool) {
-        match self {
-            Kernels::Winograd(u) => u.backward_from(Isa::detect(), g, Input::Masked { dy, mask }, dx, accumulate),
-            Kernels::Im2col { .. } => unreachable!("only Winograd layers mask in place"),
-        }
-    }
-
-    /// `dx (+)= dL/dx` from the gradient at the pooled output and the ReLU
-    /// mask, unpooled one row at a time (Winograd only).
-    pub fn backward_unpooled(&self, g: &ConvGeom, dyp: &[f32], mask: &ReluMask, dx: &mut [f32], accumulate: bool) {
-        match self {
-            Kernels::Winograd(u) => u.backward_from(Isa::detect(), g, Input::Unpooled { dy: dyp, mask }, dx, accumulate),
-            Kernels::Im2col { .. } => unreachable!("only Winograd layers pool in place"),
-        }
-    }
-
-    /// `dx (+)= dL/dx` from `dy (c_out, h, w)`: added into `dx` if `accumulate`.
-    pub fn backward(&self, g: &ConvGeom, dy: &[f32], dx: &mut [f32], accumulate: bool) {
-        match (self, accumulate) {
-            (Kernels::Im2col { weight_t, .. }, false) => conv_backward_input(g, dy, weight_t, dx),
-            (Kernels::Im2col { weight_t, .. }, true) => conv_backward_input_add(g, dy, weight_t, dx),
-            (Kernels::Winograd(u), acc) => u.backward_input(g, dy, dx, acc),
+    /// `dx (+)= dL/dx` from the gradient `dy` at this layer's output, in any
+    /// [`Input`] form (plain; still to be masked by this layer's ReLU; still
+    /// pooled: those two Winograd only), then, with a `gate`, `dx` zeroed where
+    /// the ReLU below was not positive (Winograd does it while the rows are in
+    /// cache, im2col in a pass after).
+    pub fn backward(&self, g: &ConvGeom, dy: Input, dx: &mut [f32], accumulate: bool, gate: Option<&ReluMask>) {
+        match (self, dy) {
+            (Kernels::Winograd(u), dy) => {
+                let out = match gate {
+                    Some(gate) => Output::Gated { y: dx, accumulate, gate },
+                    None => Output::Full { y: dx, accumulate },
+                };
+                u.backward_into(Isa::detect(), g, dy, out)
+            }
+            (Kernels::Im2col { weight_t, .. }, Input::Plain(dy)) => {
+                match accumulate {
+                    false => conv_backward_input(g, dy, weight_t, dx),
+                    true => conv_backward_input_add(g, dy, weight_t, dx),
+                }
+                if let Some(gate) = gate {
+                    relu_backward(dx, gate);
+                }
+            }
+            (Kernels::Im2col { .. }, _) => unreachable!("only Winograd layers mask and unpool in place"),
         }
     }
 }

@@ -112,7 +112,7 @@ pub fn relu_backward(dy: &mut [f32], mask: &ReluMask) {
 
 multiversion! {
     /// `d[i] = 0` where bit i is clear, as a select per lane (vectorised).
-    fn apply_row(d: &mut [f32], bits: &[u64]) {
+    pub(crate) fn apply_row(d: &mut [f32], bits: &[u64]) {
         for (d, &word) in d.chunks_mut(64).zip(bits) {
             if word == u64::MAX {
                 continue;

@@ -236,6 +236,37 @@ multiversion! {
     }
 }
 
+/// `t[(p - p0) * ld + r] = f[r * m + p]` for rows `r < n` and positions
+/// `p0..p1`: a slice of features `F (n, m)` transposed into `T (p1 - p0, n)`
+/// with row stride `ld`. AVX-512 moves 16x16 blocks through registers; the
+/// rest goes one element at a time.
+#[allow(clippy::too_many_arguments)]
+pub fn transpose_slice(isa: Isa, f: &[f32], n: usize, m: usize, p0: usize, p1: usize, t: &mut [f32], ld: usize) {
+    assert!(n * m <= f.len() && p0 <= p1 && p1 <= m, "transpose_slice: outside the features");
+    assert!(n <= ld && (p1 - p0) * ld <= t.len(), "transpose_slice: short destination");
+    let (mut rdone, mut pdone) = (0, p0);
+    #[cfg(target_arch = "x86_64")]
+    if isa.0 == Level::Avx512 {
+        (rdone, pdone) = (n / 16 * 16, p0 + (p1 - p0) / 16 * 16);
+        for r0 in (0..rdone).step_by(16) {
+            for q0 in (p0..pdone).step_by(16) {
+                // SAFETY: AVX-512 was detected; rows r0..r0+16 <= n of f hold
+                // positions q0..q0+16 <= p1 <= m, and t holds rows
+                // q0-p0..q0-p0+16 <= p1-p0 of ld >= n floats (checked above).
+                unsafe { avx512::transpose16(f.as_ptr().add(r0 * m + q0), m, t.as_mut_ptr().add((q0 - p0) * ld + r0), ld) };
+            }
+        }
+    }
+    let mut one = |r: usize, p: usize| t[(p - p0) * ld + r] = f[r * m + p];
+    // What the blocks left: the last positions of every row, the last rows of the blocked positions.
+    for r in 0..n {
+        (pdone..p1).for_each(|p| one(r, p));
+    }
+    for r in rdone..n {
+        (p0..pdone).for_each(|p| one(r, p));
+    }
+}
+
 /// `out[i][j] = sum_p a[i][p] b[j][p]` for four rows of A and four of B, all
 /// of one length: 16 partial sums per element (positions taken 16 at a time,
 /// lane by lane), then the lanes added in a fixed order. The Gram matrix's
@@ -395,6 +426,51 @@ mod avx512 {
                 } else {
                     _mm512_storeu_ps(p, out);
                 }
+            }
+        }
+    }
+
+    /// A 16x16 block transposed through registers: `dst[j * ldd + i] =
+    /// src[i * lds + j]` for i, j < 16 (unpack pairs of rows, then pairs of
+    /// pairs, then 128-bit lanes twice).
+    ///
+    /// # Safety
+    /// AVX-512F must be available; `src` readable at `i * lds + j` and `dst`
+    /// writable at `j * ldd + i` for i, j < 16.
+    #[target_feature(enable = "avx512f")]
+    pub unsafe fn transpose16(src: *const f32, lds: usize, dst: *mut f32, ldd: usize) {
+        let r: [__m512; 16] = std::array::from_fn(|i| _mm512_loadu_ps(src.add(i * lds)));
+        let mut t = [_mm512_setzero_ps(); 16];
+        for i in 0..8 {
+            t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+            t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+        }
+        let pd = |a: __m512| _mm512_castps_pd(a);
+        let mut u = [_mm512_setzero_ps(); 16];
+        for i in 0..4 {
+            let (a, b, c, d) = (t[4 * i], t[4 * i + 1], t[4 * i + 2], t[4 * i + 3]);
+            u[4 * i] = _mm512_castpd_ps(_mm512_unpacklo_pd(pd(a), pd(c)));
+            u[4 * i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(pd(a), pd(c)));
+            u[4 * i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(pd(b), pd(d)));
+            u[4 * i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(pd(b), pd(d)));
+        }
+        // u[4q + k] holds column k + 4l of rows 4q..4q+4 in its 128-bit lane l.
+        let mut v = [_mm512_setzero_ps(); 16];
+        for k in 0..4 {
+            v[k] = _mm512_shuffle_f32x4::<0x88>(u[k], u[4 + k]);
+            v[4 + k] = _mm512_shuffle_f32x4::<0xdd>(u[k], u[4 + k]);
+            v[8 + k] = _mm512_shuffle_f32x4::<0x88>(u[8 + k], u[12 + k]);
+            v[12 + k] = _mm512_shuffle_f32x4::<0xdd>(u[8 + k], u[12 + k]);
+        }
+        for k in 0..4 {
+            let out = [
+                _mm512_shuffle_f32x4::<0x88>(v[k], v[8 + k]),
+                _mm512_shuffle_f32x4::<0x88>(v[4 + k], v[12 + k]),
+                _mm512_shuffle_f32x4::<0xdd>(v[k], v[8 + k]),
+                _mm512_shuffle_f32x4::<0xdd>(v[4 + k], v[12 + k]),
+            ];
+            for (l, &o) in out.iter().enumerate() {
+                _mm512_storeu_ps(dst.add((k + 4 * l) * ldd), o);
             }
         }
     }

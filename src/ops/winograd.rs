@@ -28,7 +28,7 @@
 
 use super::gemm::{uniform, ColumnTiles};
 use super::geom::ConvGeom;
-use super::relu::{mask_bits, mask_row, ReluMask};
+use super::relu::{apply_row, mask_bits, mask_row, ReluMask};
 use super::simd::{gemm_rows, masked_copy, multiversion, Isa, Strided, LANES};
 use rayon::prelude::*;
 use std::cell::RefCell;
@@ -117,6 +117,10 @@ pub enum Output<'a> {
     /// The ReLU'd output `y (c_out, h, w)` and its mask, made as it is
     /// written (the same as `relu_mask` over `y` afterwards).
     Masked { y: &'a mut [f32], mask: &'a mut ReluMask },
+    /// `y (c_out, h, w)`, added to if `accumulate`, then zeroed where `gate`
+    /// is clear: an input gradient handed on through the ReLU below, masked
+    /// while its rows are in cache (the same as `relu_backward` afterwards).
+    Gated { y: &'a mut [f32], accumulate: bool, gate: &'a ReluMask },
 }
 
 /// Transformed weights of one layer: `U (36, c_out, c_in)`, `U_k = (G g G^T)_k`
@@ -223,8 +227,15 @@ impl WinogradWeights {
     /// The input gradient from `dy` given in any [`Input`] form (e.g. still
     /// pooled, with the ReLU mask to apply).
     pub fn backward_from(&self, isa: Isa, g: &ConvGeom, dy: Input, dx: &mut [f32], accumulate: bool) {
+        self.backward_into(isa, g, dy, Output::Full { y: dx, accumulate })
+    }
+
+    /// The input gradient from `dy` in any [`Input`] form into a full or a
+    /// gated ([`Output::Gated`]) output.
+    pub fn backward_into(&self, isa: Isa, g: &ConvGeom, dy: Input, dx: Output) {
         assert!(g.c_in == self.c_in && g.c_out == self.c_out, "winograd: geometry does not match the weights");
-        conv(isa, &g.input_gradient(), dy, &self.operand(true), None, false, Output::Full { y: dx, accumulate })
+        assert!(matches!(dx, Output::Full { .. } | Output::Gated { .. }), "winograd: an input gradient is a full output");
+        conv(isa, &g.input_gradient(), dy, &self.operand(true), None, false, dx)
     }
 
     fn operand(&self, flipped: bool) -> Operand<'_> {
@@ -356,6 +367,11 @@ fn conv(isa: Isa, g: &ConvGeom, input: Input, op: &Operand, bias: Option<&[f32]>
     }
     match &output {
         Output::Full { y, .. } => assert_eq!(y.len(), co * h * w, "winograd: output is not (c_out, h, w)"),
+        Output::Gated { y, gate, .. } => {
+            assert_eq!(y.len(), co * h * w, "winograd: output is not (c_out, h, w)");
+            assert_eq!(gate.len(), co * h * w, "winograd: gate is not (c_out * h, w)");
+            assert_eq!(gate.words_per_row(), w.div_ceil(64), "winograd: gate rows are not of width w");
+        }
         Output::Masked { y, mask } => {
             assert!(relu, "winograd: a masked output is a ReLU output");
             assert_eq!(y.len(), co * h * w, "winograd: output is not (c_out, h, w)");
@@ -381,8 +397,13 @@ fn conv(isa: Isa, g: &ConvGeom, input: Input, op: &Operand, bias: Option<&[f32]>
     let wpr = w.div_ceil(64);
     let cut = Cut::for_geom(g, rayon::current_num_threads());
     // The output's windows: full rows, or pooled rows and mask rows.
+    let mut gate = None;
     let (mut full, mut pooled, mut bits, accumulate) = match output {
         Output::Full { y, accumulate } => (Some(ColumnTiles::new(y, co, h * w)), None, None, accumulate),
+        Output::Gated { y, accumulate, gate: m } => {
+            gate = Some(m);
+            (Some(ColumnTiles::new(y, co, h * w)), None, None, accumulate)
+        }
         Output::Masked { y, mask } => {
             (Some(ColumnTiles::new(y, co, h * w)), None, Some(ColumnTiles::new(mask.words_mut(), co, h * wpr)), false)
         }
@@ -490,6 +511,11 @@ fn conv(isa: Isa, g: &ConvGeom, input: Input, op: &Operand, bias: Option<&[f32]>
                             if let Some(win) = win.as_mut() {
                                 let dst = &mut win.row_mut(ob)[r0 * w..(r0 + nrows) * w];
                                 output_tile_row(isa, mob, nb * ldm, col, tw, rows, b, relu, accumulate, dst, w);
+                                if let Some(gate) = gate {
+                                    for (r, y) in dst.chunks_exact_mut(w).enumerate() {
+                                        apply_row(isa, y, gate.row((o0 + ob) * h + M * tr + r));
+                                    }
+                                }
                                 if let (None, Some(bwin)) = (pwin.as_ref(), bwin.as_mut()) {
                                     let brow = &mut bwin.row_mut(ob)[r0 * wpr..(r0 + nrows) * wpr];
                                     for (y, bits) in dst.chunks_exact(w).zip(brow.chunks_exact_mut(wpr)) {

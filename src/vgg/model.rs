@@ -10,6 +10,7 @@ use crate::ops::pool::{
     avg_pool_backward, avg_pool_backward_add, avg_pool_forward, max_pool_backward, max_pool_backward_add, max_pool_forward, pooled,
 };
 use crate::ops::relu::{relu_backward, relu_mask, ReluMask};
+use crate::ops::winograd::Input;
 use crate::preprocess::InputConvention;
 use crate::rng::Rng;
 use ndarray::{Array3, ArrayView3, ArrayViewMut3, ShapeBuilder};
@@ -83,21 +84,11 @@ impl ConvLayer {
         self.kernels.forward_masked(&self.geom(h, w), x, &self.bias, y, mask)
     }
 
-    /// `dx (+)= dL/dx` from the gradient at the ReLU's output `dy (c_out, h, w)`,
-    /// masked row by row inside the convolution (`dy` is left as it is).
-    fn backward_masked(&self, h: usize, w: usize, dy: &[f32], mask: &ReluMask, dx: &mut [f32], accumulate: bool) {
-        self.kernels.backward_masked(&self.geom(h, w), dy, mask, dx, accumulate)
-    }
-
-    /// `dx (+)= dL/dx` from the gradient at the pooled output `dyp (c_out, h/2, w/2)`
-    /// and the ReLU mask: the full-size gradient is made one row at a time.
-    fn backward_unpooled(&self, h: usize, w: usize, dyp: &[f32], mask: &ReluMask, dx: &mut [f32], accumulate: bool) {
-        self.kernels.backward_unpooled(&self.geom(h, w), dyp, mask, dx, accumulate)
-    }
-
-    /// `dx (+)= dL/dx` from `dy (c_out, h, w)`: added into `dx` if `accumulate`.
-    fn backward(&self, h: usize, w: usize, dy: &[f32], dx: &mut [f32], accumulate: bool) {
-        self.kernels.backward(&self.geom(h, w), dy, dx, accumulate)
+    /// `dx (+)= dL/dx` from the gradient at this layer's output in any form
+    /// (plain `(c_out, h, w)`, to be masked by this layer's ReLU, or still
+    /// pooled), then masked by the ReLU below if `gate` is given.
+    fn backward(&self, h: usize, w: usize, dy: Input, dx: &mut [f32], accumulate: bool, gate: Option<&ReluMask>) {
+        self.kernels.backward(&self.geom(h, w), dy, dx, accumulate, gate)
     }
 }
 
@@ -423,6 +414,8 @@ impl Vgg19 {
         let defer_first = saved.first().is_some_and(|s| s.deferred);
         // g: dL/d(output of layer i's ReLU), (c_out, h, w) of layer i.
         let mut g = saved.last_mut().and_then(|s| s.tap_grad.take()).expect("the deepest layer is a tap");
+        // Whether g has already been through its layer's ReLU.
+        let mut g_masked = false;
         for i in (0..saved.len()).rev() {
             if cancel.load(Ordering::Relaxed) {
                 ws.give(g);
@@ -434,9 +427,10 @@ impl Vgg19 {
             // g is at the pooled size if this layer's pool was fused: the mask
             // and the unpooling are applied row by row inside the convolution.
             let fused = saved[i].fused;
-            // Winograd layers apply the mask as they read the gradient.
+            // Winograd layers apply the mask as they read the gradient, unless
+            // the layer above already did as it wrote it (g_masked).
             let masks_in_place = layer.pools_in_place();
-            if !fused && !masks_in_place && !dry {
+            if !fused && !masks_in_place && !g_masked && !dry {
                 relu_backward(ws.get_mut(&g), &saved[i].mask);
             }
             // dL/d(input of layer i): added straight into the previous tap's
@@ -462,14 +456,20 @@ impl Vgg19 {
                 Some(t) => (t, true),
                 None => (ws.take(layer.c_in * h * w), false),
             };
+            // The gradient handed down goes through the ReLU of layer i - 1:
+            // a Winograd layer masks it as it writes it (same h, w: no pool between).
+            let gate = (i > 0 && !layer.spec.pool_before && masks_in_place).then(|| &saved[i - 1].mask);
             if !dry {
                 let (gv, dxv) = ws.pair(&g, &dx);
-                match (fused, masks_in_place) {
-                    (true, _) => layer.backward_unpooled(h, w, gv, &saved[i].mask, dxv, accumulate),
-                    (false, true) => layer.backward_masked(h, w, gv, &saved[i].mask, dxv, accumulate),
-                    (false, false) => layer.backward(h, w, gv, dxv, accumulate),
-                }
+                let mask = &saved[i].mask;
+                let dy = match (fused, masks_in_place && !g_masked) {
+                    (true, _) => Input::Unpooled { dy: gv, mask },
+                    (false, true) => Input::Masked { dy: gv, mask },
+                    (false, false) => Input::Plain(gv),
+                };
+                layer.backward(h, w, dy, dxv, accumulate, gate);
             }
+            g_masked = gate.is_some();
             ws.give(std::mem::replace(&mut g, dx));
             // The layer below takes the gradient still pooled if its pool was fused.
             if layer.spec.pool_before && !(i > 0 && saved[i - 1].fused) {
@@ -491,6 +491,7 @@ impl Vgg19 {
                     }
                 }
                 ws.give(std::mem::replace(&mut g, dp));
+                g_masked = false;
             }
             saved.truncate(i + 1);
             saved[i].mask = ReluMask::default();
