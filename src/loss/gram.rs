@@ -18,7 +18,7 @@ pub fn position_chunk(m: usize) -> usize {
 /// fall into the same few L1 sets.
 pub(crate) fn padded_stride(cols: usize) -> usize {
     let ld = cols.div_ceil(LANES) * LANES;
-    if ld % 64 == 0 {
+    if ld.is_multiple_of(64) {
         ld + LANES
     } else {
         ld
