@@ -1,7 +1,7 @@
 //! Gram matrices normalised by positions: `G = F F^T / M` for features
 //! `F (N, M)` (N channels, M = h*w positions).
 
-use crate::ops::simd::{gemm_rows, transpose_slice, Isa, Strided, LANES};
+use crate::ops::simd::{gemm_rows, padded_stride, transpose_slice, Isa, Strided, LANES};
 use rayon::prelude::*;
 use std::cell::RefCell;
 
@@ -11,18 +11,6 @@ use std::cell::RefCell;
 /// feature once; splitting G's rows instead repacked all of F per task (perf).
 pub fn position_chunk(m: usize) -> usize {
     m.div_ceil(8).max(256).min(m.max(1))
-}
-
-/// A row stride for a buffer of `cols` floats per row: a whole number of
-/// vectors, and not a multiple of 256 bytes, so rows read together do not all
-/// fall into the same few L1 sets.
-pub(crate) fn padded_stride(cols: usize) -> usize {
-    let ld = cols.div_ceil(LANES) * LANES;
-    if ld.is_multiple_of(64) {
-        ld + LANES
-    } else {
-        ld
-    }
 }
 
 thread_local! {

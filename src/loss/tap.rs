@@ -7,10 +7,10 @@
 //! `mass = sum g^2`, and `dE/dF = (G_g - A) F diag(g^2) / (N^2 mass)`; a guide
 //! of ones is the plain term.
 
-use super::gram::{gram, padded_stride};
+use super::gram::gram;
 use crate::ops::gemm::{uniform, ColumnTiles};
 use crate::ops::reduce::sum_map2;
-use crate::ops::simd::{gemm_rows, Isa, Strided};
+use crate::ops::simd::{gemm_rows, padded_stride, Isa, Strided};
 use rayon::prelude::*;
 use std::cell::RefCell;
 

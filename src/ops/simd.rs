@@ -106,6 +106,18 @@ impl Isa {
 /// Floats in one AVX-512 vector: the micro-kernel's column unit.
 pub const LANES: usize = 16;
 
+/// A row stride for a buffer of `cols` floats per row: a whole number of
+/// vectors, and not a multiple of 256 bytes, so rows read together do not all
+/// fall into the same few L1 sets.
+pub fn padded_stride(cols: usize) -> usize {
+    let ld = cols.div_ceil(LANES) * LANES;
+    if ld.is_multiple_of(64) {
+        ld + LANES
+    } else {
+        ld
+    }
+}
+
 /// A strided matrix operand: element `(r, p)` at `data[offset + r*rs + p*cs]`
 /// (row-major, transposed or any other strides, read without packing).
 #[derive(Clone, Copy, Debug)]
