@@ -187,10 +187,22 @@ fn help_and_version() {
 
 #[test]
 fn help_in_every_spelling_and_for_every_subcommand() {
-    for args in [&["-h"][..], &["help"], &["sheet", "--help"], &["plot", "--help"], &["calibrate", "-h"], &["--content", "x.png", "-h"]] {
+    // (arguments, a flag of that help's own, a flag it must not list)
+    let cases: [(&[&str], &str, &str); 7] = [
+        (&["-h"], "  --style-layers", "  --nothing"),
+        (&["help"], "  --cols", "  --nothing"),
+        (&["sheet", "--help"], "  --cols N", "  --style-layers"),
+        (&["plot", "--help"], "  --title TEXT", "  --cols"),
+        (&["calibrate", "-h"], "  --exact", "  --style-layers"),
+        (&["batch", "--help"], "  --shard K/N", "  --cols"),
+        (&["--content", "x.png", "-h"], "  --content PATH", "  --nothing"),
+    ];
+    for (args, has, lacks) in cases {
         let o = run(args);
         assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
-        assert!(String::from_utf8_lossy(&o.stdout).contains("--content"), "{args:?} printed no help");
+        let text = String::from_utf8_lossy(&o.stdout);
+        assert!(text.contains(has), "{args:?}: help lacks {has}");
+        assert!(!text.contains(lacks), "{args:?}: help lists {lacks}");
     }
 }
 

@@ -1,92 +1,13 @@
-//! The command line: flags, their defaults, and their checks. Hand-written to
-//! keep the binary's dependencies to the library's.
+//! The command line's checked settings: the raw values [`flags::lex`] gives
+//! (by the one flag table) turned into typed, validated arguments per
+//! subcommand. Hand-written to keep the binary's dependencies to the library's.
 
+use crate::flags::{self, Cmd, Raw};
 use neural_style::color::{Histogram, PreserveColors};
 use neural_style::optim::lbfgs::DEFAULT_HISTORY;
 use neural_style::transfer::{Config, Init, LossScale, Optimizer};
 use neural_style::{Pooling, Tap};
 use std::path::{Path, PathBuf};
-
-pub const HELP: &str = "\
-neural-style: paint a photograph in the style of a painting (Gatys, Ecker & Bethge, CVPR 2016), on the CPU, offline.
-
-USAGE
-  neural-style --content PHOTO --style PAINTING[,PAINTING...] --output OUT.png [options]
-  neural-style --content PHOTO --output OUT.png [options]       content reconstruction
-  neural-style --style PAINTING --output OUT.png [options]      texture synthesis
-  neural-style calibrate --images DIR --output WEIGHTS.nsw [--weights PATH] [--size N]
-  neural-style calibrate --exact --images DIR --output SCALES [--size N]   the shipped scales
-  neural-style sheet --output SHEET.png [--cols N] [--cell N] IMAGE[=LABEL] ...   contact sheet
-  neural-style plot --trace TRACE.jsonl --output LOSS.svg [--title TEXT]           loss plot
-  neural-style batch --contents DIR|FILE,.. --styles FILE,.. --output-dir OUT [options]   many pictures
-
-BATCH  (every transfer flag below applies to each item; the network is loaded once and each
-        style's targets computed once per size)
-  --contents DIR|FILE,...    content images; a folder gives its .png/.jpg files by name
-  --styles FILE,...          each content is painted in each style, one at a time
-  --output-dir DIR           results as DIR/{content stem}__{style stem}.png; existing ones are
-                             skipped, so a killed batch resumes where it stopped
-  --sequence                 frames of a video: per style, contents in name order, each frame
-                             starting from the previous frame's result
-  --shard K/N                this worker's share (0 <= K < N): a contiguous run of the items,
-                             the same on every machine (e.g. a Slurm array task)
-  --summary FILE.jsonl       one JSON line per item: inputs, output, status, seconds, loss, error
-
-IMAGES
-  --content PATH             photograph (PNG or JPEG)
-  --style PATH[,PATH...]     painting(s); several are blended
-  --style-blend-weights W,.. weight of each style image (normalised to sum 1; default equal)
-  --style-masks M,..         spatial control: one greyscale mask per style image over the content
-                             (resized to the result; white = this style); uncovered parts keep
-                             the content only
-  --style-image-masks M,..   with --style-masks: a mask over each style image (take the style
-                             from part of the painting)
-  --output PATH              result, .png or .jpg (required)
-  --size N                   longest side of the result [512]
-  --style-scale F            style images' longest side is size * F [1.0]
-  --init noise|content|style|PATH   starting image [content if given, else noise; noise with
-                             --normalized];
-                             'random' and 'image' as in jcjohnson/neural-style; PATH is
-                             resized to the result's size
-  --seed N                   seed of the noise start [0]
-  --preserve-colors MODE     keep the photograph's colours: luminance (transfer on luminance only),
-                             histogram (style colours matched to the content's, eigen square roots),
-                             histogram-cholesky (the same with Cholesky factors) [off]
-
-OBJECTIVE  (alpha * content + beta * style + gamma * total variation)
-  --content-weight F         content weight [0.6; 0.03 with --normalized]; alpha = F / positions
-                             at the content layer
-  --style-weight F           beta [1]
-  --tv-weight F              TV weight [0]; gamma = F / pixels (on the preprocessed image)
-  --loss-scale mean|paper    mean: the weights above, the same look at any size [mean];
-                             paper: the weights are the paper's literal alpha, beta, gamma
-  --content-layers L,..      [relu4_2]
-  --style-layers L,..        [relu1_1,relu2_1,relu3_1,relu4_1,relu5_1]
-  --style-layer-weights W,.. w_l per style layer [1/number of layers each]
-  --pooling avg|max          [avg, as in the paper]
-  --weights PATH             another weights file (.nsw; see tools/) [the built-in VGG19]
-  --normalized               the paper's normalised network: each filter's mean activation 1
-                             (scales shipped for the built-in VGG19; for --weights, from `calibrate`)
-
-OPTIMISER
-  --iterations N             optimiser iterations [100]
-  --max-evals N              cap on forward+backward passes [none]
-  --optimizer lbfgs|adam     [lbfgs]
-  --lbfgs-history N          L-BFGS memory [10]
-  --scales N                 coarse to fine: optimise at size/2^(N-1) first, upsample, ..., up to
-                             --size; each smaller scale runs 2.5x the iterations of the next [1]
-  --scale-iterations I,..    iterations at each scale, smallest first [from --iterations]
-  --learning-rate F          Adam step in 0..255 pixel units [10]
-
-RUN
-  --threads N                worker threads [all cores]
-  --max-memory MB            refuse runs estimated to need more [what the machine has available]
-  --print-every N            progress line every N evaluations [10]
-  --save-every N             write OUT_NNNN.ext every N iterations [never]
-  --trace PATH               one JSON line per evaluation
-  --quiet                    no progress on stderr
-  --help, --version
-";
 
 /// Everything the command line said.
 pub struct Args {
@@ -156,7 +77,8 @@ pub enum Command {
     Calibrate(CalibrateArgs),
     Sheet(SheetArgs),
     Plot(PlotArgs),
-    Help,
+    /// Help for one subcommand, or for all (`None`).
+    Help(Option<Cmd>),
     Version,
 }
 
@@ -193,35 +115,6 @@ fn positive(flag: &str, v: &str) -> Result<usize, Usage> {
 
 fn taps(flag: &str, v: &str) -> Result<Vec<Tap>, Usage> {
     Tap::parse_list(v).map_err(|e| Usage(format!("{flag}: {e}")))
-}
-
-const FLAGS_WITHOUT_VALUE: [&str; 6] = ["--quiet", "--normalized", "--help", "--version", "--sequence", "--exact"];
-
-/// Splits `--flag value` and `--flag=value` pairs, refusing unknown shapes.
-fn pairs(argv: &[String]) -> Result<Vec<(String, Option<String>)>, Usage> {
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < argv.len() {
-        let a = &argv[i];
-        if !a.starts_with("--") {
-            return usage(format!("unexpected argument '{a}' (flags start with --; see --help)"));
-        }
-        if let Some((k, v)) = a.split_once('=') {
-            out.push((k.to_string(), Some(v.to_string())));
-        } else if FLAGS_WITHOUT_VALUE.contains(&a.as_str()) {
-            out.push((a.clone(), None));
-        } else {
-            match argv.get(i + 1) {
-                Some(v) if !v.starts_with("--") => {
-                    out.push((a.clone(), Some(v.clone())));
-                    i += 1;
-                }
-                _ => return usage(format!("{a}: missing value")),
-            }
-        }
-        i += 1;
-    }
-    Ok(out)
 }
 
 /// The flags of jcjohnson/neural-style and neural-style-pt, and what to use
@@ -267,8 +160,15 @@ fn asks_for_help(argv: &[String]) -> bool {
 }
 
 pub fn parse(argv: &[String]) -> Result<Command, Usage> {
+    let sub = match argv.first().map(String::as_str) {
+        Some("batch") => Some(Cmd::Batch),
+        Some("calibrate") => Some(Cmd::Calibrate),
+        Some("sheet") => Some(Cmd::Sheet),
+        Some("plot") => Some(Cmd::Plot),
+        _ => None,
+    };
     if asks_for_help(argv) {
-        return Ok(Command::Help);
+        return Ok(Command::Help(sub));
     }
     if argv.iter().any(|a| a == "--version") {
         return Ok(Command::Version);
@@ -276,14 +176,16 @@ pub fn parse(argv: &[String]) -> Result<Command, Usage> {
     if let Some((a, hint)) = argv.iter().find_map(|a| peer_hint(a).map(|h| (a, h))) {
         return usage(format!("{a}: {hint}"));
     }
-    match argv.first().map(String::as_str) {
-        Some("batch") => return parse_batch(&argv[1..]),
-        Some("calibrate") => return parse_calibrate(&argv[1..]),
-        Some("sheet") => return parse_sheet(&argv[1..]),
-        Some("plot") => return parse_plot(&argv[1..]),
-        _ => {}
+    let cmd = sub.unwrap_or(Cmd::Run);
+    let rest = if sub.is_some() { &argv[1..] } else { argv };
+    let raw = flags::lex(cmd, rest).map_err(Usage)?;
+    match cmd {
+        Cmd::Run => parse_run(&raw, None).map(Command::Run),
+        Cmd::Batch => parse_batch(&raw),
+        Cmd::Calibrate => parse_calibrate(&raw),
+        Cmd::Sheet => parse_sheet(&raw),
+        Cmd::Plot => parse_plot(&raw),
     }
-    parse_run(argv, None).map(Command::Run)
 }
 
 /// The inputs and output a batch fixes for the transfer flags' checks.
@@ -295,8 +197,7 @@ struct Preset {
 
 /// The transfer flags. In a batch (`preset`) the images and the output come
 /// from the batch's own flags, and `--content`, `--style`, `--output` are refused.
-fn parse_run(argv: &[String], preset: Option<Preset>) -> Result<Box<Args>, Usage> {
-    let batch = preset.is_some();
+fn parse_run(raw: &Raw, preset: Option<Preset>) -> Result<Box<Args>, Usage> {
     let mut a = Args {
         content: None,
         styles: Vec::new(),
@@ -308,7 +209,7 @@ fn parse_run(argv: &[String], preset: Option<Preset>) -> Result<Box<Args>, Usage
         normalized: false,
         threads: None,
         max_memory_mb: None,
-        print_every: 10,
+        print_every: flags::DEFAULT_PRINT_EVERY,
         save_every: None,
         trace: None,
         quiet: false,
@@ -320,7 +221,7 @@ fn parse_run(argv: &[String], preset: Option<Preset>) -> Result<Box<Args>, Usage
     let mut output = None;
     let mut init: Option<String> = None;
     let mut history = DEFAULT_HISTORY;
-    let mut lr = 10.0f32;
+    let mut lr = flags::DEFAULT_LEARNING_RATE;
     let mut optimizer = "lbfgs".to_string();
     let mut blend: Option<Vec<f32>> = None;
     let mut content_weight_given = false;
@@ -329,48 +230,46 @@ fn parse_run(argv: &[String], preset: Option<Preset>) -> Result<Box<Args>, Usage
         a.styles = p.styles;
         output = Some(p.output);
     }
-    for (k, v) in pairs(argv)? {
+    // In the order given: a later value of a flag wins.
+    for (k, v) in raw.pairs() {
         let v = v.unwrap_or_default();
         let c = &mut a.config;
-        match k.as_str() {
-            "--content" | "--style" | "--output" if batch => {
-                return usage(format!("batch: {k}: use --contents, --styles and --output-dir (see --help)"))
-            }
+        match k {
             "--content" => a.content = Some(PathBuf::from(v)),
             "--style" => a.styles = v.split(',').filter(|s| !s.is_empty()).map(PathBuf::from).collect(),
-            "--style-blend-weights" => blend = Some(list_f32(&k, &v)?),
+            "--style-blend-weights" => blend = Some(list_f32(k, v)?),
             "--style-masks" => a.style_masks = Some(v.split(',').filter(|s| !s.is_empty()).map(PathBuf::from).collect()),
             "--style-image-masks" => a.style_image_masks = Some(v.split(',').filter(|s| !s.is_empty()).map(PathBuf::from).collect()),
             "--output" => output = Some(PathBuf::from(v)),
-            "--size" => c.size = positive(&k, &v)?,
+            "--size" => c.size = positive(k, v)?,
             "--style-scale" => {
-                c.style_scale = finite(&k, &v)?;
+                c.style_scale = finite(k, v)?;
                 if c.style_scale == 0.0 {
                     return usage("--style-scale: must be > 0");
                 }
             }
-            "--iterations" => c.iterations = number(&k, &v)?,
-            "--max-evals" => c.max_evals = Some(positive(&k, &v)?),
+            "--iterations" => c.iterations = number(k, v)?,
+            "--max-evals" => c.max_evals = Some(positive(k, v)?),
             "--content-weight" => {
-                c.weights.content = finite(&k, &v)?;
+                c.weights.content = finite(k, v)?;
                 content_weight_given = true;
             }
             "--loss-scale" => {
-                c.loss_scale = match v.as_str() {
+                c.loss_scale = match v {
                     "mean" => LossScale::Mean,
                     "paper" => LossScale::Paper,
                     _ => return usage(format!("--loss-scale: expected mean or paper, got '{v}'")),
                 }
             }
-            "--style-weight" => c.weights.style = finite(&k, &v)?,
-            "--tv-weight" => c.weights.tv = finite(&k, &v)?,
-            "--content-layers" => c.content_layers = taps(&k, &v)?,
-            "--style-layers" => c.style_layers = taps(&k, &v)?,
-            "--style-layer-weights" => c.style_layer_weights = Some(list_f32(&k, &v)?),
-            "--init" => init = Some(v),
-            "--seed" => c.seed = number(&k, &v)?,
+            "--style-weight" => c.weights.style = finite(k, v)?,
+            "--tv-weight" => c.weights.tv = finite(k, v)?,
+            "--content-layers" => c.content_layers = taps(k, v)?,
+            "--style-layers" => c.style_layers = taps(k, v)?,
+            "--style-layer-weights" => c.style_layer_weights = Some(list_f32(k, v)?),
+            "--init" => init = Some(v.to_string()),
+            "--seed" => c.seed = number(k, v)?,
             "--preserve-colors" => {
-                c.preserve_colors = match v.as_str() {
+                c.preserve_colors = match v {
                     "none" => PreserveColors::None,
                     "luminance" => PreserveColors::Luminance,
                     "histogram" => PreserveColors::Histogram(Histogram::Eigen),
@@ -378,35 +277,29 @@ fn parse_run(argv: &[String], preset: Option<Preset>) -> Result<Box<Args>, Usage
                     _ => return usage(format!("--preserve-colors: expected luminance, histogram or histogram-cholesky, got '{v}'")),
                 }
             }
-            "--pooling" => {
-                a.pooling = match v.as_str() {
-                    "avg" => Pooling::Avg,
-                    "max" => Pooling::Max,
-                    _ => return usage(format!("--pooling: expected avg or max, got '{v}'")),
-                }
-            }
-            "--optimizer" => optimizer = v,
-            "--lbfgs-history" => history = positive(&k, &v)?,
+            "--pooling" => a.pooling = pooling(v)?,
+            "--optimizer" => optimizer = v.to_string(),
+            "--lbfgs-history" => history = positive(k, v)?,
             "--learning-rate" => {
-                lr = finite(&k, &v)?;
+                lr = finite(k, v)?;
                 if lr == 0.0 {
                     return usage("--learning-rate: must be > 0");
                 }
             }
             "--weights" => a.weights = Some(PathBuf::from(v)),
             "--normalized" => a.normalized = true,
-            "--threads" => a.threads = Some(positive(&k, &v)?),
-            "--max-memory" => a.max_memory_mb = Some(positive(&k, &v)? as u64),
-            "--print-every" => a.print_every = positive(&k, &v)?,
-            "--save-every" => a.save_every = Some(positive(&k, &v)?),
+            "--threads" => a.threads = Some(positive(k, v)?),
+            "--max-memory" => a.max_memory_mb = Some(positive(k, v)? as u64),
+            "--print-every" => a.print_every = positive(k, v)?,
+            "--save-every" => a.save_every = Some(positive(k, v)?),
             "--trace" => a.trace = Some(PathBuf::from(v)),
             "--quiet" => a.quiet = true,
-            "--scales" => a.scales = positive(&k, &v)?,
+            "--scales" => a.scales = positive(k, v)?,
             "--scale-iterations" => {
-                a.scale_iterations = Some(v.split(',').map(|x| number(&k, x)).collect::<Result<_, _>>()?);
+                a.scale_iterations = Some(v.split(',').map(|x| number(k, x)).collect::<Result<_, _>>()?);
             }
-            _ if batch => return usage(format!("batch: unknown flag '{k}' (see --help)")),
-            _ => return usage(format!("unknown flag '{k}' (see --help)")),
+            // The batch's own flags, --help and --version: taken elsewhere.
+            _ => {}
         }
     }
     a.output = output.ok_or_else(|| Usage("--output: required (where to write the result)".into()))?;
@@ -521,110 +414,62 @@ fn shard(v: &str) -> Result<(usize, usize), Usage> {
     Ok((k, n))
 }
 
-fn parse_batch(argv: &[String]) -> Result<Command, Usage> {
-    let (mut contents, mut styles, mut output_dir, mut sequence, mut shard_of, mut summary) = (None, None, None, false, None, None);
-    let mut rest = Vec::new();
-    for (k, v) in pairs(argv)? {
-        match (k.as_str(), v) {
-            ("--contents", Some(v)) => contents = Some(image_list(&k, &v)?),
-            ("--styles", Some(v)) => styles = Some(image_list(&k, &v)?),
-            ("--output-dir", Some(v)) => output_dir = Some(PathBuf::from(v)),
-            ("--sequence", _) => sequence = true,
-            ("--shard", Some(v)) => shard_of = Some(shard(&v)?),
-            ("--summary", Some(v)) => summary = Some(PathBuf::from(v)),
-            (_, v) => {
-                rest.push(k);
-                rest.extend(v);
-            }
-        }
-    }
-    let contents = contents.ok_or_else(|| Usage("batch: --contents DIR|FILE,... is required".into()))?;
-    let styles = styles.ok_or_else(|| Usage("batch: --styles FILE,... is required".into()))?;
-    let output_dir = output_dir.ok_or_else(|| Usage("batch: --output-dir DIR is required".into()))?;
+fn parse_batch(raw: &Raw) -> Result<Command, Usage> {
+    let required = |flag: &str, what: &str| raw.value(flag).ok_or_else(|| Usage(format!("batch: {flag} {what} is required")));
+    let contents = image_list("--contents", required("--contents", "DIR|FILE,...")?)?;
+    let styles = image_list("--styles", required("--styles", "FILE,...")?)?;
+    let output_dir = PathBuf::from(required("--output-dir", "DIR")?);
+    let shard = raw.value("--shard").map(shard).transpose()?;
     let preset = Preset { content: contents[0].clone(), styles: vec![styles[0].clone()], output: output_dir.join("item.png") };
-    let run = parse_run(&rest, Some(preset))?;
-    Ok(Command::Batch(BatchArgs { run, contents, styles, output_dir, sequence, shard: shard_of, summary }))
+    let run = parse_run(raw, Some(preset))?;
+    let (sequence, summary) = (raw.has("--sequence"), raw.value("--summary").map(PathBuf::from));
+    Ok(Command::Batch(BatchArgs { run, contents, styles, output_dir, sequence, shard, summary }))
 }
 
-fn parse_calibrate(argv: &[String]) -> Result<Command, Usage> {
-    let mut images = None;
-    let mut output = None;
-    let mut weights = None;
-    let mut size = 256;
-    let mut pooling = Pooling::Avg;
-    let mut exact = false;
-    for (k, v) in pairs(argv)? {
-        let v = v.unwrap_or_default();
-        match k.as_str() {
-            "--exact" => exact = true,
-            "--images" => images = Some(PathBuf::from(v)),
-            "--output" => output = Some(PathBuf::from(v)),
-            "--weights" => weights = Some(PathBuf::from(v)),
-            "--size" => size = positive(&k, &v)?,
-            "--pooling" => {
-                pooling = match v.as_str() {
-                    "avg" => Pooling::Avg,
-                    "max" => Pooling::Max,
-                    _ => return usage(format!("--pooling: expected avg or max, got '{v}'")),
-                }
-            }
-            _ => return usage(format!("calibrate: unknown flag '{k}' (see --help)")),
-        }
+/// `--pooling avg|max`.
+fn pooling(v: &str) -> Result<Pooling, Usage> {
+    match v {
+        "avg" => Ok(Pooling::Avg),
+        "max" => Ok(Pooling::Max),
+        _ => usage(format!("--pooling: expected avg or max, got '{v}'")),
     }
+}
+
+fn parse_calibrate(raw: &Raw) -> Result<Command, Usage> {
     Ok(Command::Calibrate(CalibrateArgs {
-        images: images.ok_or_else(|| Usage("calibrate: --images DIR is required".into()))?,
-        output: output.ok_or_else(|| Usage("calibrate: --output PATH is required".into()))?,
-        weights,
-        size,
-        pooling,
-        exact,
+        images: raw.value("--images").map(PathBuf::from).ok_or_else(|| Usage("calibrate: --images DIR is required".into()))?,
+        output: raw.value("--output").map(PathBuf::from).ok_or_else(|| Usage("calibrate: --output PATH is required".into()))?,
+        weights: raw.value("--weights").map(PathBuf::from),
+        size: raw.value("--size").map_or(Ok(flags::DEFAULT_CALIBRATE_SIZE), |v| positive("--size", v))?,
+        pooling: raw.value("--pooling").map_or(Ok(Pooling::Avg), pooling)?,
+        exact: raw.has("--exact"),
     }))
 }
 
-fn parse_sheet(argv: &[String]) -> Result<Command, Usage> {
-    let (mut output, mut cols, mut cell, mut items) = (None, 4, None, Vec::new());
-    let mut i = 0;
-    while i < argv.len() {
-        let a = argv[i].as_str();
-        let value = || argv.get(i + 1).cloned().ok_or_else(|| Usage(format!("sheet: {a}: missing value")));
-        match a {
-            "--output" => output = Some(PathBuf::from(value()?)),
-            "--cols" => cols = positive(a, &value()?)?,
-            "--cell" => cell = Some(positive(a, &value()?)?),
-            _ if a.starts_with("--") => return usage(format!("sheet: unknown flag '{a}'")),
-            _ => {
-                let (path, label) = match a.split_once('=') {
-                    Some((p, l)) => (p.to_string(), l.to_string()),
-                    None => (a.to_string(), Path::new(a).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()),
-                };
-                items.push((PathBuf::from(path), label));
-                i += 1;
-                continue;
-            }
-        }
-        i += 2;
-    }
+fn parse_sheet(raw: &Raw) -> Result<Command, Usage> {
+    let items: Vec<(PathBuf, String)> = raw
+        .positionals
+        .iter()
+        .map(|a| match a.split_once('=') {
+            Some((p, l)) => (PathBuf::from(p), l.to_string()),
+            None => (PathBuf::from(a), Path::new(a).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()),
+        })
+        .collect();
     if items.is_empty() {
         return usage("sheet: give at least one IMAGE[=LABEL]");
     }
-    let output = output.ok_or_else(|| Usage("sheet: --output is required".into()))?;
-    Ok(Command::Sheet(SheetArgs { output, cols, cell, items }))
+    Ok(Command::Sheet(SheetArgs {
+        output: raw.value("--output").map(PathBuf::from).ok_or_else(|| Usage("sheet: --output is required".into()))?,
+        cols: raw.value("--cols").map_or(Ok(flags::DEFAULT_SHEET_COLS), |v| positive("--cols", v))?,
+        cell: raw.value("--cell").map(|v| positive("--cell", v)).transpose()?,
+        items,
+    }))
 }
 
-fn parse_plot(argv: &[String]) -> Result<Command, Usage> {
-    let (mut trace, mut output, mut title) = (None, None, "neural-style: loss by evaluation".to_string());
-    for (k, v) in pairs(argv)? {
-        let v = v.unwrap_or_default();
-        match k.as_str() {
-            "--trace" => trace = Some(PathBuf::from(v)),
-            "--output" => output = Some(PathBuf::from(v)),
-            "--title" => title = v,
-            _ => return usage(format!("plot: unknown flag '{k}'")),
-        }
-    }
+fn parse_plot(raw: &Raw) -> Result<Command, Usage> {
     Ok(Command::Plot(PlotArgs {
-        trace: trace.ok_or_else(|| Usage("plot: --trace is required".into()))?,
-        output: output.ok_or_else(|| Usage("plot: --output is required".into()))?,
-        title,
+        trace: raw.value("--trace").map(PathBuf::from).ok_or_else(|| Usage("plot: --trace is required".into()))?,
+        output: raw.value("--output").map(PathBuf::from).ok_or_else(|| Usage("plot: --output is required".into()))?,
+        title: raw.value("--title").unwrap_or(flags::DEFAULT_PLOT_TITLE).to_string(),
     }))
 }

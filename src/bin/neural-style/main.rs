@@ -5,6 +5,7 @@
 mod args;
 mod batch;
 mod commands;
+mod flags;
 mod report;
 mod run;
 mod signals;
@@ -83,8 +84,8 @@ fn main() {
 
 fn real_main(argv: &[String]) -> Result<i32, Fail> {
     match args::parse(argv)? {
-        Command::Help => {
-            print!("{}", args::HELP);
+        Command::Help(sub) => {
+            print!("{}", flags::help(sub));
             Ok(0)
         }
         Command::Version => {

@@ -1,0 +1,503 @@
+//! The one table of the command line's flags: which subcommands take each,
+//! whether it takes a value, its help line and its default (read from the
+//! library's constants, never written twice). The lexer, the help text and the
+//! "unknown flag" messages all come from it; `args.rs` turns the raw values it
+//! gives into checked settings (ripgrep's low-level / high-level split).
+
+use neural_style::optim::lbfgs::DEFAULT_HISTORY;
+use neural_style::transfer::{self, Config};
+
+/// Adam's default step, in 0..255 pixel units.
+pub const DEFAULT_LEARNING_RATE: f32 = 10.0;
+/// Evaluations between progress lines.
+pub const DEFAULT_PRINT_EVERY: usize = 10;
+/// `calibrate`'s image size.
+pub const DEFAULT_CALIBRATE_SIZE: usize = 256;
+/// `sheet`'s columns.
+pub const DEFAULT_SHEET_COLS: usize = 4;
+/// `plot`'s title.
+pub const DEFAULT_PLOT_TITLE: &str = "neural-style: loss by evaluation";
+
+/// The subcommands, as bits of a flag's `cmds`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cmd {
+    Run = 1,
+    Batch = 2,
+    Calibrate = 4,
+    Sheet = 8,
+    Plot = 16,
+}
+
+impl Cmd {
+    fn bit(self) -> u8 {
+        self as u8
+    }
+
+    /// The subcommand's word, for messages (`batch: unknown flag ...`).
+    fn prefix(self) -> &'static str {
+        match self {
+            Cmd::Run => "",
+            Cmd::Batch => "batch: ",
+            Cmd::Calibrate => "calibrate: ",
+            Cmd::Sheet => "sheet: ",
+            Cmd::Plot => "plot: ",
+        }
+    }
+}
+
+const TRANSFER: u8 = Cmd::Run as u8 | Cmd::Batch as u8;
+const ALL: u8 = 31;
+
+/// The help text's sections, in order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Section {
+    Batch,
+    Images,
+    Objective,
+    Optimiser,
+    Run,
+    Calibrate,
+    Sheet,
+    Plot,
+}
+
+impl Section {
+    const ORDER: [Section; 8] = [
+        Section::Batch,
+        Section::Images,
+        Section::Objective,
+        Section::Optimiser,
+        Section::Run,
+        Section::Calibrate,
+        Section::Sheet,
+        Section::Plot,
+    ];
+
+    fn heading(self) -> &'static str {
+        match self {
+            Section::Batch => {
+                "BATCH  (every transfer flag below applies to each item; the network is loaded once and each\n        style's targets computed once per size)"
+            }
+            Section::Images => "IMAGES",
+            Section::Objective => "OBJECTIVE  (alpha * content + beta * style + gamma * total variation)",
+            Section::Optimiser => "OPTIMISER",
+            Section::Run => "RUN",
+            Section::Calibrate => "CALIBRATE  (the paper's normalised network: per-filter scales from your images)",
+            Section::Sheet => "SHEET  (a contact sheet of pictures: neural-style sheet [flags] IMAGE[=LABEL] ...)",
+            Section::Plot => "PLOT  (the loss curves of a --trace file as SVG)",
+        }
+    }
+}
+
+/// One flag of one or more subcommands.
+pub struct Flag {
+    pub name: &'static str,
+    /// The value's placeholder in the help (`N`, `PATH`), `None` for a switch.
+    pub value: Option<&'static str>,
+    /// Bits of the [`Cmd`]s that take it.
+    cmds: u8,
+    section: Section,
+    /// Help; `{d}` is replaced by the default, else the default is appended as `[d]`.
+    help: &'static str,
+    default: Option<fn() -> String>,
+}
+
+const fn flag(name: &'static str, value: Option<&'static str>, cmds: u8, section: Section, help: &'static str) -> Flag {
+    Flag { name, value, cmds, section, help, default: None }
+}
+
+const fn with_default(f: Flag, default: fn() -> String) -> Flag {
+    Flag { default: Some(default), ..f }
+}
+
+use Section as S;
+
+/// Every flag. A name may appear once per subcommand (`--output` means the
+/// result of a run but the file `calibrate` writes).
+pub static FLAGS: [Flag; 54] = [
+    // batch
+    flag("--contents", Some("DIR|FILE,..."), Cmd::Batch as u8, S::Batch, "content images; a folder gives its .png/.jpg files by name"),
+    flag("--styles", Some("FILE,..."), Cmd::Batch as u8, S::Batch, "each content is painted in each style, one at a time"),
+    flag(
+        "--output-dir",
+        Some("DIR"),
+        Cmd::Batch as u8,
+        S::Batch,
+        "results as DIR/{content stem}__{style stem}.png; existing ones are\nskipped, so a killed batch resumes where it stopped",
+    ),
+    flag(
+        "--sequence",
+        None,
+        Cmd::Batch as u8,
+        S::Batch,
+        "frames of a video: per style, contents in name order, each frame\nstarting from the previous frame's result",
+    ),
+    flag(
+        "--shard",
+        Some("K/N"),
+        Cmd::Batch as u8,
+        S::Batch,
+        "this worker's share (0 <= K < N): a contiguous run of the items,\nthe same on every machine (e.g. a Slurm array task)",
+    ),
+    flag("--summary", Some("FILE.jsonl"), Cmd::Batch as u8, S::Batch, "one JSON line per item: inputs, output, status, seconds, loss, error"),
+    // images
+    flag("--content", Some("PATH"), Cmd::Run as u8, S::Images, "photograph (PNG or JPEG)"),
+    flag("--style", Some("PATH[,PATH...]"), Cmd::Run as u8, S::Images, "painting(s); several are blended"),
+    flag("--style-blend-weights", Some("W,.."), TRANSFER, S::Images, "weight of each style image (normalised to sum 1; default equal)"),
+    flag(
+        "--style-masks",
+        Some("M,.."),
+        TRANSFER,
+        S::Images,
+        "spatial control: one greyscale mask per style image over the content\n(resized to the result; white = this style); uncovered parts keep\nthe content only",
+    ),
+    flag(
+        "--style-image-masks",
+        Some("M,.."),
+        TRANSFER,
+        S::Images,
+        "with --style-masks: a mask over each style image (take the style\nfrom part of the painting)",
+    ),
+    flag("--output", Some("PATH"), Cmd::Run as u8, S::Images, "result, .png or .jpg (required)"),
+    with_default(flag("--size", Some("N"), TRANSFER, S::Images, "longest side of the result"), || Config::default().size.to_string()),
+    with_default(flag("--style-scale", Some("F"), TRANSFER, S::Images, "style images' longest side is size * F"), || {
+        format!("{:?}", Config::default().style_scale)
+    }),
+    flag(
+        "--init",
+        Some("noise|content|style|PATH"),
+        TRANSFER,
+        S::Images,
+        "starting image [content if given, else noise; noise with\n--normalized]; 'random' and 'image' as in jcjohnson/neural-style;\nPATH is resized to the result's size",
+    ),
+    with_default(flag("--seed", Some("N"), TRANSFER, S::Images, "seed of the noise start"), || Config::default().seed.to_string()),
+    flag(
+        "--preserve-colors",
+        Some("MODE"),
+        TRANSFER,
+        S::Images,
+        "keep the photograph's colours: luminance (transfer on luminance only),\nhistogram (style colours matched to the content's, eigen square roots),\nhistogram-cholesky (the same with Cholesky factors) [off]",
+    ),
+    // objective
+    with_default(
+        flag(
+            "--content-weight",
+            Some("F"),
+            TRANSFER,
+            S::Objective,
+            "content weight [{d}]; alpha = F / positions\nat the content layer",
+        ),
+        || format!("{}; {} with --normalized", transfer::DEFAULT_CONTENT_WEIGHT, transfer::DEFAULT_CONTENT_WEIGHT_NORMALIZED),
+    ),
+    with_default(flag("--style-weight", Some("F"), TRANSFER, S::Objective, "beta"), || transfer::DEFAULT_STYLE_WEIGHT.to_string()),
+    with_default(
+        flag("--tv-weight", Some("F"), TRANSFER, S::Objective, "TV weight [{d}]; gamma = F / pixels (on the preprocessed image)"),
+        || transfer::DEFAULT_TV_WEIGHT.to_string(),
+    ),
+    flag(
+        "--loss-scale",
+        Some("mean|paper"),
+        TRANSFER,
+        S::Objective,
+        "mean: the weights above, the same look at any size [mean];\npaper: the weights are the paper's literal alpha, beta, gamma",
+    ),
+    with_default(flag("--content-layers", Some("L,.."), TRANSFER, S::Objective, ""), || taps(&Config::default().content_layers)),
+    with_default(flag("--style-layers", Some("L,.."), TRANSFER, S::Objective, ""), || taps(&Config::default().style_layers)),
+    flag("--style-layer-weights", Some("W,.."), TRANSFER, S::Objective, "w_l per style layer [1/number of layers each]"),
+    flag("--pooling", Some("avg|max"), TRANSFER, S::Objective, "[avg, as in the paper]"),
+    flag("--weights", Some("PATH"), TRANSFER, S::Objective, "another weights file (.nsw; see tools/) [the built-in VGG19]"),
+    flag(
+        "--normalized",
+        None,
+        TRANSFER,
+        S::Objective,
+        "the paper's normalised network: each filter's mean activation 1\n(scales shipped for the built-in VGG19; for --weights, from `calibrate`)",
+    ),
+    // optimiser
+    with_default(flag("--iterations", Some("N"), TRANSFER, S::Optimiser, "optimiser iterations"), || {
+        transfer::DEFAULT_ITERATIONS.to_string()
+    }),
+    flag("--max-evals", Some("N"), TRANSFER, S::Optimiser, "cap on forward+backward passes [none]"),
+    flag("--optimizer", Some("lbfgs|adam"), TRANSFER, S::Optimiser, "[lbfgs]"),
+    with_default(flag("--lbfgs-history", Some("N"), TRANSFER, S::Optimiser, "L-BFGS memory"), || DEFAULT_HISTORY.to_string()),
+    with_default(
+        flag(
+            "--scales",
+            Some("N"),
+            TRANSFER,
+            S::Optimiser,
+            "coarse to fine: optimise at size/2^(N-1) first, upsample, ..., up to\n--size; each smaller scale runs {d}x the iterations of the next [1]",
+        ),
+        || transfer::COARSE_ITERATION_FACTOR.to_string(),
+    ),
+    flag("--scale-iterations", Some("I,.."), TRANSFER, S::Optimiser, "iterations at each scale, smallest first [from --iterations]"),
+    with_default(flag("--learning-rate", Some("F"), TRANSFER, S::Optimiser, "Adam step in 0..255 pixel units"), || {
+        DEFAULT_LEARNING_RATE.to_string()
+    }),
+    // run
+    flag("--threads", Some("N"), TRANSFER, S::Run, "worker threads [all cores]"),
+    flag("--max-memory", Some("MB"), TRANSFER, S::Run, "refuse runs estimated to need more [what the machine has available]"),
+    with_default(flag("--print-every", Some("N"), TRANSFER, S::Run, "progress line every N evaluations"), || {
+        DEFAULT_PRINT_EVERY.to_string()
+    }),
+    flag("--save-every", Some("N"), TRANSFER, S::Run, "write OUT_NNNN.ext every N iterations [never]"),
+    flag("--trace", Some("PATH"), TRANSFER, S::Run, "one JSON line per evaluation, written as each ends"),
+    flag("--quiet", None, TRANSFER, S::Run, "no progress on stderr"),
+    flag("--help", None, ALL, S::Run, "this text (-h and `help` too; after a subcommand, its flags)"),
+    flag("--version", None, ALL, S::Run, "the version"),
+    // calibrate
+    flag("--images", Some("DIR"), Cmd::Calibrate as u8, S::Calibrate, "the PNG or JPEG images to average over (required)"),
+    flag("--output", Some("PATH"), Cmd::Calibrate as u8, S::Calibrate, "the weights file (.nsw) or, with --exact, the scales file to write (required)"),
+    flag("--weights", Some("PATH"), Cmd::Calibrate as u8, S::Calibrate, "the weights to calibrate [the built-in VGG19]"),
+    with_default(flag("--size", Some("N"), Cmd::Calibrate as u8, S::Calibrate, "longest side of each image"), || {
+        DEFAULT_CALIBRATE_SIZE.to_string()
+    }),
+    flag("--pooling", Some("avg|max"), Cmd::Calibrate as u8, S::Calibrate, "[avg]"),
+    flag(
+        "--exact",
+        None,
+        Cmd::Calibrate as u8,
+        S::Calibrate,
+        "the f64 reference path (PNG only): a scales file with the same bytes\non any machine (how weights/vgg19.scales is made)",
+    ),
+    // sheet
+    flag("--output", Some("PATH"), Cmd::Sheet as u8, S::Sheet, "the sheet, .png or .jpg (required)"),
+    with_default(flag("--cols", Some("N"), Cmd::Sheet as u8, S::Sheet, "pictures per row"), || DEFAULT_SHEET_COLS.to_string()),
+    flag("--cell", Some("N"), Cmd::Sheet as u8, S::Sheet, "longest side of each picture [as it is]"),
+    // plot
+    flag("--trace", Some("PATH"), Cmd::Plot as u8, S::Plot, "a --trace file (required)"),
+    flag("--output", Some("PATH"), Cmd::Plot as u8, S::Plot, "the SVG to write (required)"),
+    with_default(flag("--title", Some("TEXT"), Cmd::Plot as u8, S::Plot, "the plot's title"), || DEFAULT_PLOT_TITLE.to_string()),
+];
+
+fn taps(t: &[neural_style::Tap]) -> String {
+    t.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(",")
+}
+
+fn all_flags() -> impl Iterator<Item = &'static Flag> {
+    FLAGS.iter()
+}
+
+/// The flag `name` of subcommand `cmd`, if it has one.
+pub fn lookup(cmd: Cmd, name: &str) -> Option<&'static Flag> {
+    all_flags().find(|f| f.name == name && f.cmds & cmd.bit() != 0)
+}
+
+/// What the command line said, not yet checked: each flag's values in order
+/// (a later one wins) and the words that are not flags (only `sheet` takes any).
+#[derive(Debug, Default)]
+pub struct Raw {
+    values: Vec<(&'static str, Option<String>)>,
+    pub positionals: Vec<String>,
+}
+
+impl Raw {
+    /// The last value given to `name`.
+    pub fn value(&self, name: &str) -> Option<&str> {
+        self.values.iter().rev().find(|(k, _)| *k == name).and_then(|(_, v)| v.as_deref())
+    }
+
+    /// Whether the switch or flag `name` was given.
+    pub fn has(&self, name: &str) -> bool {
+        self.values.iter().any(|(k, _)| *k == name)
+    }
+
+    /// `(flag, value)` pairs in the order given.
+    pub fn pairs(&self) -> impl Iterator<Item = (&'static str, Option<&str>)> {
+        self.values.iter().map(|(k, v)| (*k, v.as_deref()))
+    }
+}
+
+/// Splits `argv` (after the subcommand's word) into `--flag value`,
+/// `--flag=value` and switches, by the table. Unknown flags, switches given a
+/// value, flags missing theirs and stray words are one-line errors.
+pub fn lex(cmd: Cmd, argv: &[String]) -> Result<Raw, String> {
+    let mut raw = Raw::default();
+    let mut i = 0;
+    while i < argv.len() {
+        let a = &argv[i];
+        i += 1;
+        if !a.starts_with("--") {
+            if cmd == Cmd::Sheet {
+                raw.positionals.push(a.clone());
+                continue;
+            }
+            return Err(format!("{}unexpected argument '{a}' (flags start with --; see --help)", cmd.prefix()));
+        }
+        let (name, inline) = match a.split_once('=') {
+            Some((k, v)) => (k, Some(v.to_string())),
+            None => (a.as_str(), None),
+        };
+        let Some(flag) = lookup(cmd, name) else {
+            if cmd == Cmd::Batch && lookup(Cmd::Run, name).is_some() {
+                return Err(format!("batch: {name}: use --contents, --styles and --output-dir (see --help)"));
+            }
+            return Err(format!("{}unknown flag '{name}' (see --help)", cmd.prefix()));
+        };
+        let value = match (flag.value, inline) {
+            (None, None) => None,
+            (None, Some(_)) => return Err(format!("{}{name}: takes no value", cmd.prefix())),
+            (Some(_), Some(v)) => Some(v),
+            (Some(_), None) => match argv.get(i) {
+                Some(v) if !v.starts_with("--") => {
+                    i += 1;
+                    Some(v.clone())
+                }
+                _ => return Err(format!("{}{name}: missing value", cmd.prefix())),
+            },
+        };
+        raw.values.push((flag.name, value));
+    }
+    Ok(raw)
+}
+
+const USAGE: &str = "\
+neural-style: paint a photograph in the style of a painting (Gatys, Ecker & Bethge, CVPR 2016), on the CPU, offline.
+
+USAGE
+  neural-style --content PHOTO --style PAINTING[,PAINTING...] --output OUT.png [options]
+  neural-style --content PHOTO --output OUT.png [options]       content reconstruction
+  neural-style --style PAINTING --output OUT.png [options]      texture synthesis
+  neural-style batch --contents DIR|FILE,.. --styles FILE,.. --output-dir OUT [options]   many pictures
+  neural-style calibrate [--exact] --images DIR --output PATH [options]   normalisation scales
+  neural-style sheet --output SHEET.png [options] IMAGE[=LABEL] ...   contact sheet
+  neural-style plot --trace TRACE.jsonl --output LOSS.svg [options]   loss plot
+  (`neural-style SUBCOMMAND --help` gives a subcommand's flags alone)
+";
+
+/// The help: every flag of `cmd` (all of them for `None`), by section.
+pub fn help(cmd: Option<Cmd>) -> String {
+    let mut out = String::from(USAGE);
+    let wanted = |f: &Flag| match cmd {
+        None => true,
+        Some(c) => f.cmds & c.bit() != 0,
+    };
+    for section in Section::ORDER {
+        let flags: Vec<&Flag> = all_flags().filter(|f| f.section == section && wanted(f)).collect();
+        if flags.is_empty() {
+            continue;
+        }
+        out.push('\n');
+        out.push_str(section.heading());
+        out.push('\n');
+        for f in flags {
+            out.push_str(&line(f));
+        }
+    }
+    out
+}
+
+/// `  --name VALUE   help [default]`, continuation lines under the help.
+fn line(f: &Flag) -> String {
+    const COL: usize = 29;
+    let head = match f.value {
+        Some(v) => format!("  {} {v}", f.name),
+        None => format!("  {}", f.name),
+    };
+    let mut text = f.help.to_string();
+    if let Some(d) = f.default {
+        if text.contains("{d}") {
+            text = text.replace("{d}", &d());
+        } else if text.is_empty() {
+            text = format!("[{}]", d());
+        } else {
+            text = format!("{text} [{}]", d());
+        }
+    }
+    let mut out = String::new();
+    for (i, l) in text.lines().enumerate() {
+        if i == 0 {
+            if head.len() >= COL {
+                out.push_str(&format!("{head}\n{:COL$}{l}\n", ""));
+            } else {
+                out.push_str(&format!("{head:COL$}{l}\n"));
+            }
+        } else {
+            out.push_str(&format!("{:COL$}{l}\n", ""));
+        }
+    }
+    if text.is_empty() {
+        out.push_str(&format!("{head}\n"));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CMDS: [Cmd; 5] = [Cmd::Run, Cmd::Batch, Cmd::Calibrate, Cmd::Sheet, Cmd::Plot];
+
+    fn argv(words: &[&str]) -> Vec<String> {
+        words.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn a_name_means_one_flag_per_subcommand_and_each_is_in_its_help() {
+        for cmd in CMDS {
+            let text = help(Some(cmd));
+            let mine: Vec<&Flag> = FLAGS.iter().filter(|f| f.cmds & cmd.bit() != 0).collect();
+            assert!(mine.len() >= 3, "{cmd:?} has flags");
+            for f in &mine {
+                assert_eq!(mine.iter().filter(|g| g.name == f.name).count(), 1, "{cmd:?} {} twice", f.name);
+                assert!(text.lines().any(|l| l.trim_start().starts_with(f.name)), "{cmd:?} help lacks {}", f.name);
+            }
+            for f in FLAGS.iter().filter(|f| f.cmds & cmd.bit() == 0) {
+                if lookup(cmd, f.name).is_none() {
+                    assert!(!text.lines().any(|l| l.trim_start().starts_with(&format!("{} ", f.name))), "{cmd:?} help shows {}", f.name);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_flag_lexes_in_both_spellings_for_its_subcommands() {
+        for cmd in CMDS {
+            for f in FLAGS.iter().filter(|f| f.cmds & cmd.bit() != 0) {
+                let (spaced, joined) = match f.value {
+                    Some(_) => (argv(&[f.name, "7"]), argv(&[&format!("{}=7", f.name)])),
+                    None => (argv(&[f.name]), argv(&[f.name])),
+                };
+                for words in [spaced, joined] {
+                    let raw = lex(cmd, &words).unwrap_or_else(|e| panic!("{cmd:?} {words:?}: {e}"));
+                    assert!(raw.has(f.name));
+                    assert_eq!(raw.value(f.name), f.value.map(|_| "7"));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_lexer_refuses_what_the_table_does_not_allow() {
+        let err = |cmd, words: &[&str]| lex(cmd, &argv(words)).unwrap_err();
+        assert_eq!(err(Cmd::Run, &["--colour", "x"]), "unknown flag '--colour' (see --help)");
+        assert_eq!(err(Cmd::Plot, &["--cols", "3"]), "plot: unknown flag '--cols' (see --help)");
+        assert_eq!(err(Cmd::Run, &["--quiet=1"]), "--quiet: takes no value");
+        assert_eq!(err(Cmd::Run, &["--size"]), "--size: missing value");
+        assert_eq!(err(Cmd::Run, &["--size", "--quiet"]), "--size: missing value");
+        assert_eq!(err(Cmd::Run, &["photo.png"]), "unexpected argument 'photo.png' (flags start with --; see --help)");
+        assert_eq!(err(Cmd::Batch, &["--content", "a.png"]), "batch: --content: use --contents, --styles and --output-dir (see --help)");
+        let raw = lex(Cmd::Sheet, &argv(&["a.png=A", "--cols", "2", "b.png"])).unwrap();
+        assert_eq!(raw.positionals, ["a.png=A", "b.png"]);
+        let raw = lex(Cmd::Run, &argv(&["--size", "64", "--size=128"])).unwrap();
+        assert_eq!(raw.value("--size"), Some("128"), "the last value wins");
+    }
+
+    #[test]
+    fn defaults_in_the_help_are_the_library_constants() {
+        let text = help(None);
+        let line = |name: &str| text.lines().find(|l| l.trim_start().starts_with(&format!("{name} "))).unwrap().to_string();
+        let c = Config::default();
+        assert!(line("--size").ends_with(&format!("[{}]", c.size)));
+        assert!(line("--iterations").ends_with(&format!("[{}]", c.iterations)));
+        assert!(line("--lbfgs-history").ends_with(&format!("[{DEFAULT_HISTORY}]")));
+        assert!(line("--style-layers").ends_with("[relu1_1,relu2_1,relu3_1,relu4_1,relu5_1]"));
+        assert!(line("--content-weight").contains(&format!(
+            "[{}; {} with",
+            transfer::DEFAULT_CONTENT_WEIGHT,
+            transfer::DEFAULT_CONTENT_WEIGHT_NORMALIZED
+        )));
+        assert!(text.contains(&format!("{}x the iterations", transfer::COARSE_ITERATION_FACTOR)));
+        assert!(!text.contains("{d}"), "a placeholder left in the help");
+    }
+}
