@@ -77,6 +77,7 @@ pub fn gram(f: &[f32], n: usize, m: usize) -> Vec<f32> {
 }
 
 /// `G = F F^T / M` one dot product at a time, in f64. Reference only.
+#[cfg(any(test, feature = "testing"))]
 pub fn gram_reference(f: &[f32], n: usize, m: usize) -> Vec<f32> {
     let mut g = vec![0.0; n * n];
     for i in 0..n {

@@ -7,11 +7,13 @@
 //! `W'[i, o, kh, kw] = W[o, i, k-1-kh, k-1-kw]`. Computing it that way keeps the
 //! tiles independent (col2im's scatter makes neighbouring tiles overlap), makes
 //! every sum's order fixed, and reuses the tuned forward path. The col2im form is
-//! kept as the reference ([`conv_backward_reference`]) and tested against it.
+//! kept as the reference (`conv_backward_reference`, feature `testing`) and tested against it.
 
 use super::gemm::{uniform, ColumnTiles, MatRef};
 pub use super::geom::ConvGeom;
-use super::im2col::{col2im_reference, im2col_tile};
+#[cfg(any(test, feature = "testing"))]
+use super::im2col::col2im_reference;
+use super::im2col::im2col_tile;
 use rayon::prelude::*;
 use std::cell::RefCell;
 
@@ -161,6 +163,7 @@ pub fn conv_backward_input_add(g: &ConvGeom, dy: &[f32], wt: &[f32], dx: &mut [f
 }
 
 /// Direct convolution, one multiply-add at a time. Reference only.
+#[cfg(any(test, feature = "testing"))]
 pub fn conv_forward_reference(g: &ConvGeom, x: &[f32], w: &[f32], bias: Option<&[f32]>) -> Vec<f32> {
     let (k, oh, ow) = (g.k, g.out_h(), g.out_w());
     let mut y = vec![0.0f32; g.c_out * oh * ow];
@@ -187,6 +190,7 @@ pub fn conv_forward_reference(g: &ConvGeom, x: &[f32], w: &[f32], bias: Option<&
 }
 
 /// Input gradient as the textbook writes it, untiled: `dX = col2im(W^T dY)`. Reference only.
+#[cfg(any(test, feature = "testing"))]
 pub fn conv_backward_reference(g: &ConvGeom, dy: &[f32], w: &[f32]) -> Vec<f32> {
     let (kdim, p) = (g.patch_len(), g.out_h() * g.out_w());
     let mut dcol = vec![0.0f32; kdim * p];

@@ -55,6 +55,7 @@ pub fn im2col_tile(g: &ConvGeom, x: &[f32], p0: usize, p1: usize, col: &mut [f32
 /// Calls `f(col_index, x_index)` for every entry of the column matrix `(K, P)`
 /// that reads the input (the rest are border zeros): the one definition of the
 /// patch layout that both references share.
+#[cfg(any(test, feature = "testing"))]
 fn for_each_patch_entry(g: &ConvGeom, mut f: impl FnMut(usize, usize)) {
     let (k, oh, ow) = (g.k, g.out_h(), g.out_w());
     let p = oh * ow;
@@ -76,6 +77,7 @@ fn for_each_patch_entry(g: &ConvGeom, mut f: impl FnMut(usize, usize)) {
 }
 
 /// The whole column matrix `(K, P)`, one element at a time. Reference only.
+#[cfg(any(test, feature = "testing"))]
 pub fn im2col_reference(g: &ConvGeom, x: &[f32]) -> Vec<f32> {
     let mut col = vec![0.0; g.patch_len() * g.out_h() * g.out_w()];
     for_each_patch_entry(g, |c, i| col[c] = x[i]);
@@ -84,6 +86,7 @@ pub fn im2col_reference(g: &ConvGeom, x: &[f32]) -> Vec<f32> {
 
 /// Scatter-add a column matrix `(K, P)` back onto an image `(c_in, h, w)`: the
 /// adjoint of im2col. Reference only (the fast backward is a convolution, see `conv`).
+#[cfg(any(test, feature = "testing"))]
 pub fn col2im_reference(g: &ConvGeom, col: &[f32]) -> Vec<f32> {
     let mut x = vec![0.0; g.c_in * g.h * g.w];
     for_each_patch_entry(g, |c, i| x[i] += col[c]);

@@ -137,6 +137,7 @@ fn max_pool_backward_core(c: usize, h: usize, w: usize, dy: &[f32], arg: &[u8], 
 }
 
 /// Average pooling, one window at a time. Reference only.
+#[cfg(any(test, feature = "testing"))]
 pub fn avg_pool_reference(c: usize, h: usize, w: usize, x: &[f32]) -> Vec<f32> {
     let (oh, ow) = pooled(h, w);
     let mut y = vec![0.0; c * oh * ow];
@@ -152,6 +153,7 @@ pub fn avg_pool_reference(c: usize, h: usize, w: usize, x: &[f32]) -> Vec<f32> {
 }
 
 /// Max pooling, one window at a time. Reference only.
+#[cfg(any(test, feature = "testing"))]
 pub fn max_pool_reference(c: usize, h: usize, w: usize, x: &[f32]) -> Vec<f32> {
     let (oh, ow) = pooled(h, w);
     let mut y = vec![0.0; c * oh * ow];
