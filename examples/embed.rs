@@ -3,7 +3,8 @@
 //!
 //!     cargo run --release --example embed -- photo.jpg painting.jpg out.png
 
-use neural_style::transfer::{self, Config, Control, MemoryLimit, RunOptions, Scaling};
+use neural_style::optim::Control;
+use neural_style::transfer::{self, Config, MemoryLimit, RunOptions, Scaling};
 use neural_style::{image_io, weights, Error, Pooling};
 use std::sync::Arc;
 use std::time::{Duration, Instant};

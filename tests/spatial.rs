@@ -3,7 +3,8 @@
 
 use ndarray::{Array2, Array3};
 use neural_style::objective::guides;
-use neural_style::transfer::{self, Config, Control, Init};
+use neural_style::optim::Control;
+use neural_style::transfer::{self, Config, Init};
 use neural_style::vgg::{paper_style_taps, Tap};
 use neural_style::{weights, Pooling};
 use std::sync::Arc;

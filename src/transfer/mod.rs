@@ -11,7 +11,7 @@ mod scaled;
 mod schedule;
 mod style_cache;
 
-pub use crate::optim::{Control, Optimizer, Progress, StopReason};
+use crate::optim::{Control, Optimizer, Progress, StopReason};
 pub use config::{
     Config, Init, LossScale, DEFAULT_CONTENT_WEIGHT, DEFAULT_CONTENT_WEIGHT_NORMALIZED, DEFAULT_ITERATIONS, DEFAULT_STYLE_WEIGHT,
     DEFAULT_TV_WEIGHT,
@@ -272,7 +272,7 @@ pub fn optimise(prepared: &Prepared, config: &Config, callback: &mut Callback) -
 /// let config = transfer::Config { size: 256, iterations: 50, ..Default::default() };
 /// let out = transfer::run(net, &config, Some(content.view()), &[style.view()], &mut |p| {
 ///     eprintln!("eval {} loss {:.3e}", p.eval, p.evaluation.loss);
-///     transfer::Control::Continue
+///     neural_style::optim::Control::Continue
 /// })?;
 /// image_io::save(out.image.view(), "out.png".as_ref())?;
 /// # Ok(()) }

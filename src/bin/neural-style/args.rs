@@ -5,7 +5,8 @@
 use crate::flags::{self, Cmd, Raw};
 use neural_style::color::{Histogram, PreserveColors};
 use neural_style::optim::lbfgs::DEFAULT_HISTORY;
-use neural_style::transfer::{Config, Init, LossScale, Optimizer};
+use neural_style::optim::Optimizer;
+use neural_style::transfer::{Config, Init, LossScale};
 use neural_style::{Pooling, Tap};
 use std::path::{Path, PathBuf};
 

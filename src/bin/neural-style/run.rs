@@ -5,7 +5,8 @@
 use crate::args::Args;
 use crate::{check_writable, load_network, report, signals, Fail};
 use ndarray::Array3;
-use neural_style::transfer::{self, Control, Init, MemoryLimit, Outcome, RunOptions, ScaledProgress, Scaling, StopReason, StyleCache};
+use neural_style::optim::{Control, StopReason};
+use neural_style::transfer::{self, Init, MemoryLimit, Outcome, RunOptions, ScaledProgress, Scaling, StyleCache};
 use neural_style::{image_io, Error, Tap, Vgg19};
 use std::fs::File;
 use std::io::{BufWriter, Write};
