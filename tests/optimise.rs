@@ -241,3 +241,64 @@ fn size_free_weights_divide_by_positions_and_pixels() {
     let paper = Config { loss_scale: LossScale::Paper, ..config };
     assert_eq!(transfer::prepare(net, &paper, Some(c.view()), &[s.view()]).unwrap().objective.weights, w);
 }
+
+/// Adam's first two steps, replayed in f64 from the gradients the callback
+/// saw: the first moves every pixel by the step size against its gradient's
+/// sign, the second follows the bias-corrected moments (Kingma & Ba, Alg. 1).
+#[test]
+fn adam_steps_follow_the_update_rule() {
+    use neural_style::optim::adam::{BETA1, BETA2};
+    let steps = |lr: f32| {
+        let config = Config { iterations: 2, optimizer: Optimizer::Adam { learning_rate: lr }, ..small_config() };
+        let mut seen: Vec<(Vec<f32>, Vec<f32>)> = Vec::new();
+        transfer::run(net(), &config, Some(image(5, 16, 16).view()), &[image(6, 16, 16).view()], &mut |p| {
+            seen.push((p.x.iter().copied().collect(), p.evaluation.grad.iter().copied().collect()));
+            Control::Continue
+        })
+        .unwrap();
+        assert_eq!(seen.len(), 3, "two steps, then the final point");
+        seen
+    };
+    let seen = steps(10.0);
+    let (x0, g0) = &seen[0];
+    let (x1, g1) = &seen[1];
+    let x2 = &seen[2].0;
+    // Step 1: x1 = x0 - a g0 / |g0| (m and v bias-corrected are g0 and g0^2).
+    let big: Vec<usize> = (0..x0.len()).filter(|&i| g0[i].abs() > 1e-3 * g0.iter().fold(0.0f32, |m, v| m.max(v.abs()))).collect();
+    assert!(big.len() > x0.len() / 2);
+    let a = (x0[big[0]] - x1[big[0]]).abs() as f64;
+    for &i in &big {
+        let moved = (x1[i] - x0[i]) as f64;
+        assert!((moved + a * g0[i].signum() as f64).abs() < 1e-3 * a, "step 1 at {i}: moved {moved}, step {a}, gradient {}", g0[i]);
+    }
+    // Step 2 from both gradients (the evaluator may scale them: Adam does not see a common factor).
+    let (b1, b2) = (BETA1 as f64, BETA2 as f64);
+    let s = g1.iter().chain(g0.iter()).fold(0.0f64, |m, v| m.max(v.abs() as f64));
+    for &i in &big {
+        let (g0, g1) = (g0[i] as f64 / s, g1[i] as f64 / s);
+        let m = b1 * (1.0 - b1) * g0 + (1.0 - b1) * g1;
+        let v = b2 * (1.0 - b2) * g0 * g0 + (1.0 - b2) * g1 * g1;
+        let want = x1[i] as f64 - a * (m / (1.0 - b1 * b1)) / (v / (1.0 - b2 * b2)).sqrt();
+        assert!((x2[i] as f64 - want).abs() < 1e-3 * a, "step 2 at {i}: {} vs {want} (step {a})", x2[i]);
+    }
+    // The step size is proportional to the learning rate.
+    let seen = steps(20.0);
+    let a2 = (seen[0].0[big[0]] - seen[1].0[big[0]]).abs() as f64;
+    assert!((a2 / a - 2.0).abs() < 1e-3, "learning rate 20 steps {a2}, 10 steps {a}");
+}
+
+/// A step that overflows the image ends the run as non-finite, with the best
+/// (first) image and its loss, not as an error.
+#[test]
+fn adam_overflowing_stops_as_non_finite_with_the_best_image() {
+    let config = Config { iterations: 5, optimizer: Optimizer::Adam { learning_rate: 1e38 }, ..small_config() };
+    let mut first = None;
+    let out = transfer::run(net(), &config, Some(image(5, 16, 16).view()), &[image(6, 16, 16).view()], &mut |p| {
+        first.get_or_insert(p.evaluation.loss);
+        Control::Continue
+    })
+    .expect("a non-finite loss stops the run; it is not an error");
+    assert!(matches!(out.stop, StopReason::NonFinite(_)), "{:?}", out.stop);
+    assert_eq!(out.loss, first.unwrap(), "the best point is the first");
+    assert!(out.image.iter().all(|v| v.is_finite()));
+}

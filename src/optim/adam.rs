@@ -7,16 +7,14 @@ pub const BETA1: f32 = 0.9;
 pub const BETA2: f32 = 0.999;
 pub const EPS: f32 = 1e-8;
 
-/// Runs `iterations` Adam steps of size `lr` (in preprocessed-image units) from `x0`.
+/// Runs `iterations` Adam steps of size `lr` (in preprocessed-image units) from
+/// `x0`. A stop (asked for, the evaluation cap, a non-finite loss) comes back
+/// as the evaluator's error; the caller reads the evaluator's reason and best point.
 pub(crate) fn run(ev: &Evaluator, mut x: Vec<f32>, iterations: usize, lr: f32) -> Result<StopReason, Error> {
     let mut m = vec![0.0f32; x.len()];
     let mut v = vec![0.0f32; x.len()];
     for t in 1..=iterations {
-        let g = match ev.gradient(&x) {
-            Ok(r) => r,
-            Err(_) if ev.stop.borrow().is_some() => return Ok(ev.stop.borrow().clone().unwrap()),
-            Err(e) => return Err(e),
-        };
+        let g = ev.gradient(&x)?;
         let (c1, c2) = (1.0 - BETA1.powi(t as i32), 1.0 - BETA2.powi(t as i32));
         for i in 0..x.len() {
             m[i] = BETA1 * m[i] + (1.0 - BETA1) * g[i];
@@ -24,14 +22,8 @@ pub(crate) fn run(ev: &Evaluator, mut x: Vec<f32>, iterations: usize, lr: f32) -
             x[i] -= lr * (m[i] / c1) / ((v[i] / c2).sqrt() + EPS);
         }
         ev.iteration.set(t);
-        if let Some(reason) = ev.stop.borrow().clone() {
-            return Ok(reason);
-        }
     }
     // The final point, so the best image can be the last one.
-    match ev.loss(&x) {
-        Ok(_) => Ok(StopReason::Iterations),
-        Err(_) if ev.stop.borrow().is_some() => Ok(ev.stop.borrow().clone().unwrap()),
-        Err(e) => Err(e),
-    }
+    ev.loss(&x)?;
+    Ok(StopReason::Iterations)
 }
