@@ -19,10 +19,14 @@ pub enum Error {
     /// `field` names it as in the library (`size`, `weights.content`,
     /// `optimizer.history`, ...), so a front end can name its own flag.
     Invalid { field: &'static str, reason: String },
-    /// The loss or its gradient stopped being finite.
-    NonFinite(String),
-    /// The run would need more memory than allowed.
-    Memory(String),
+    /// The loss or its gradient stopped being finite at an evaluation.
+    NonFinite { evaluation: usize, loss: f64, grad_norm: f64 },
+    /// A `width x height` run would need about `needed_mb`, more than the
+    /// limit (`limit_mb`, set by the caller if `user_limit`, else what the
+    /// machine has available); `fits` is the largest size that would fit.
+    Memory { width: usize, height: usize, needed_mb: u64, limit_mb: u64, user_limit: bool, fits: Option<usize> },
+    /// Line `line` (1-based) of a trace file cannot be read.
+    Trace { line: usize, reason: String },
     /// The optimiser failed for a reason other than convergence.
     Optimizer(String),
 }
@@ -39,8 +43,18 @@ impl fmt::Display for Error {
             ),
             Error::Config(m) => f.write_str(m),
             Error::Invalid { field, reason } => write!(f, "{field}: {reason}"),
-            Error::NonFinite(m) => write!(f, "non-finite values: {m}"),
-            Error::Memory(m) => write!(f, "not enough memory: {m}"),
+            Error::NonFinite { evaluation, loss, grad_norm } => {
+                write!(f, "non-finite values: at evaluation {evaluation} the loss is {loss} and the gradient norm {grad_norm}")
+            }
+            Error::Memory { width, height, needed_mb, limit_mb, user_limit, fits } => {
+                let whose = if *user_limit { "the limit set is" } else { "this machine has available" };
+                write!(f, "not enough memory: a {width}x{height} run needs about {needed_mb} MB but {whose} {limit_mb} MB; ")?;
+                match fits {
+                    Some(s) => write!(f, "size {s} would fit"),
+                    None => write!(f, "no size would fit (the network's weights alone need more)"),
+                }
+            }
+            Error::Trace { line, reason } => write!(f, "trace line {line}: {reason}"),
             Error::Optimizer(m) => write!(f, "optimiser: {m}"),
         }
     }

@@ -79,14 +79,20 @@ pub fn style_targets(
 ) -> Result<Vec<StyleTarget>, Error> {
     net.check_taps(taps)?;
     if images.len() != blend.len() {
-        return Err(Error::Config(format!("{} style images but {} blend weights", images.len(), blend.len())));
+        return Err(Error::Invalid {
+            field: "style_blend",
+            reason: format!("{} style images but {} blend weights", images.len(), blend.len()),
+        });
     }
     if taps.len() != layer_weights.len() {
-        return Err(Error::Config(format!("{} style layers but {} layer weights", taps.len(), layer_weights.len())));
+        return Err(Error::Invalid {
+            field: "style_layer_weights",
+            reason: format!("{} style layers but {} layer weights", taps.len(), layer_weights.len()),
+        });
     }
     let total: f32 = blend.iter().sum();
     if (total - 1.0).abs() > 1e-4 || blend.iter().any(|b| !b.is_finite() || *b < 0.0) {
-        return Err(Error::Config(format!("style blend weights must be non-negative and sum to 1 (sum {total})")));
+        return Err(Error::Invalid { field: "style_blend", reason: format!("must be non-negative and sum to 1 (sum {total})") });
     }
     let mut grams: Vec<Array2<f32>> = taps.iter().map(|&t| Array2::zeros((net.channels(t), net.channels(t)))).collect();
     for (img, &b) in images.iter().zip(blend) {
@@ -140,7 +146,10 @@ pub fn guided_style_targets(
 ) -> Result<Vec<StyleTarget>, Error> {
     net.check_taps(taps)?;
     if taps.len() != layer_weights.len() || taps.len() != region.len() {
-        return Err(Error::Config(format!("{} style layers, {} layer weights, {} guides", taps.len(), layer_weights.len(), region.len())));
+        return Err(Error::Invalid {
+            field: "style_masks",
+            reason: format!("{} style layers, {} layer weights, {} guides", taps.len(), layer_weights.len(), region.len()),
+        });
     }
     let feats = net.features(image, taps);
     let own = image_mask.map(|m| guides(m, taps));
@@ -151,7 +160,7 @@ pub fn guided_style_targets(
             Some(g) => {
                 let (gram, mass) = guided_gram(f.as_slice().unwrap(), n, h * w, g[k].as_slice().unwrap());
                 if mass <= 0.0 {
-                    return Err(Error::Config(format!("the style image's mask is empty at {tap}")));
+                    return Err(Error::Invalid { field: "style_image_masks", reason: format!("the style image's mask is empty at {tap}") });
                 }
                 gram
             }

@@ -169,7 +169,7 @@ pub fn read(text: &str) -> Result<Vec<Record>, Error> {
     text.lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(n, l)| Record::parse(l).map_err(|e| Error::Config(format!("line {}: {e}", n + 1))))
+        .map(|(n, l)| Record::parse(l).map_err(|e| Error::Trace { line: n + 1, reason: e.to_string() }))
         .collect()
 }
 

@@ -235,7 +235,12 @@ fn output_checked_before_the_long_work() {
 #[test]
 fn memory_guard_names_a_size_that_fits() {
     let c = case("memory");
-    let msg = refuses(&c.args(&["--size", "4000", "--max-memory", "300"]), 1, &["not enough memory", "--size"], &c.out);
+    let msg = refuses(
+        &c.args(&["--size", "4000", "--max-memory", "300"]),
+        1,
+        &["not enough memory", "--max-memory allows 300 MB", "--size"],
+        &c.out,
+    );
     let fit: usize = msg.rsplit("--size ").next().unwrap().split_whitespace().next().unwrap().parse().unwrap();
     assert!(fit < 4000 && fit > 16, "{msg}");
     // And that size does fit.

@@ -134,9 +134,10 @@ impl<'a> Evaluator<'a> {
         self.evals.set(n);
         let grad_norm = e.grad.iter().map(|v| (*v as f64) * (*v as f64)).sum::<f64>().sqrt();
         if !e.loss.is_finite() || !grad_norm.is_finite() {
-            let why = format!("at evaluation {n} the loss is {} and the gradient norm {grad_norm}", e.loss);
-            *self.stop.borrow_mut() = Some(StopReason::NonFinite(why.clone()));
-            return Err(Error::NonFinite(why));
+            let err = Error::NonFinite { evaluation: n, loss: e.loss, grad_norm };
+            let why = err.to_string();
+            *self.stop.borrow_mut() = Some(StopReason::NonFinite(why.trim_start_matches("non-finite values: ").to_string()));
+            return Err(err);
         }
         {
             let mut best = self.best.borrow_mut();

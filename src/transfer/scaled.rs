@@ -51,11 +51,11 @@ pub fn check_memory(
     let (c, s) = (content.as_ref().map(dims), style.as_ref().map(dims));
     let (h, w) = config.output_size(c, s)?;
     let need = estimate_memory(net, config, h, w, threads);
-    let (bytes, whose) = match limit {
+    let (bytes, user_limit) = match limit {
         MemoryLimit::None => return Ok(()),
-        MemoryLimit::Bytes(b) => (b, format!("--max-memory allows {} MB", b >> 20)),
+        MemoryLimit::Bytes(b) => (b, true),
         MemoryLimit::Available => match available_memory() {
-            Some(b) => (b, format!("this machine has {} MB available", b >> 20)),
+            Some(b) => (b, false),
             None => return Ok(()),
         },
     };
@@ -72,11 +72,7 @@ pub fn check_memory(
             fit = Some(size);
         }
     }
-    let advice = match fit {
-        Some(s) => format!("--size {s} would fit"),
-        None => "even --size 16 would not fit (the network's weights alone need more)".to_string(),
-    };
-    Err(Error::Memory(format!("a {w}x{h} run needs about {} MB but {whose}; {advice}", need >> 20)))
+    Err(Error::Memory { width: w, height: h, needed_mb: need as u64 >> 20, limit_mb: bytes >> 20, user_limit, fits: fit })
 }
 
 /// How a multi-scale run is cut: `scales` sizes doubling up to `config.size`

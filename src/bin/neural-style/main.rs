@@ -57,6 +57,17 @@ fn flag_for(field: &str) -> &str {
 pub(crate) fn describe(e: &Error) -> String {
     match e {
         Error::Invalid { field, reason } => format!("{}: {reason}", flag_for(field)),
+        Error::Memory { width, height, needed_mb, limit_mb, user_limit, fits } => {
+            let whose = match user_limit {
+                true => format!("--max-memory allows {limit_mb} MB"),
+                false => format!("this machine has {limit_mb} MB available"),
+            };
+            let advice = match fits {
+                Some(s) => format!("--size {s} would fit"),
+                None => "even --size 16 would not fit (the network's weights alone need more)".to_string(),
+            };
+            format!("not enough memory: a {width}x{height} run needs about {needed_mb} MB but {whose}; {advice}")
+        }
         e => e.to_string(),
     }
 }
@@ -75,7 +86,7 @@ fn main() {
             2
         }
         Err(Fail::Run(e)) => {
-            eprintln!("neural-style: {e}");
+            eprintln!("neural-style: {}", describe(&e));
             1
         }
     };

@@ -237,7 +237,8 @@ pub(crate) fn run(a: &Args) -> Result<i32, Fail> {
             Ok(130)
         }
         StopReason::NonFinite(why) => {
-            Err(Fail::Run(Error::NonFinite(format!("{why}; wrote the last finite image to {}", a.output.display()))))
+            eprintln!("neural-style: non-finite values: {why}; wrote the last finite image to {}", a.output.display());
+            Ok(1)
         }
         _ => Ok(0),
     }
