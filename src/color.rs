@@ -17,14 +17,20 @@ use ndarray::{Array3, ArrayView3};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum PreserveColors {
     #[default]
+    /// Colours of the styled result as they come.
     None,
+    /// Style transferred on luminance only; the photograph keeps its colours (Gatys et al. 2017).
     Luminance,
+    /// The style image's colours matched to the photograph's before the transfer.
     Histogram(Histogram),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// How the colour histogram is matched: which matrix square root of the covariances.
 pub enum Histogram {
+    /// Symmetric square roots from an eigen-decomposition.
     Eigen,
+    /// Cholesky factors.
     Cholesky,
 }
 

@@ -4,11 +4,22 @@ use std::fmt;
 use std::path::PathBuf;
 
 #[derive(Debug)]
+/// The library's one error type.
 pub enum Error {
     /// A file could not be read or written.
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What the system said.
+        source: std::io::Error,
+    },
     /// An image file could not be decoded or encoded, or is empty.
-    Image { path: PathBuf, reason: String },
+    Image {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
     /// A weights file is malformed, damaged or does not describe VGG19.
     Weights(String),
     /// A layer name that is not one of `relu1_1` ... `relu5_4`.
@@ -18,15 +29,45 @@ pub enum Error {
     /// One setting of [`crate::transfer::Config`] (or of a run) is invalid:
     /// `field` names it as in the library (`size`, `weights.content`,
     /// `optimizer.history`, ...), so a front end can name its own flag.
-    Invalid { field: &'static str, reason: String },
+    Invalid {
+        /// The setting, as named in the library.
+        field: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// The loss or its gradient stopped being finite at an evaluation.
-    NonFinite { evaluation: usize, loss: f64, grad_norm: f64 },
+    NonFinite {
+        /// 1-based count of the evaluation.
+        evaluation: usize,
+        /// The loss there.
+        loss: f64,
+        /// The gradient's L2 norm there.
+        grad_norm: f64,
+    },
     /// A `width x height` run would need about `needed_mb`, more than the
     /// limit (`limit_mb`, set by the caller if `user_limit`, else what the
     /// machine has available); `fits` is the largest size that would fit.
-    Memory { width: usize, height: usize, needed_mb: u64, limit_mb: u64, user_limit: bool, fits: Option<usize> },
+    Memory {
+        /// Width of the run.
+        width: usize,
+        /// Height of the run.
+        height: usize,
+        /// Its estimate, MB.
+        needed_mb: u64,
+        /// The limit, MB.
+        limit_mb: u64,
+        /// Whether the caller set the limit (else it is what the machine has).
+        user_limit: bool,
+        /// The largest size that would fit, if any.
+        fits: Option<usize>,
+    },
     /// Line `line` (1-based) of a trace file cannot be read.
-    Trace { line: usize, reason: String },
+    Trace {
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// The optimiser failed for a reason other than convergence.
     Optimizer(String),
 }
@@ -70,9 +111,11 @@ impl std::error::Error for Error {
 }
 
 impl Error {
+    /// An [`Error::Io`] at `path`.
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io { path: path.into(), source }
     }
+    /// An [`Error::Image`] at `path`.
     pub fn image(path: impl Into<PathBuf>, reason: impl Into<String>) -> Self {
         Error::Image { path: path.into(), reason: reason.into() }
     }

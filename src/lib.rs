@@ -40,6 +40,8 @@
 //! - total variation `L_tv = sum (x[c,i,j+1]-x[c,i,j])^2 + (x[c,i+1,j]-x[c,i,j])^2`;
 //! - total `L = alpha L_c + beta L_s + gamma L_tv`.
 
+#![warn(missing_docs)] // every public item says what it is (CI denies warnings)
+
 pub mod color;
 pub mod error;
 pub mod figures;

@@ -12,14 +12,18 @@ use std::sync::{Arc, Mutex};
 /// alpha, beta, gamma.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct LossWeights {
+    /// alpha: the weight of the content loss.
     pub content: f32,
+    /// beta: the weight of the style loss.
     pub style: f32,
+    /// gamma: the weight of the total variation.
     pub tv: f32,
 }
 
 /// `P_l`: the content image's features at one tap.
 #[derive(Clone, Debug)]
 pub struct ContentTarget {
+    /// The layer whose responses are matched.
     pub tap: Tap,
     /// (N, h, w)
     pub features: Array3<f32>,
@@ -29,10 +33,12 @@ pub struct ContentTarget {
 /// a tap: one per region under spatial control, each with its guide.
 #[derive(Clone, Debug)]
 pub struct StyleTarget {
+    /// The layer whose Gram matrix is matched.
     pub tap: Tap,
     /// (N, N), normalised by positions (or by the style image's mask's mass);
     /// a blend when several style images are given.
     pub gram: Array2<f32>,
+    /// `w_l`: this layer's share of the style loss.
     pub layer_weight: f32,
     /// Spatial control: the region's guide `(h, w)` at this tap for the
     /// image being optimised (its mask brought down as the network's pooling
@@ -174,9 +180,13 @@ pub fn guided_style_targets(
 
 /// The whole objective, ready to evaluate at any image of any size.
 pub struct Objective {
+    /// The network, deep enough for every target.
     pub net: Arc<Vgg19>,
+    /// Content targets, one per content layer.
     pub content: Vec<ContentTarget>,
+    /// Style targets, one per style layer (and guide).
     pub style: Vec<StyleTarget>,
+    /// alpha, beta, gamma.
     pub weights: LossWeights,
     taps: Vec<Tap>,
     /// Forward+backward passes run so far.
@@ -195,6 +205,7 @@ impl Clone for Objective {
 }
 
 impl Objective {
+    /// An objective over `net` with these targets and weights.
     pub fn new(net: Arc<Vgg19>, content: Vec<ContentTarget>, style: Vec<StyleTarget>, weights: LossWeights) -> Self {
         let mut taps: Vec<Tap> = content.iter().map(|c| c.tap).chain(style.iter().map(|s| s.tap)).collect();
         taps.sort();

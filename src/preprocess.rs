@@ -7,7 +7,9 @@ use ndarray::{Array3, ArrayView3};
 /// Order of the colour channels the network's first layer expects.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ChannelOrder {
+    /// Red, green, blue.
     Rgb,
+    /// Blue, green, red (the Caffe VGG19).
     Bgr,
 }
 
@@ -15,10 +17,13 @@ pub enum ChannelOrder {
 /// in the network's channel order.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct InputConvention {
+    /// The channel order the network was trained on.
     pub order: ChannelOrder,
     /// The value of full intensity: 255 (Caffe) or 1 (torchvision).
     pub scale: f32,
+    /// Per-channel mean subtracted after scaling (network order).
     pub mean: [f32; 3],
+    /// Per-channel divisor after the mean (network order).
     pub std: [f32; 3],
 }
 

@@ -1,12 +1,15 @@
 //! A small deterministic generator (SplitMix64) for noise images and random
 //! test weights: the same seed gives the same numbers on every machine.
 
+/// A small seeded generator (SplitMix64): the same numbers on every machine.
 pub struct Rng(u64);
 
 impl Rng {
+    /// A generator started from `seed`.
     pub fn new(seed: u64) -> Self {
         Rng(seed ^ 0x9E37_79B9_7F4A_7C15)
     }
+    /// The next 64 random bits.
     pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;

@@ -16,21 +16,33 @@ pub struct Record {
     pub item: Option<String>,
     /// Counted over all scales of a coarse-to-fine run.
     pub eval: usize,
+    /// Optimiser iterations completed before this evaluation.
     pub iteration: usize,
+    /// The weighted loss.
     pub loss: f64,
+    /// The literal content loss (before its weight).
     pub content: f64,
+    /// The literal style loss (before its weight).
     pub style: f64,
     /// Each style layer's `E_l`, by tap name.
     pub style_layers: Vec<(String, f64)>,
+    /// The literal total variation (before its weight).
     pub tv: f64,
+    /// The literal content weight in force.
     pub content_weight: f32,
+    /// The literal style weight in force.
     pub style_weight: f32,
+    /// The literal TV weight in force.
     pub tv_weight: f32,
     /// `mean` or `paper`.
     pub loss_scale: String,
+    /// L2 norm of the gradient.
     pub grad_norm: f64,
+    /// Seconds since the run started.
     pub seconds: f64,
+    /// The image's height at this scale.
     pub height: usize,
+    /// The image's width at this scale.
     pub width: usize,
 }
 

@@ -5,7 +5,9 @@ use crate::error::Error;
 
 /// One curve: a name and its values by evaluation (non-positive values are skipped on a log axis).
 pub struct Series {
+    /// The curve's name in the legend.
     pub name: String,
+    /// `(evaluation, value)` points in order.
     pub points: Vec<(f64, f64)>,
 }
 

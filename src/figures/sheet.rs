@@ -96,13 +96,18 @@ pub fn draw_text(canvas: &mut Array3<f32>, y: usize, x: usize, text: &str) {
 /// Where each cell goes: the grid's cell size is the largest picture's.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Layout {
+    /// Pictures per row.
     pub cols: usize,
+    /// Rows of pictures.
     pub rows: usize,
+    /// Height of a cell (the tallest picture), pixels.
     pub cell_h: usize,
+    /// Width of a cell (the widest picture), pixels.
     pub cell_w: usize,
 }
 
 impl Layout {
+    /// The layout of pictures of `sizes` `(h, w)` in `cols` columns.
     pub fn new(sizes: &[(usize, usize)], cols: usize) -> Layout {
         let cols = cols.clamp(1, sizes.len().max(1));
         let cell_h = sizes.iter().map(|s| s.0).max().unwrap_or(0);

@@ -30,8 +30,11 @@ thread_local! {
 /// for spatial control, a guide `g (M)` over the positions.
 #[derive(Clone, Copy, Debug)]
 pub struct StyleTerm<'a> {
+    /// The target Gram `A (N, N)`.
     pub gram: &'a [f32],
+    /// The weight `s` of this term (layer weight times style weight).
     pub weight: f32,
+    /// A guide `g (M)` over the positions, for spatial control.
     pub guide: Option<&'a [f32]>,
 }
 

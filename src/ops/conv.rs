@@ -56,7 +56,9 @@ pub const MIN_ROWS: usize = 64;
 /// product over K in a fixed order), so this may depend on anything.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Tiling {
+    /// Columns (output positions) per task.
     pub positions: usize,
+    /// Output channels per task.
     pub rows: usize,
 }
 

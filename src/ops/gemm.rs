@@ -12,10 +12,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 /// A strided matrix view over a slice: element `(i, j)` is `data[i*rs + j*cs]`.
 #[derive(Clone, Copy)]
 pub struct MatRef<'a> {
+    /// The elements, addressed through the strides.
     pub data: &'a [f32],
+    /// Rows of the matrix.
     pub rows: usize,
+    /// Columns of the matrix.
     pub cols: usize,
+    /// Distance between rows.
     pub rs: usize,
+    /// Distance between columns.
     pub cs: usize,
 }
 
@@ -98,6 +103,7 @@ unsafe impl<T: Send> Sync for ColumnTiles<'_, T> {}
 unsafe impl<T: Send> Send for ColumnTiles<'_, T> {}
 
 impl<'a, T> ColumnTiles<'a, T> {
+    /// Tiles over `buf`, a row-major `(rows, cols)` buffer.
     pub fn new(buf: &'a mut [T], rows: usize, cols: usize) -> Self {
         assert_eq!(buf.len(), rows * cols, "ColumnTiles: buffer is not (rows, cols)");
         ColumnTiles { ptr: buf.as_mut_ptr(), rows, cols, _buf: PhantomData }

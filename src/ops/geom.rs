@@ -5,11 +5,17 @@
 /// zero padding `pad` on every side, stride 1.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ConvGeom {
+    /// Input channels.
     pub c_in: usize,
+    /// Output channels.
     pub c_out: usize,
+    /// Input height.
     pub h: usize,
+    /// Input width.
     pub w: usize,
+    /// Kernel side (3 in VGG).
     pub k: usize,
+    /// Zero padding on each side (1 in VGG).
     pub pad: usize,
 }
 
@@ -18,9 +24,11 @@ impl ConvGeom {
     pub fn vgg(c_in: usize, c_out: usize, h: usize, w: usize) -> Self {
         ConvGeom { c_in, c_out, h, w, k: 3, pad: 1 }
     }
+    /// Output height.
     pub fn out_h(&self) -> usize {
         (self.h + 2 * self.pad + 1).saturating_sub(self.k)
     }
+    /// Output width.
     pub fn out_w(&self) -> usize {
         (self.w + 2 * self.pad + 1).saturating_sub(self.k)
     }

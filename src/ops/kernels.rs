@@ -12,7 +12,12 @@ use super::winograd::{Input, Output, WinogradWeights};
 pub enum Kernels {
     /// im2col + GEMM: weights `(c_out, c_in, 3, 3)` and, for the input gradient,
     /// flipped and transposed `(c_in, c_out, 3, 3)`.
-    Im2col { weight: Vec<f32>, weight_t: Vec<f32> },
+    Im2col {
+        /// `(c_out, c_in, 3, 3)`.
+        weight: Vec<f32>,
+        /// `(c_in, c_out, 3, 3)`, flipped.
+        weight_t: Vec<f32>,
+    },
     /// Winograd F(4x4,3x3): `U (36, c_out, c_in)`, read transposed and
     /// re-indexed for the input gradient (no second copy).
     Winograd(WinogradWeights),
@@ -23,7 +28,9 @@ pub enum Kernels {
 pub enum ConvAlgo {
     /// Winograd where it measured faster (see [`WINOGRAD_MIN_CHANNELS`]), im2col for the rest.
     Auto,
+    /// im2col + GEMM, the reference.
     Im2col,
+    /// Winograd F(4x4,3x3).
     Winograd,
 }
 

@@ -35,6 +35,7 @@ impl ReluMask {
     pub fn len(&self) -> usize {
         self.rows * self.w
     }
+    /// Whether the mask has no elements.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

@@ -122,9 +122,13 @@ pub fn padded_stride(cols: usize) -> usize {
 /// (row-major, transposed or any other strides, read without packing).
 #[derive(Clone, Copy, Debug)]
 pub struct Strided<'a> {
+    /// The elements.
     pub data: &'a [f32],
+    /// Where element `(0, 0)` is.
     pub offset: usize,
+    /// Distance between rows.
     pub rs: usize,
+    /// Distance between columns.
     pub cs: usize,
 }
 

@@ -99,35 +99,69 @@ pub enum Input<'a> {
     /// output was positive, else 0 (and 0 on a dropped odd row or column), for
     /// `dy (c_in, h/2, w/2)`. The same numbers as `avg_pool_backward` then
     /// `relu_backward`, one row at a time.
-    Unpooled { dy: &'a [f32], mask: &'a ReluMask },
+    Unpooled {
+        /// `(c_in, h/2, w/2)`.
+        dy: &'a [f32],
+        /// The ReLU's mask `(c_in * h, w)`.
+        mask: &'a ReluMask,
+    },
     /// The gradient below a ReLU, masked one row at a time: element
     /// `(c, y, x)` is `dy[c, y, x]` where the ReLU's output was positive, else
     /// 0, for `dy (c_in, h, w)` (what `relu_backward` would leave).
-    Masked { dy: &'a [f32], mask: &'a ReluMask },
+    Masked {
+        /// `(c_in, h, w)`.
+        dy: &'a [f32],
+        /// The ReLU's mask `(c_in * h, w)`.
+        mask: &'a ReluMask,
+    },
 }
 
 /// Where a convolution's output goes.
 pub enum Output<'a> {
     /// `y (c_out, h, w)`, added to if `accumulate`.
-    Full { y: &'a mut [f32], accumulate: bool },
+    Full {
+        /// `(c_out, h, w)`.
+        y: &'a mut [f32],
+        /// Add to `y` instead of overwriting it.
+        accumulate: bool,
+    },
     /// The ReLU'd output only as its mask and its 2x2 average pool
     /// `(c_out, h/2, w/2)`: the full output is never stored. The same numbers
     /// as a full output followed by `relu_mask` and `avg_pool_forward`.
-    Pooled { pooled: &'a mut [f32], mask: &'a mut ReluMask },
+    Pooled {
+        /// `(c_out, h/2, w/2)`.
+        pooled: &'a mut [f32],
+        /// Written: `(c_out * h, w)`.
+        mask: &'a mut ReluMask,
+    },
     /// The ReLU'd output `y (c_out, h, w)` and its mask, made as it is
     /// written (the same as `relu_mask` over `y` afterwards).
-    Masked { y: &'a mut [f32], mask: &'a mut ReluMask },
+    Masked {
+        /// `(c_out, h, w)`.
+        y: &'a mut [f32],
+        /// Written: `(c_out * h, w)`.
+        mask: &'a mut ReluMask,
+    },
     /// `y (c_out, h, w)`, added to if `accumulate`, then zeroed where `gate`
     /// is clear: an input gradient handed on through the ReLU below, masked
     /// while its rows are in cache (the same as `relu_backward` afterwards).
-    Gated { y: &'a mut [f32], accumulate: bool, gate: &'a ReluMask },
+    Gated {
+        /// `(c_out, h, w)`.
+        y: &'a mut [f32],
+        /// Add to `y` instead of overwriting it.
+        accumulate: bool,
+        /// The mask of the ReLU below, `(c_out * h, w)`.
+        gate: &'a ReluMask,
+    },
 }
 
 /// Transformed weights of one layer: `U (36, c_out, c_in)` (rows padded), `U_k = (G g G^T)_k`
 /// with `k = 6a + b`.
 #[derive(Clone, Debug)]
 pub struct WinogradWeights {
+    /// Output channels.
     pub c_out: usize,
+    /// Input channels.
     pub c_in: usize,
     /// (36, c_out, ld): rows of c_in at a padded stride
     u: Vec<f32>,
@@ -308,8 +342,11 @@ fn grow(v: &mut Vec<f32>, n: usize) -> &mut [f32] {
 /// follow the thread count.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Cut {
+    /// Rows of tiles transformed together (their `V` shared).
     pub block_rows: usize,
+    /// Rows of tiles per task.
     pub task_rows: usize,
+    /// Output channels per task.
     pub rows: usize,
 }
 

@@ -3,8 +3,11 @@
 use super::evaluator::{Evaluator, StopReason};
 use crate::error::Error;
 
+/// Decay of the first moment.
 pub const BETA1: f32 = 0.9;
+/// Decay of the second moment.
 pub const BETA2: f32 = 0.999;
+/// Added to the root of the second moment.
 pub const EPS: f32 = 1e-8;
 
 /// Runs `iterations` Adam steps of size `lr` (in preprocessed-image units) from

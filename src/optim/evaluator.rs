@@ -11,7 +11,9 @@ use std::time::Instant;
 /// What the callback says after each evaluation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Control {
+    /// Go on.
     Continue,
+    /// Stop with the best image so far.
     Stop,
 }
 
@@ -36,6 +38,7 @@ pub struct Progress<'a> {
     pub eval: usize,
     /// L-BFGS / Adam iterations completed before this evaluation.
     pub iteration: usize,
+    /// The loss parts and the gradient at this point.
     pub evaluation: &'a Evaluation,
     /// L2 norm of the gradient of the weighted total.
     pub grad_norm: f64,
@@ -47,6 +50,7 @@ pub struct Progress<'a> {
     pub best: &'a [f32],
 }
 
+/// What the optimiser calls after each evaluation.
 pub type Callback<'a> = dyn FnMut(&Progress) -> Control + 'a;
 
 /// A point `(3*H*W)`, its unscaled loss and gradient `(3*H*W)`.

@@ -11,9 +11,15 @@ pub use evaluator::{Callback, Control, Progress, StopReason};
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Optimizer {
     /// L-BFGS keeping `history` correction pairs.
-    Lbfgs { history: usize },
+    Lbfgs {
+        /// Correction pairs kept.
+        history: usize,
+    },
     /// Adam with a step in 0..255 pixel units.
-    Adam { learning_rate: f32 },
+    Adam {
+        /// The step.
+        learning_rate: f32,
+    },
 }
 
 impl Default for Optimizer {

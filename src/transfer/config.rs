@@ -36,16 +36,21 @@ pub struct Config {
     /// The content, style and TV weights as the user gives them; `loss_scale`
     /// says how they become the objective's literal alpha, beta, gamma.
     pub weights: LossWeights,
+    /// How the weights map to the paper's literal ones.
     pub loss_scale: LossScale,
+    /// Layers whose responses the content loss matches.
     pub content_layers: Vec<Tap>,
+    /// Layers whose Gram matrices the style loss matches.
     pub style_layers: Vec<Tap>,
     /// `w_l` per style layer; `1 / (number of style layers)` each if `None`.
     pub style_layer_weights: Option<Vec<f32>>,
     /// Blend of several style images' Grams; equal if `None`. Must sum to 1.
     pub style_blend: Option<Vec<f32>>,
+    /// The starting image.
     pub init: Init,
     /// Seed of the noise start.
     pub seed: u64,
+    /// L-BFGS or Adam.
     pub optimizer: Optimizer,
     /// Keep the photograph's colours (luminance-only transfer or histogram matching).
     pub preserve_colors: PreserveColors,
@@ -124,11 +129,13 @@ pub const DEFAULT_ITERATIONS: usize = 100;
 /// Under [`LossScale::Mean`]: 2e-4 literal at 512x384 (relu4_2 has 64x48 positions), the
 /// weight the earlier literal default was chosen with.
 pub const DEFAULT_CONTENT_WEIGHT: f32 = 0.6;
+/// beta.
 pub const DEFAULT_STYLE_WEIGHT: f32 = 1.0;
 /// With the paper's normalised network (`--normalized`), started from noise as
 /// the paper did: 1e-5 literal at 512x384, which gave its Figure 3's look
 /// (README, "The normalised network"). Its 1e-3 and 1e-4 leave a photograph.
 pub const DEFAULT_CONTENT_WEIGHT_NORMALIZED: f32 = 0.03;
+/// No total variation unless asked for.
 pub const DEFAULT_TV_WEIGHT: f32 = 0.0;
 
 /// An invalid setting, named by its field.

@@ -39,9 +39,13 @@ pub struct Outcome {
     pub image: Array3<f32>,
     /// Its weighted loss.
     pub loss: f64,
+    /// Forward and backward passes run.
     pub evals: usize,
+    /// Optimiser iterations run.
     pub iterations: usize,
+    /// Why the optimiser stopped.
     pub stop: StopReason,
+    /// Wall time of the optimisation.
     pub seconds: f64,
     /// Of `seconds`, the time spent in forward+backward passes.
     pub eval_seconds: f64,
@@ -50,11 +54,15 @@ pub struct Outcome {
 /// Which of the paper's modes the given images make.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
+    /// A photograph in the style of a painting.
     Transfer,
+    /// The photograph alone, from the responses of its content layers.
     ContentReconstruction,
+    /// The painting alone: texture synthesis from its Gram matrices.
     TextureSynthesis,
 }
 
+/// The mode the given images make (an error without either).
 pub fn mode(has_content: bool, has_style: bool) -> Result<Mode, Error> {
     match (has_content, has_style) {
         (true, true) => Ok(Mode::Transfer),
@@ -66,9 +74,11 @@ pub fn mode(has_content: bool, has_style: bool) -> Result<Mode, Error> {
 
 /// A configured style transfer, ready to run: targets computed, start chosen.
 pub struct Prepared {
+    /// The objective, targets computed.
     pub objective: Objective,
     /// The preprocessed start `(3, H, W)`.
     pub x0: Array3<f32>,
+    /// Which of the three modes.
     pub mode: Mode,
     /// For luminance-only transfer: the content image whose chroma the result gets.
     pub recolor: Option<Array3<f32>>,

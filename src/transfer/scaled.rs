@@ -72,14 +72,16 @@ pub fn check_memory(
             fit = Some(size);
         }
     }
-    Err(Error::Memory { width: w, height: h, needed_mb: need as u64 >> 20, limit_mb: bytes >> 20, user_limit, fits: fit })
+    Err(Error::Memory { width: w, height: h, needed_mb: need >> 20, limit_mb: bytes >> 20, user_limit, fits: fit })
 }
 
 /// How a multi-scale run is cut: `scales` sizes doubling up to `config.size`
 /// ([`coarse_to_fine`]), optionally with the iterations of each.
 #[derive(Clone, Debug, Default)]
 pub struct Scaling {
+    /// Scales of coarse to fine (1: the final size only).
     pub scales: usize,
+    /// Iterations at each scale, smallest first (else from `Config::iterations`).
     pub iterations: Option<Vec<usize>>,
 }
 
@@ -89,10 +91,13 @@ pub struct ScaledProgress<'a, 'p> {
     pub progress: &'a Progress<'p>,
     /// 0-based scale, and how many there are.
     pub scale: usize,
+    /// How many scales in all.
     pub scales: usize,
     /// Evaluations, iterations and seconds over all scales so far.
     pub eval: usize,
+    /// Iterations completed at this scale.
     pub iteration: usize,
+    /// Seconds since the run started.
     pub seconds: f64,
     /// Iterations of all scales together.
     pub total_iterations: usize,
@@ -106,8 +111,11 @@ pub struct ScaledProgress<'a, 'p> {
 pub struct Scaled {
     /// The last scale's outcome (its image is the result).
     pub outcome: Outcome,
+    /// Iterations over all scales.
     pub iterations: usize,
+    /// Evaluations over all scales.
     pub evals: usize,
+    /// Seconds over all scales.
     pub seconds: f64,
 }
 
@@ -117,6 +125,7 @@ pub type OnScale<'a> = dyn FnMut(usize, &[Scale], &Prepared) + 'a;
 /// Everything a run may be given besides the network, the config and the images.
 #[derive(Default)]
 pub struct RunOptions<'a> {
+    /// Coarse to fine.
     pub scaling: Scaling,
     /// Style targets kept between runs, with the caller's key for these styles.
     pub cache: Option<(&'a mut StyleCache, u64)>,

@@ -5,7 +5,9 @@ use crate::error::Error;
 /// One step of a coarse-to-fine run: the longest side and the iterations there.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Scale {
+    /// Longest side at this scale.
     pub size: usize,
+    /// Iterations at this scale.
     pub iterations: usize,
 }
 

@@ -41,6 +41,7 @@ pub struct StyleCache {
 }
 
 impl StyleCache {
+    /// An empty cache.
     pub fn new() -> Self {
         Self::default()
     }
@@ -55,6 +56,7 @@ impl StyleCache {
         self.entries.len()
     }
 
+    /// Whether nothing is cached.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }

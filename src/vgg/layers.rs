@@ -8,10 +8,15 @@ use std::fmt;
 /// comes before it (the first layer of blocks 2..5).
 #[derive(Clone, Copy, Debug)]
 pub struct LayerSpec {
+    /// `conv1_1` ... as in the paper.
     pub conv: &'static str,
+    /// `relu1_1` ...: the tap after this convolution.
     pub relu: &'static str,
+    /// Input channels.
     pub c_in: usize,
+    /// Output channels.
     pub c_out: usize,
+    /// Whether a 2x2 pool comes before this convolution.
     pub pool_before: bool,
 }
 
@@ -61,9 +66,11 @@ impl Tap {
     pub fn index(self) -> usize {
         self.0
     }
+    /// The paper's name, `relu1_1` ...
     pub fn name(self) -> &'static str {
         VGG19[self.0].relu
     }
+    /// The layer this tap follows.
     pub fn spec(self) -> &'static LayerSpec {
         &VGG19[self.0]
     }

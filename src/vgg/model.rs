@@ -20,16 +20,22 @@ use std::sync::atomic::{AtomicBool, Ordering};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Pooling {
     #[default]
+    /// Average pooling, as in the paper.
     Avg,
+    /// Max pooling, as in the original VGG19.
     Max,
 }
 
 /// One convolution layer with its weights, packed once at load.
 #[derive(Clone, Debug)]
 pub struct ConvLayer {
+    /// Which VGG19 layer.
     pub spec: &'static LayerSpec,
+    /// Input channels.
     pub c_in: usize,
+    /// Output channels.
     pub c_out: usize,
+    /// The packed weights and how the convolutions run.
     pub kernels: Kernels,
     /// (c_out)
     pub bias: Vec<f32>,
@@ -42,11 +48,13 @@ impl ConvLayer {
         Self::with_algo(spec, c_in, c_out, weight, bias, ConvAlgo::Auto)
     }
 
+    /// A layer from weights `(c_out, c_in, 3, 3)` and bias, run by `algo`.
     pub fn with_algo(spec: &'static LayerSpec, c_in: usize, c_out: usize, weight: Vec<f32>, bias: Vec<f32>, algo: ConvAlgo) -> Self {
         assert_eq!(bias.len(), c_out);
         ConvLayer { spec, c_in, c_out, kernels: Kernels::new(c_in, c_out, weight, algo), bias }
     }
 
+    /// The geometry of this layer at an `h x w` input.
     pub fn geom(&self, h: usize, w: usize) -> ConvGeom {
         ConvGeom::vgg(self.c_in, self.c_out, h, w)
     }
@@ -96,7 +104,9 @@ impl ConvLayer {
 #[derive(Clone, Debug)]
 pub struct Vgg19 {
     layers: Vec<ConvLayer>,
+    /// The pooling between the blocks.
     pub pooling: Pooling,
+    /// How images are prepared for the network.
     pub convention: InputConvention,
 }
 
@@ -165,9 +175,11 @@ impl Vgg19 {
         self
     }
 
+    /// The convolution layers, first to deepest kept.
     pub fn layers(&self) -> &[ConvLayer] {
         &self.layers
     }
+    /// The layers, to change (e.g. normalisation scales).
     pub fn layers_mut(&mut self) -> &mut [ConvLayer] {
         &mut self.layers
     }

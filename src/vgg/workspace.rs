@@ -31,9 +31,11 @@ pub struct Buf {
 }
 
 impl Buf {
+    /// Floats in the buffer.
     pub fn len(&self) -> usize {
         self.len
     }
+    /// Whether the buffer holds nothing.
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
@@ -67,6 +69,7 @@ pub struct Workspace {
 }
 
 impl Workspace {
+    /// An empty arena; the first pass plans it.
     pub fn new() -> Self {
         Self::default()
     }
@@ -179,10 +182,12 @@ impl Workspace {
         }
     }
 
+    /// The floats of a buffer.
     pub fn get(&self, b: &Buf) -> &[f32] {
         &self.arena[b.offset..b.offset + b.len]
     }
 
+    /// The floats of a buffer, to write.
     pub fn get_mut(&mut self, b: &Buf) -> &mut [f32] {
         &mut self.arena[b.offset..b.offset + b.len]
     }

@@ -18,6 +18,7 @@ const fn table() -> [u32; 256] {
 
 static TABLE: [u32; 256] = table();
 
+/// The CRC-32 (IEEE) of `data`.
 pub fn crc32(data: &[u8]) -> u32 {
     !data.iter().fold(!0u32, |c, &b| TABLE[((c ^ b as u32) & 0xFF) as usize] ^ (c >> 8))
 }

@@ -27,7 +27,9 @@ use crate::preprocess::{ChannelOrder, InputConvention};
 use byteorder::{LittleEndian as LE, ReadBytesExt, WriteBytesExt};
 use std::io::{Cursor, Read};
 
+/// The first bytes of a weights file.
 pub const MAGIC: &[u8; 8] = b"NSTYLEW\0";
+/// The format version written.
 pub const VERSION: u32 = 1;
 /// Largest dimension accepted, so a corrupt header cannot ask for terabytes.
 const MAX_DIM: u32 = 4096;
@@ -38,7 +40,12 @@ pub enum Encoding {
     /// (O, I, KH, KW) floats.
     F32(Vec<f32>),
     /// Each weight is `table[code]`: 256 centroids and (O, I, KH, KW) codes.
-    Codebook { table: Vec<f32>, codes: Vec<u8> },
+    Codebook {
+        /// The 256 centroids.
+        table: Vec<f32>,
+        /// One code per weight.
+        codes: Vec<u8>,
+    },
 }
 
 impl Encoding {
@@ -60,9 +67,11 @@ impl Encoding {
 /// One layer as stored.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LayerRecord {
+    /// The layer's name (`conv1_1` ...).
     pub name: String,
     /// (O, I, KH, KW)
     pub shape: [usize; 4],
+    /// The weights, plain or quantised.
     pub weights: Encoding,
     /// (O)
     pub bias: Vec<f32>,
@@ -73,8 +82,11 @@ pub struct LayerRecord {
 /// A whole weights file.
 #[derive(Clone, Debug, PartialEq)]
 pub struct WeightsFile {
+    /// How images are prepared for this network.
     pub convention: InputConvention,
+    /// Where the weights came from.
     pub note: String,
+    /// The convolution layers in order.
     pub layers: Vec<LayerRecord>,
 }
 
