@@ -306,3 +306,90 @@ fn preserve_colors_modes_run() {
     let o = run(&["--style", s(&st), "--output", s(&d.path("x.png")), "--preserve-colors", "luminance"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+/// Mean of each channel of an image file, in 0..1.
+fn mean_rgb(p: &std::path::Path) -> [f64; 3] {
+    let img = image::open(p).unwrap().to_rgb8();
+    let n = (img.width() * img.height()) as f64;
+    let mut m = [0.0; 3];
+    for px in img.pixels() {
+        for c in 0..3 {
+            m[c] += px.0[c] as f64 / 255.0 / n;
+        }
+    }
+    m
+}
+
+/// Mean absolute difference of two images of one size, in 0..1.
+fn mean_abs_diff(a: &std::path::Path, b: &std::path::Path) -> f64 {
+    let (a, b) = (image::open(a).unwrap().to_rgb8(), image::open(b).unwrap().to_rgb8());
+    assert_eq!(a.dimensions(), b.dimensions());
+    let n = a.as_raw().len() as f64;
+    a.as_raw().iter().zip(b.as_raw()).map(|(&x, &y)| (x as f64 - y as f64).abs() / 255.0).sum::<f64>() / n
+}
+
+/// A picture of one hue with a pattern: `tint` scales a grey checker and ramp.
+fn tinted(d: &Dir, name: &str, tint: [f32; 3], cell: u32) -> std::path::PathBuf {
+    let p = d.path(name);
+    image::RgbImage::from_fn(32, 32, |x, y| {
+        let v = 0.35 + 0.4 * ((x / cell + y / cell) % 2) as f32 + 0.2 * (x + y) as f32 / 64.0;
+        image::Rgb(tint.map(|t| (255.0 * (v * t).min(1.0)) as u8))
+    })
+    .save(&p)
+    .unwrap();
+    p
+}
+
+/// Content reconstruction from noise comes back to the photograph, nearly
+/// exactly from relu1_1 and less so from higher layers (the paper's Fig. 1): a
+/// content layer ignored, a target from the wrong image or a dropped content
+/// gradient leave it far off or the layers alike.
+#[test]
+fn content_reconstruction_returns_to_the_photograph() {
+    let d = Dir::new("reconstruct");
+    let c = d.image("c.png", 32, 32);
+    let paint = |layer: &str, its: &str| {
+        let out = d.path(&format!("{layer}_{its}.png"));
+        let a =
+            ["--content", s(&c), "--output", s(&out), "--size", "32", "--init", "noise", "--iterations", its, "--content-layers", layer];
+        let o = run(&[&a[..], &["--quiet"]].concat());
+        assert!(o.status.success(), "{}", stderr(&o));
+        mean_abs_diff(&out, &c)
+    };
+    let start = paint("relu1_1", "0");
+    let (low, high) = (paint("relu1_1", "150"), paint("relu2_1", "150"));
+    assert!(start > 0.2, "the noise start is far from the photograph ({start})");
+    assert!(low < 0.05, "relu1_1 reconstruction is {low} from the photograph (noise: {start})");
+    assert!(high > low + 0.05 && high < start, "relu2_1 reconstruction {high}, relu1_1 {low}, noise {start}");
+}
+
+/// `--preserve-colors`: a reddish photograph in a bluish style stays reddish in
+/// every mode, while the plain transfer turns it bluer.
+#[test]
+fn preserve_colors_keeps_the_photographs_hue() {
+    let d = Dir::new("hue");
+    let c = tinted(&d, "red.png", [1.0, 0.45, 0.3], 4);
+    let st = tinted(&d, "blue.png", [0.25, 0.45, 1.0], 2);
+    let redness = |p: &std::path::Path| {
+        let m = mean_rgb(p);
+        m[0] - m[2]
+    };
+    let paint = |mode: Option<&str>| {
+        let out = d.path(&format!("{}.png", mode.unwrap_or("plain")));
+        let mut a = vec!["--content", s(&c), "--style", s(&st), "--output", s(&out), "--size", "32", "--iterations", "40"];
+        a.extend(["--style-weight", "1e3", "--quiet"]);
+        if let Some(m) = mode {
+            a.extend(["--preserve-colors", m]);
+        }
+        let o = run(&a);
+        assert!(o.status.success(), "{mode:?}: {}", stderr(&o));
+        redness(&out)
+    };
+    let (photo, painting, plain) = (redness(&c), redness(&st), paint(None));
+    assert!(photo > 0.2 && painting < -0.2, "made pictures: {photo} {painting}");
+    assert!(plain < photo - 0.1, "the plain transfer keeps the photograph's hue ({plain} vs {photo}): the test cannot tell");
+    for mode in ["luminance", "histogram", "histogram-cholesky"] {
+        let kept = paint(Some(mode));
+        assert!(kept > plain + 0.1 && kept > 0.5 * photo, "{mode}: redness {kept}, photograph {photo}, plain transfer {plain}");
+    }
+}
