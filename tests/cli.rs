@@ -313,8 +313,8 @@ fn mean_rgb(p: &std::path::Path) -> [f64; 3] {
     let n = (img.width() * img.height()) as f64;
     let mut m = [0.0; 3];
     for px in img.pixels() {
-        for c in 0..3 {
-            m[c] += px.0[c] as f64 / 255.0 / n;
+        for (m, &v) in m.iter_mut().zip(&px.0) {
+            *m += v as f64 / 255.0 / n;
         }
     }
     m
