@@ -267,6 +267,10 @@ fn adam_steps_follow_the_update_rule() {
     let big: Vec<usize> = (0..x0.len()).filter(|&i| g0[i].abs() > 1e-3 * g0.iter().fold(0.0f32, |m, v| m.max(v.abs()))).collect();
     assert!(big.len() > x0.len() / 2);
     let a = (x0[big[0]] - x1[big[0]]).abs() as f64;
+    // The step is the learning rate in 0..255 pixel units, in the preprocessed image's units.
+    let unit = net().convention.unit();
+    let want = 10.0 / 255.0 / unit.iter().map(|&u| u as f64).sum::<f64>() * 3.0;
+    assert!((a - want).abs() < 1e-3 * want, "the first step moves {a}, not the learning rate's {want}");
     for &i in &big {
         let moved = (x1[i] - x0[i]) as f64;
         assert!((moved + a * g0[i].signum() as f64).abs() < 1e-3 * a, "step 1 at {i}: moved {moved}, step {a}, gradient {}", g0[i]);
