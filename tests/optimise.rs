@@ -51,6 +51,8 @@ fn lbfgs_lowers_the_loss_and_counts_one_pass_per_distinct_point() {
     assert!(best < 0.2 * losses[0], "L-BFGS went from {} to only {best}", losses[0]);
     assert_eq!(out.loss, best);
     assert_eq!(out.image.dim(), (3, 20, 24));
+    // The time inside evaluations is counted, and is part of the whole.
+    assert!(out.eval_seconds > 0.0 && out.eval_seconds <= out.seconds, "{} s of {} s", out.eval_seconds, out.seconds);
 }
 
 #[test]
