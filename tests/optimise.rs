@@ -39,6 +39,8 @@ fn lbfgs_lowers_the_loss_and_counts_one_pass_per_distinct_point() {
         losses.push(p.evaluation.loss);
         let bits: Vec<u32> = p.x.iter().map(|v| v.to_bits()).collect();
         assert!(points.insert(bits), "evaluation {} repeats a point", p.eval);
+        let norm = p.evaluation.grad.iter().map(|&v| v as f64 * v as f64).sum::<f64>().sqrt();
+        assert!((p.grad_norm - norm).abs() <= 1e-9 * norm, "grad_norm {} is not |gradient| {norm}", p.grad_norm);
         Control::Continue
     })
     .unwrap();
