@@ -32,7 +32,7 @@ tests() {
   case "$1" in
     preprocess) echo "golden weights cli" ;;
     loss) echo "gradients golden ops accuracy spatial" ;;
-    objective) echo "gradients golden spatial accuracy optimise" ;;
+    objective) echo "objective gradients golden spatial accuracy optimise" ;;
     optim) echo "optimise gradients" ;;
     transfer) echo "optimise spatial cli robust batch" ;;
     color) echo "color cli" ;;
