@@ -24,6 +24,7 @@ fn style_blends_must_be_weights_that_sum_to_one() {
         Ok(_) => "accepted",
     };
     assert_eq!(targets(&[0.3, 0.7], &[0.2; 5]).unwrap().len(), 5);
+    assert_eq!(field(targets(&[1.0, 0.0], &[0.2; 5])), "accepted", "a zero weight leaves an image out");
     assert_eq!(field(targets(&[0.3, 0.2], &[0.2; 5])), "style_blend", "a blend summing to 0.5");
     assert_eq!(field(targets(&[1.5, -0.5], &[0.2; 5])), "style_blend", "a negative weight in a blend summing to 1");
     assert_eq!(field(targets(&[f32::NAN, 1.0], &[0.2; 5])), "style_blend", "a NaN weight");
