@@ -114,7 +114,7 @@ use Section as S;
 
 /// Every flag. A name may appear once per subcommand (`--output` means the
 /// result of a run but the file `calibrate` writes).
-pub static FLAGS: [Flag; 54] = [
+pub static FLAGS: &[Flag] = &[
     // batch
     flag("--contents", Some("DIR|FILE,..."), Cmd::Batch as u8, S::Batch, "content images; a folder gives its .png/.jpg files by name"),
     flag("--styles", Some("FILE,..."), Cmd::Batch as u8, S::Batch, "each content is painted in each style, one at a time"),
