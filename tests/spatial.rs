@@ -29,6 +29,19 @@ fn masks_come_down_to_each_tap_like_the_features() {
     let mask = Array2::from_shape_fn((8, 12), |(_, j)| if j < 6 { 1.0f32 } else { 0.0 });
     let g = guides(mask.view(), &[Tap::parse("relu3_1").unwrap()]);
     assert_eq!(g[0].row(0).to_vec(), vec![1.0, 0.5, 0.0]);
+    // Any mask, odd sizes: the same numbers as the reference average pool applied per block.
+    let mut r = neural_style::rng::Rng::new(7);
+    let (h, w) = (37, 29);
+    let mask = Array2::from_shape_simple_fn((h, w), || r.uniform());
+    let mut want = (mask.iter().copied().collect::<Vec<f32>>(), h, w);
+    for (tap, g) in taps.iter().zip(guides(mask.view(), &taps)) {
+        // Pool the reference down to this tap's size (the taps come in order).
+        while want.1 > g.dim().0 {
+            want = (neural_style::ops::pool::avg_pool_reference(1, want.1, want.2, &want.0), want.1 / 2, want.2 / 2);
+        }
+        assert_eq!(g.dim(), (want.1, want.2), "{tap}");
+        assert_eq!(g.iter().copied().collect::<Vec<f32>>(), want.0, "{tap}: the guide is not the mask average-pooled");
+    }
 }
 
 fn flat(rgb: [f32; 3], h: usize, w: usize, seed: u64) -> Array3<f32> {
