@@ -60,20 +60,23 @@ pub fn gram(f: &[f32], n: usize, m: usize) -> Vec<f32> {
             g
         })
         .collect();
-    let mut parts = partials.into_iter();
-    let mut g = parts.next().unwrap();
-    for p in parts {
-        g.iter_mut().zip(&p).for_each(|(a, b)| *a += b);
-    }
-    let scale = 1.0 / m as f32;
-    for i in 0..n {
-        for j in i..n {
-            let v = g[i * n + j] * scale;
-            g[i * n + j] = v;
-            g[j * n + i] = v;
+    // The partial Grams added in chunk order (the same sums for any thread
+    // count), rows in parallel; then the upper half scaled and mirrored.
+    let (first, rest) = partials.split_first().expect("at least one chunk");
+    let mut g = first.clone();
+    g.par_chunks_mut(n).enumerate().for_each(|(i, row)| {
+        for p in rest {
+            row[i..].iter_mut().zip(&p[i * n + i..(i + 1) * n]).for_each(|(a, b)| *a += b);
         }
-    }
-    g
+    });
+    let scale = 1.0 / m as f32;
+    let mut out = vec![0.0f32; n * n];
+    out.par_chunks_mut(n).enumerate().for_each(|(i, row)| {
+        for (j, v) in row.iter_mut().enumerate() {
+            *v = if i <= j { g[i * n + j] } else { g[j * n + i] } * scale;
+        }
+    });
+    out
 }
 
 /// `G = F F^T / M` one dot product at a time, in f64. Reference only.
