@@ -31,3 +31,45 @@ fn style_blends_must_be_weights_that_sum_to_one() {
     assert_eq!(field(targets(&[1.0], &[0.2; 5])), "style_blend", "one weight for two images");
     assert_eq!(field(targets(&[0.5, 0.5], &[0.25; 4])), "style_layer_weights", "four weights for five layers");
 }
+
+/// The taps an objective reads are its targets' (sorted, once each), and the
+/// arena an evaluation leaves is the one the dry run plans (what the memory
+/// estimate reads), holding at least the most that was live at once.
+#[test]
+fn taps_and_workspace_are_what_was_planned() {
+    use neural_style::objective::content_targets;
+    use neural_style::vgg::Tap;
+    use neural_style::{LossWeights, Objective};
+    let net = std::sync::Arc::new(Vgg19::random(6, 16));
+    let (c, s, x) = (image(3), image(4), image(5));
+    let t = |n: &str| Tap::parse(n).unwrap();
+    let ct = content_targets(&net, c.view(), &[t("relu3_1")]).unwrap();
+    let st = style_targets(&net, &[s.view()], &[1.0], &[t("relu1_1"), t("relu3_1")], &[0.5, 0.5]).unwrap();
+    let obj = Objective::new(net.clone(), ct, st, LossWeights { content: 1.0, style: 1.0, tv: 0.0 });
+    assert_eq!(obj.taps(), &[t("relu1_1"), t("relu3_1")]);
+    assert_eq!(obj.workspace_bytes(), 0, "nothing held before the first evaluation");
+    obj.evaluate(x.view());
+    let planned = net.workspace_bytes(obj.taps(), 16, 16);
+    assert!(planned > 0);
+    assert_eq!(obj.workspace_bytes(), planned, "the arena is the planned one");
+    let live = 4 * obj.workspace_peak_live();
+    assert!(live > 0 && live <= planned, "{live} bytes live at once in an arena of {planned}");
+}
+
+/// Guided targets need one layer weight and one guide per tap.
+#[test]
+fn guided_targets_need_a_weight_and_a_guide_per_tap() {
+    use neural_style::objective::{guided_style_targets, guides};
+    let net = Vgg19::random(5, 16);
+    let s = image(2);
+    let taps = paper_style_taps();
+    let mask = ndarray::Array2::from_elem((16, 16), 1.0f32);
+    let region = guides(mask.view(), &taps);
+    assert_eq!(guided_style_targets(&net, s.view(), None, &taps, &[0.2; 5], region.clone()).unwrap().len(), 5);
+    for (weights, region) in [(&[0.2f32; 4][..], region.clone()), (&[0.2; 5][..], region[..4].to_vec())] {
+        match guided_style_targets(&net, s.view(), None, &taps, weights, region) {
+            Err(Error::Invalid { field: "style_masks", .. }) => {}
+            other => panic!("{} weights: {:?}", weights.len(), other.map(|t| t.len())),
+        }
+    }
+}
