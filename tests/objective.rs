@@ -73,3 +73,28 @@ fn guided_targets_need_a_weight_and_a_guide_per_tap() {
         }
     }
 }
+
+/// Two style terms at one tap (two regions, or two images kept apart): the
+/// trace's per-layer E is their sum, and the style loss their weighted sum.
+#[test]
+fn style_layers_add_the_terms_of_one_tap() {
+    use neural_style::vgg::Tap;
+    use neural_style::{LossWeights, Objective};
+    let net = std::sync::Arc::new(Vgg19::random(6, 16));
+    let tap = [Tap::parse("relu2_1").unwrap()];
+    let mut terms = style_targets(&net, &[image(1).view()], &[1.0], &tap, &[0.5]).unwrap();
+    terms.extend(style_targets(&net, &[image(2).view()], &[1.0], &tap, &[0.5]).unwrap());
+    let obj = Objective::new(net.clone(), Vec::new(), terms.clone(), LossWeights { content: 0.0, style: 1.0, tv: 0.0 });
+    let e = obj.evaluate(image(3).view());
+    let alone = |t: &neural_style::StyleTarget| {
+        let one = neural_style::StyleTarget { layer_weight: 1.0, ..t.clone() };
+        Objective::new(net.clone(), Vec::new(), vec![one], LossWeights { content: 0.0, style: 1.0, tv: 0.0 })
+            .evaluate(image(3).view())
+            .style
+    };
+    let (e1, e2) = (alone(&terms[0]), alone(&terms[1]));
+    assert!(e1 > 0.0 && e2 > 0.0 && (e1 - e2).abs() > 1e-3 * e1);
+    assert_eq!(e.style_layers.len(), 1);
+    assert!((e.style_layers[0].1 - (e1 + e2)).abs() <= 1e-9 * (e1 + e2), "{:?} vs {e1} + {e2}", e.style_layers);
+    assert!((e.style - 0.5 * (e1 + e2)).abs() <= 1e-9 * e.style);
+}
