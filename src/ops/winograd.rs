@@ -29,7 +29,7 @@
 use super::gemm::{uniform, ColumnTiles};
 use super::geom::ConvGeom;
 use super::relu::{apply_row, mask_bits, mask_row, ReluMask};
-use super::simd::{gemm_rows, masked_copy, multiversion, padded_stride, Isa, Strided, LANES};
+use super::simd::{gemm_rows, masked_copy, multiversion, Isa, Strided, LANES};
 use rayon::prelude::*;
 use std::cell::RefCell;
 
@@ -155,7 +155,7 @@ pub enum Output<'a> {
     },
 }
 
-/// Transformed weights of one layer: `U (36, c_out, c_in)` (rows padded), `U_k = (G g G^T)_k`
+/// Transformed weights of one layer: `U (36, c_out, c_in)`, `U_k = (G g G^T)_k`
 /// with `k = 6a + b`.
 #[derive(Clone, Debug)]
 pub struct WinogradWeights {
@@ -163,23 +163,18 @@ pub struct WinogradWeights {
     pub c_out: usize,
     /// Input channels.
     pub c_in: usize,
-    /// (36, c_out, ld): rows of c_in at a padded stride
+    /// (36, c_out, c_in). Rows padded off multiples of 256 bytes (so the input
+    /// gradient's reads down a column spread over the L1 sets) cost 9 MB at
+    /// 512x512 and measured no faster (`engine layers 512`, 2026-11-27).
     u: Vec<f32>,
-    /// Row stride of each `U_k`: `c_in` rounded up to whole vectors and kept
-    /// off multiples of 256 bytes. The input gradient reads `U_k` down its
-    /// columns, one element per row: at a stride of 2 KB (c_in = 512) those
-    /// reads all fell into two L1 sets.
-    ld: usize,
 }
 
 impl WinogradWeights {
     /// Transforms weights `(c_out, c_in, 3, 3)` (in f64, rounded once).
     pub fn new(c_out: usize, c_in: usize, w: &[f32]) -> Self {
         assert_eq!(w.len(), c_out * c_in * 9, "winograd: weights are not (c_out, c_in, 3, 3)");
-        let ld = padded_stride(c_in);
-        let mut u = vec![0.0f32; K * c_out * ld];
+        let mut u = vec![0.0f32; K * c_out * c_in];
         for (oi, g) in w.chunks_exact(9).enumerate() {
-            let at = oi / c_in * ld + oi % c_in;
             // G g: (6, 3), then (G g) G^T: (6, 6)
             let mut gg = [[0.0f64; 3]; 6];
             for (a, row) in gg.iter_mut().enumerate() {
@@ -190,23 +185,23 @@ impl WinogradWeights {
             for a in 0..6 {
                 for b in 0..6 {
                     let v: f64 = (0..3).map(|c| gg[a][c] * G[b][c]).sum();
-                    u[(a * 6 + b) * c_out * ld + at] = v as f32;
+                    u[(a * 6 + b) * c_out * c_in + oi] = v as f32;
                 }
             }
         }
-        WinogradWeights { c_out, c_in, u, ld }
+        WinogradWeights { c_out, c_in, u }
     }
 
     /// The weights `(c_out, c_in, 3, 3)` back, to within rounding: rows 0, 1
     /// and 5 of `G` are `-e0`, `-(e0+e1+e2)` and `e2`, so `g = L U L^T` with
     /// `L` picking and combining those three positions.
     pub fn weight(&self) -> Vec<f32> {
-        let (n, ld) = (self.c_out * self.c_in, self.ld);
+        let n = self.c_out * self.c_in;
         // g_r from (G g)_0, (G g)_1, (G g)_5: g0 = -t0, g2 = t5, g1 = -t1 - g0 - g2.
         let back = |t0: f64, t1: f64, t5: f64| [-t0, -t1 + t0 - t5, t5];
         let mut w = vec![0.0f32; n * 9];
         for (oi, g) in w.chunks_exact_mut(9).enumerate() {
-            let at = |a: usize, b: usize| self.u[(a * 6 + b) * self.c_out * ld + oi / self.c_in * ld + oi % self.c_in] as f64;
+            let at = |a: usize, b: usize| self.u[(a * 6 + b) * n + oi] as f64;
             // Columns first: for each kernel column position b in {0, 1, 5}, the rows.
             let cols: Vec<[f64; 3]> = [0, 1, 5].iter().map(|&b| back(at(0, b), at(1, b), at(5, b))).collect();
             for r in 0..3 {
@@ -280,7 +275,7 @@ impl WinogradWeights {
     }
 
     fn operand(&self, flipped: bool) -> Operand<'_> {
-        Operand { u: &self.u, c_out: self.c_out, c_in: self.c_in, ld: self.ld, flipped }
+        Operand { u: &self.u, c_out: self.c_out, c_in: self.c_in, flipped }
     }
 }
 
@@ -290,20 +285,19 @@ struct Operand<'a> {
     u: &'a [f32],
     c_out: usize,
     c_in: usize,
-    ld: usize,
     flipped: bool,
 }
 
 impl Operand<'_> {
     /// Where row `r0` of the k-th matrix starts, its row and column strides and its scale.
     fn matrix(&self, k: usize, r0: usize) -> (usize, usize, usize, f32) {
-        let n = self.c_out * self.ld;
+        let n = self.c_out * self.c_in;
         if self.flipped {
             let (a, b) = (k / 6, k % 6);
             let kk = FLIP_INDEX[a] * 6 + FLIP_INDEX[b];
-            (kk * n + r0, 1, self.ld, FLIP_SCALE[a] * FLIP_SCALE[b])
+            (kk * n + r0, 1, self.c_in, FLIP_SCALE[a] * FLIP_SCALE[b])
         } else {
-            (k * n + r0 * self.ld, self.ld, 1, 1.0)
+            (k * n + r0 * self.c_in, self.c_in, 1, 1.0)
         }
     }
 }
@@ -430,8 +424,7 @@ fn conv(isa: Isa, g: &ConvGeom, input: Input, op: &Operand, bias: Option<&[f32]>
             assert_eq!(mask.words_per_row(), w.div_ceil(64), "winograd: mask rows are not of width w");
         }
     }
-    assert_eq!(op.u.len(), K * op.c_out * op.ld, "winograd: U is not (36, c_out, ld)");
-    assert!(op.ld >= op.c_in, "winograd: U's rows are shorter than c_in");
+    assert_eq!(op.u.len(), K * op.c_out * op.c_in, "winograd: U is not (36, c_out, c_in)");
     if let Some(b) = bias {
         assert_eq!(b.len(), co, "winograd: bias is not (c_out)");
     }
