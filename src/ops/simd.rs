@@ -4,7 +4,8 @@
 //! The element-wise transforms are written once as plain Rust (fixed-width
 //! loops) and compiled three times by `multiversion!`: for AVX-512, for
 //! AVX2+FMA and for the baseline target; the compiler vectorises each copy for
-//! its instruction set. Only the GEMM micro-kernel is written with intrinsics
+//! its instruction set. Only the GEMM micro-kernel (and the 16x16 transpose
+//! that packs the Gram's operand, the masked copy) is written with intrinsics
 //! (AVX-512), beside a portable kernel that computes the same sums.
 //!
 //! Results are deterministic for a given [`Isa`]: the transforms do the same
@@ -283,60 +284,6 @@ pub fn transpose_slice(isa: Isa, f: &[f32], n: usize, m: usize, p0: usize, p1: u
     }
 }
 
-/// `out[i][j] = sum_p a[i][p] b[j][p]` for four rows of A and four of B, all
-/// of one length: 16 partial sums per element (positions taken 16 at a time,
-/// lane by lane), then the lanes added in a fixed order. The Gram matrix's
-/// kernel: it reads both operands along their rows, so nothing is packed.
-pub fn dots4x4(isa: Isa, a: [&[f32]; 4], b: [&[f32]; 4]) -> [[f32; 4]; 4] {
-    let len = a[0].len();
-    assert!(a.iter().chain(&b).all(|r| r.len() == len), "dots4x4: rows differ in length");
-    #[cfg(target_arch = "x86_64")]
-    if isa.0 == Level::Avx512 {
-        // SAFETY: AVX-512 was detected; every row holds `len` floats (checked).
-        return unsafe { avx512::dots4x4(a.map(|r| r.as_ptr()), b.map(|r| r.as_ptr()), len) };
-    }
-    let mut out = [[0.0; 4]; 4];
-    dots_portable(isa, a, b, &mut out);
-    out
-}
-
-multiversion! {
-    /// [`dots4x4`] in plain Rust: 16 lanes per element in local arrays.
-    fn dots_portable(a: [&[f32]; 4], b: [&[f32]; 4], out: &mut [[f32; 4]; 4]) {
-        let mut acc = [[[0.0f32; LANES]; 4]; 4];
-        let len = a[0].len();
-        for p0 in (0..len).step_by(LANES) {
-            let n = LANES.min(len - p0);
-            for i in 0..4 {
-                for j in 0..4 {
-                    for l in 0..n {
-                        acc[i][j][l] += a[i][p0 + l] * b[j][p0 + l];
-                    }
-                }
-            }
-        }
-        for i in 0..4 {
-            for j in 0..4 {
-                out[i][j] = reduce16(&acc[i][j]);
-            }
-        }
-    }
-}
-
-/// The 16 lanes added pairwise: (0+8, 1+9, ..), then halves again.
-#[inline(always)]
-fn reduce16(v: &[f32; LANES]) -> f32 {
-    let mut x = *v;
-    let mut half = LANES / 2;
-    while half > 0 {
-        for l in 0..half {
-            x[l] += x[l + half];
-        }
-        half /= 2;
-    }
-    x[0]
-}
-
 #[cfg(target_arch = "x86_64")]
 mod avx512 {
     use std::arch::x86_64::*;
@@ -489,45 +436,6 @@ mod avx512 {
                 _mm512_storeu_ps(dst.add((k + 4 * l) * ldd), o);
             }
         }
-    }
-
-    /// Four rows against four rows, 16 positions a step (masked tail).
-    ///
-    /// # Safety
-    /// AVX-512F must be available; every pointer must be readable for `len` floats.
-    #[target_feature(enable = "avx512f")]
-    pub unsafe fn dots4x4(a: [*const f32; 4], b: [*const f32; 4], len: usize) -> [[f32; 4]; 4] {
-        let mut acc = [[_mm512_setzero_ps(); 4]; 4];
-        let mut p = 0;
-        while p + 16 <= len {
-            let av: [__m512; 4] = std::array::from_fn(|i| _mm512_loadu_ps(a[i].add(p)));
-            let bv: [__m512; 4] = std::array::from_fn(|j| _mm512_loadu_ps(b[j].add(p)));
-            for i in 0..4 {
-                for j in 0..4 {
-                    acc[i][j] = _mm512_fmadd_ps(av[i], bv[j], acc[i][j]);
-                }
-            }
-            p += 16;
-        }
-        if p < len {
-            let m = (1u16 << (len - p)) - 1;
-            let av: [__m512; 4] = std::array::from_fn(|i| _mm512_maskz_loadu_ps(m, a[i].add(p)));
-            let bv: [__m512; 4] = std::array::from_fn(|j| _mm512_maskz_loadu_ps(m, b[j].add(p)));
-            for i in 0..4 {
-                for j in 0..4 {
-                    acc[i][j] = _mm512_fmadd_ps(av[i], bv[j], acc[i][j]);
-                }
-            }
-        }
-        let mut out = [[0.0; 4]; 4];
-        for i in 0..4 {
-            for j in 0..4 {
-                let mut lanes = [0.0f32; 16];
-                _mm512_storeu_ps(lanes.as_mut_ptr(), acc[i][j]);
-                out[i][j] = super::reduce16(&lanes);
-            }
-        }
-        out
     }
 
     /// `dst[x] = bit x ? src[x] : 0`, 16 lanes a step under a load mask.
