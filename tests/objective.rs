@@ -53,7 +53,9 @@ fn taps_and_workspace_are_what_was_planned() {
     assert!(planned > 0);
     assert_eq!(obj.workspace_bytes(), planned, "the arena is the planned one");
     let live = 4 * obj.workspace_peak_live();
-    assert!(live > 0 && live <= planned, "{live} bytes live at once in an arena of {planned}");
+    // At least relu1_1's features were live at once, and the plan packs them tightly.
+    let relu1_1 = 4 * net.channels(t("relu1_1")) * 16 * 16;
+    assert!(live >= relu1_1 && live <= planned && 2 * live >= planned, "{live} bytes live at once in an arena of {planned}");
 }
 
 /// Guided targets need one layer weight and one guide per tap.
