@@ -62,10 +62,11 @@ pub fn gram(f: &[f32], n: usize, m: usize) -> Vec<f32> {
         .collect();
     // The partial Grams added in chunk order (the same sums for any thread
     // count), rows in parallel; then the upper half scaled and mirrored.
-    let (first, rest) = partials.split_first().expect("at least one chunk");
-    let mut g = first.clone();
+    let mut parts = partials.into_iter();
+    let mut g = parts.next().expect("at least one chunk");
+    let rest: Vec<Vec<f32>> = parts.collect();
     g.par_chunks_mut(n).enumerate().for_each(|(i, row)| {
-        for p in rest {
+        for p in &rest {
             row[i..].iter_mut().zip(&p[i * n + i..(i + 1) * n]).for_each(|(a, b)| *a += b);
         }
     });
