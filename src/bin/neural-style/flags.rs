@@ -274,13 +274,9 @@ fn taps(t: &[neural_style::Tap]) -> String {
     t.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(",")
 }
 
-fn all_flags() -> impl Iterator<Item = &'static Flag> {
-    FLAGS.iter()
-}
-
 /// The flag `name` of subcommand `cmd`, if it has one.
-pub fn lookup(cmd: Cmd, name: &str) -> Option<&'static Flag> {
-    all_flags().find(|f| f.name == name && f.cmds & cmd.bit() != 0)
+fn lookup(cmd: Cmd, name: &str) -> Option<&'static Flag> {
+    FLAGS.iter().find(|f| f.name == name && f.cmds & cmd.bit() != 0)
 }
 
 /// What the command line said, not yet checked: each flag's values in order
@@ -373,7 +369,7 @@ pub fn help(cmd: Option<Cmd>) -> String {
         Some(c) => f.cmds & c.bit() != 0,
     };
     for section in Section::ORDER {
-        let flags: Vec<&Flag> = all_flags().filter(|f| f.section == section && wanted(f)).collect();
+        let flags: Vec<&Flag> = FLAGS.iter().filter(|f| f.section == section && wanted(f)).collect();
         if flags.is_empty() {
             continue;
         }
