@@ -9,8 +9,13 @@ use neural_style::rng::Rng;
 
 /// Colours in [0.2, 0.8] with correlated channels, so matching needs no clamping.
 fn picture(seed: u64, tint: [f32; 3]) -> Array3<f32> {
+    picture_sized(seed, tint, 20, 30)
+}
+
+/// The same at another size.
+fn picture_sized(seed: u64, tint: [f32; 3], h: usize, w: usize) -> Array3<f32> {
     let mut r = Rng::new(seed);
-    Array3::from_shape_fn((3, 20, 30), |(c, i, j)| {
+    Array3::from_shape_fn((3, h, w), |(c, i, j)| {
         let base = 0.5 + 0.15 * ((i as f32 * 0.3).sin() + (j as f32 * 0.2).cos()) / 2.0;
         (base + tint[c] * (r.uniform() - 0.5)).clamp(0.0, 1.0)
     })
@@ -27,15 +32,42 @@ fn yiq_round_trip() {
     assert!((yiq[[0, 0, 0]] - 0.4).abs() < 1e-6 && yiq[[1, 1, 1]].abs() < 1e-6 && yiq[[2, 0, 1]].abs() < 1e-6);
 }
 
+/// Mean and covariance of the pixels' colours, from lists of each channel's
+/// values (the test's own, not the library's).
+fn moments(x: &Array3<f32>) -> ([f64; 3], [[f64; 3]; 3]) {
+    let ch: Vec<Vec<f64>> = (0..3).map(|c| x.index_axis(ndarray::Axis(0), c).iter().map(|&v| v as f64).collect()).collect();
+    let n = ch[0].len() as f64;
+    let mean: [f64; 3] = std::array::from_fn(|c| ch[c].iter().sum::<f64>() / n);
+    let cov = std::array::from_fn(|a| {
+        std::array::from_fn(|b| ch[a].iter().zip(&ch[b]).map(|(u, v)| (u - mean[a]) * (v - mean[b])).sum::<f64>() / n)
+    });
+    (mean, cov)
+}
+
+#[test]
+fn mean_and_covariance_of_the_colours() {
+    let x = picture(7, [0.3, 0.2, 0.25]);
+    let ((m, c), (mo, co)) = (mean_cov(x.view()), moments(&x));
+    for a in 0..3 {
+        assert!((m[a] - mo[a]).abs() < 1e-9, "mean {a}: {} vs {}", m[a], mo[a]);
+        for b in 0..3 {
+            assert!((c[a][b] - co[a][b]).abs() < 1e-9, "cov {a}{b}: {} vs {}", c[a][b], co[a][b]);
+        }
+    }
+    assert!(co[0][0] > 1e-3 && co[0][1].abs() > 1e-4, "a picture with spread and correlated colours");
+}
+
 #[test]
 fn histogram_matching_reproduces_mean_and_covariance() {
     let content = picture(2, [0.3, 0.1, 0.2]);
     let style = picture(3, [0.1, 0.25, 0.05]).mapv(|v| 0.8 * v + 0.05);
-    let (mc, cc) = mean_cov(content.view());
+    let (mc, cc) = moments(&content);
+    let (ms, _) = moments(&style);
+    assert!((0..3).any(|a| (ms[a] - mc[a]).abs() > 1e-2), "the style starts with other colours");
     for how in [Histogram::Eigen, Histogram::Cholesky] {
         let m = match_histogram(style.view(), content.view(), how);
         assert!(m.iter().all(|v| *v > 0.0 && *v < 1.0), "{how:?}: no clamping in this test");
-        let (mm, cm) = mean_cov(m.view());
+        let (mm, cm) = moments(&m);
         for a in 0..3 {
             assert!((mm[a] - mc[a]).abs() < 1e-5, "{how:?} mean {a}: {} vs {}", mm[a], mc[a]);
             for b in 0..3 {
@@ -48,7 +80,9 @@ fn histogram_matching_reproduces_mean_and_covariance() {
 #[test]
 fn luminance_matching_and_recombination() {
     let content = picture(4, [0.3, 0.2, 0.1]);
-    let style = picture(5, [0.05, 0.05, 0.3]);
+    // Another size: a statistic that forgot to divide by the pixel count
+    // would scale both images' alike only at equal sizes.
+    let style = picture_sized(5, [0.05, 0.05, 0.3], 24, 36);
     let cl = luminance_rgb(content.view());
     assert!(cl.index_axis(ndarray::Axis(0), 0) == cl.index_axis(ndarray::Axis(0), 2), "three equal channels");
     let sl = match_luminance(luminance_rgb(style.view()).view(), cl.view());
@@ -66,5 +100,32 @@ fn luminance_matching_and_recombination() {
     for (i, j) in [(3, 4), (10, 20), (19, 29)] {
         assert!((yo[[0, i, j]] - yr[[0, i, j]]).abs() < 1e-4);
         assert!((yo[[1, i, j]] - yc[[1, i, j]]).abs() < 1e-4 && (yo[[2, i, j]] - yc[[2, i, j]]).abs() < 1e-4);
+    }
+}
+
+#[test]
+fn histogram_matching_with_nearly_grey_colours() {
+    // Channels that move together with a little independent noise: a
+    // covariance close to rank one (eigenvalues some 1000x apart), strongly
+    // off-diagonal, so the eigen square roots must really diagonalise it.
+    let grey = |seed: u64, level: f32, noise: f32, h: usize, w: usize| {
+        let mut r = Rng::new(seed);
+        let mut base = Rng::new(seed + 100);
+        let g: Vec<f32> = (0..h * w).map(|_| level + 0.25 * (base.uniform() - 0.5)).collect();
+        Array3::from_shape_fn((3, h, w), |(c, i, j)| g[i * w + j] + noise * (r.uniform() - 0.5) + 0.02 * c as f32)
+    };
+    let content = grey(11, 0.5, 0.02, 18, 22);
+    let style = grey(12, 0.45, 0.06, 25, 17).mapv(|v| v.clamp(0.0, 1.0));
+    let (mc, cc) = moments(&content);
+    for how in [Histogram::Eigen, Histogram::Cholesky] {
+        let m = match_histogram(style.view(), content.view(), how);
+        assert!(m.iter().all(|v| *v > 0.0 && *v < 1.0), "{how:?}: no clamping in this test");
+        let (mm, cm) = moments(&m);
+        for a in 0..3 {
+            assert!((mm[a] - mc[a]).abs() < 1e-5, "{how:?} mean {a}: {} vs {}", mm[a], mc[a]);
+            for b in 0..3 {
+                assert!((cm[a][b] - cc[a][b]).abs() < 1e-4 * cc[a][b].abs().max(1e-5), "{how:?} cov {a}{b}: {} vs {}", cm[a][b], cc[a][b]);
+            }
+        }
     }
 }

@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # Mutation testing (cargo-mutants) of the library's modules, each against the
 # tests that guard it; what survives is either fixed by a test or explained in
-# tests/MUTANTS.md. Not part of CI: a mutant costs a rebuild (30-60 s here), so a
-# module takes one to several hours on 2 cores; shard it across machines.
+# tests/MUTANTS.md. Not part of CI: a mutant costs an incremental rebuild and a
+# test run (10-30 s here), so a module takes up to an hour or two on 2 cores;
+# shard it across machines.
 #
 #   tools/mutants.sh optim                   # one module
 #   tools/mutants.sh loss -- --shard 0/4     # a quarter of one (then 1/4, 2/4, 3/4)
 #   tools/mutants.sh --list                  # modules and their mutant counts
+#   MUTANTS_JOBS=2 tools/mutants.sh color    # two mutants at a time (each in its own copy)
 #
 # Needs `cargo install cargo-mutants` (v27.1.0 was used). Results land in
-# mutants.out/ (caught.txt, missed.txt, unviable.txt, timeout.txt).
+# mutants.out/ (caught.txt, missed.txt, unviable.txt, timeout.txt: stage 2's
+# verdicts on stage 1's survivors) and mutants.out.quick/ (stage 1's).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -56,12 +59,32 @@ while [[ $# -gt 0 && "$1" != "--" ]]; do mods+=("$1"); shift; done
 [[ "${1:-}" == "--" ]] && shift
 [[ ${#mods[@]} -eq 0 ]] && { echo "usage: tools/mutants.sh MODULE... [-- cargo-mutants args]; modules: $MODULES" >&2; exit 2; }
 
-args=(--profile mutants -j 1 --timeout 180 -C --lib)
+# Two stages, the same verdicts as one run against every guarding target but
+# much quicker: first every mutant against the library's unit tests and the
+# module's first (quickest) target, which catch most of them in seconds; then
+# `--iterate` runs only the mutants that survived against all the targets
+# (cargo test stops at the first failing target, so the slow ones, e.g. the
+# CLI's 20 s, would otherwise run for almost every mutant).
+base=(--profile mutants -j "${MUTANTS_JOBS:-1}" --timeout 180)
+for m in "${mods[@]}"; do
+  for f in $(files "$m"); do base+=(-f "$f"); done
+done
+quick=("${base[@]}" -C --lib)
+full=("${base[@]}" -C --lib)
 seen=" "
 for m in "${mods[@]}"; do
-  for f in $(files "$m"); do args+=(-f "$f"); done
+  first=1
   for t in $(tests "$m"); do
-    [[ "$seen" == *" $t "* ]] || { args+=(-C "--test=$t"); seen+="$t "; }
+    if [[ "$seen" != *" $t "* ]]; then
+      [[ $first == 1 ]] && quick+=(-C "--test=$t")
+      full+=(-C "--test=$t")
+      seen+="$t "
+    fi
+    first=0
   done
 done
-exec cargo mutants "${args[@]}" "$@"
+rm -rf mutants.out mutants.out.quick
+cargo mutants "${quick[@]}" "$@" || true
+cp -r mutants.out mutants.out.quick  # stage 1's verdicts, for the counts
+echo "== stage 2: the survivors against every guarding target"
+exec cargo mutants "${full[@]}" --iterate "$@"

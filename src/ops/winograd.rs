@@ -81,6 +81,14 @@ pub const MAX_V_BYTES: usize = 16 << 20;
 /// micro-kernel works on 48 tiles at a time.
 pub const MIN_TILES: usize = 64;
 
+/// Tasks per thread a layer is cut into where it can be, so that a slower
+/// vCPU does not hold the other back for long. More tasks stream `U` or `V`
+/// more often: `cargo bench --bench engine -- eval 512 --threads 2`, three
+/// alternating runs each, gave 0.38-0.40 s with 2 (and with 1) against
+/// 0.40-0.42 s with 3, which cut the deep layers into tile runs that each
+/// stream all of `U` (conv4_x's input gradient 20 ms against 16).
+pub const TASKS_PER_THREAD: usize = 2;
+
 /// Output channels per task, at most. Each row block of a task reads its
 /// part of `U` but all of the block's `V`, so fewer row blocks read `V` fewer
 /// times: `cargo bench --bench engine -- eval 512` (three alternating runs)
@@ -347,26 +355,47 @@ pub struct Cut {
 impl Cut {
     /// Blocks as large as [`MAX_TILES`] and [`MAX_V_BYTES`] allow, all of one
     /// height. One thread: one task per block (all output channels together,
-    /// so `U` is read once per block). More threads: at least three tasks per
-    /// thread (one vCPU is sometimes slower), first from smaller tile ranges
-    /// while each keeps [`MIN_TILES`] tiles (each task reads all of `U`), then
-    /// from output-channel blocks down to 64 rows (each reads its part of `U`).
+    /// so `U` and `V` are each read once per block). More threads: at least
+    /// [`TASKS_PER_THREAD`] tasks per thread where the layer allows, cut into
+    /// tile runs (each keeping [`MIN_TILES`] tiles) times output-channel blocks
+    /// (of 64 rows or more) so that the least memory is streamed: every tile
+    /// run reads all of `U`, every channel block all of the block's `V`.
     pub fn for_geom(g: &ConvGeom, threads: usize) -> Cut {
         let (th, tw) = (g.h.div_ceil(M).max(1), g.w.div_ceil(M).max(1));
         let max_tiles = MAX_TILES.min(MAX_V_BYTES / (4 * K * g.c_in.max(1))).max(tw);
         let block_rows = th.div_ceil(th.div_ceil((max_tiles / tw).max(1)));
-        let want = if threads > 1 { 3 * threads } else { 1 };
-        let mut parts = 1;
-        while parts < want && parts < block_rows && block_rows.div_ceil(parts + 1) * tw >= MIN_TILES {
-            parts += 1;
+        let co = g.c_out.max(1);
+        let single = Cut { block_rows, task_rows: block_rows, rows: co.min(MAX_ROWS) };
+        if threads <= 1 {
+            return single;
         }
-        let task_rows = block_rows.div_ceil(parts);
-        let mut rows = g.c_out.max(1);
-        let tasks = |rows: usize| block_rows.div_ceil(task_rows) * g.c_out.max(1).div_ceil(rows);
-        while (tasks(rows) < want || rows > MAX_ROWS) && rows / 2 >= 64 && (rows / 2).is_multiple_of(8) {
-            rows /= 2;
+        let want = TASKS_PER_THREAD * threads;
+        // Floats streamed per block: all of U per tile run, all of the
+        // block's V per channel block.
+        let (u, v) = (co * g.c_in, block_rows * tw * g.c_in);
+        // Enough tasks first, then the least traffic, then more tasks.
+        let mut best = (0, std::cmp::Reverse(usize::MAX), 0);
+        let mut cut = single;
+        for parts in 1..=block_rows {
+            let task_rows = block_rows.div_ceil(parts);
+            if parts > 1 && task_rows * tw < MIN_TILES {
+                break;
+            }
+            let runs = block_rows.div_ceil(task_rows);
+            let mut rows = co.min(MAX_ROWS);
+            loop {
+                let blocks = co.div_ceil(rows);
+                let key = (want.min(runs * blocks), std::cmp::Reverse(runs * u + blocks * v), runs * blocks);
+                if key > best {
+                    (best, cut) = (key, Cut { block_rows, task_rows, rows });
+                }
+                if rows / 2 < 64 || !(rows / 2).is_multiple_of(8) {
+                    break;
+                }
+                rows /= 2;
+            }
         }
-        Cut { block_rows, task_rows, rows }
+        cut
     }
 }
 

@@ -1,0 +1,189 @@
+#!/usr/bin/env bash
+# Re-measures the figures README.md gives outside its Performance section, one
+# paragraph at a time. Each prints what it measured; the README quotes it with
+# the date and the machine (`lscpu`). Not part of CI.
+#
+#   tools/measure.sh defaults CONTENT STYLE [--1024]   "Defaults, and why": the loss over the
+#                                                       default job, L-BFGS history, content/style
+#                                                       ratio by size (losses only: any load)
+#   tools/measure.sh sequence CONTENT STYLE             `batch --sequence` on a pan (losses, flicker)
+#   tools/measure.sh startup CONTENT STYLE              one-evaluation runs at 128 and 256 px,
+#                                                       batch against single commands (wall time:
+#                                                       quiet machine)
+#   tools/measure.sh interrupt CONTENT STYLE            Ctrl-C to exit at 2048 px (wall time)
+#   tools/measure.sh large CONTENT STYLE                a single-scale 1024 px run (wall time)
+#
+# e.g. tools/measure.sh defaults ../shared/images/tubingen.jpg ../shared/images/starry_night.jpg
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[[ $# -ge 3 ]] || { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+what=$1
+content=$(realpath "$2")
+style=$(realpath "$3")
+shift 3
+cargo build --release --quiet --bin neural-style --example frames
+bin=target/release/neural-style
+frames=target/release/examples/frames
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+
+now() { date +%s.%N; }
+
+# One single run with a trace into $out/NAME.jsonl; extra flags after the name.
+run() {
+  local name=$1
+  shift
+  "$bin" --content "$content" --style "$style" --output "$out/$name.png" \
+    --trace "$out/$name.jsonl" "$@" 2>/dev/null
+}
+
+# From a trace: evaluations, the loss at evaluations 1 and 50, the final loss and
+# the weighted content/style ratio at the end.
+summary() {
+  python3 - "$1" <<'EOF'
+import json, sys
+rows = [json.loads(line) for line in open(sys.argv[1])]
+last = rows[-1]
+at = lambda k: rows[min(k, len(rows)) - 1]["loss"]
+ratio = last["content_weight"] * last["content"] / (last["style_weight"] * last["style"])
+print(f"{last['width']}x{last['height']}: {len(rows)} evaluations, loss at eval 1 {at(1):.3e}, "
+      f"at eval 50 {at(50):.3e}, final {last['loss']:.4e}; weighted content/style {ratio:.2f}")
+EOF
+}
+
+# Median, min and max of the numbers on stdin.
+stats() {
+  python3 -c 'import sys, statistics as s; v = sorted(float(x) for x in sys.stdin.read().split()); print(f"median {s.median(v):.2f} s [{v[0]:.2f}, {v[-1]:.2f}] over {len(v)}")'
+}
+
+# The size and the last evaluation's seconds of a trace.
+last_eval() {
+  python3 - "$1" <<'EOF'
+import json, sys
+r = [json.loads(line) for line in open(sys.argv[1])]
+# "seconds" counts from the start of the run.
+print(f"{r[-1]['width']}x{r[-1]['height']}, an evaluation {r[-1]['seconds'] - r[-2]['seconds']:.2f} s")
+EOF
+}
+
+case "$what" in
+  defaults)
+    echo "== the default job (512, 100 iterations)"
+    run default512
+    summary "$out/default512.jsonl"
+    echo "== --lbfgs-history at 256, 100 iterations"
+    for h in 5 10 20 50; do
+      run "history$h" --size 256 --lbfgs-history "$h"
+      echo -n "history $h: "
+      summary "$out/history$h.jsonl"
+    done
+    echo "== weighted content/style ratio after 100 iterations"
+    echo -n "256: " && summary "$out/history10.jsonl"
+    echo -n "512: " && summary "$out/default512.jsonl"
+    if [[ "${1:-}" == "--1024" ]]; then
+      run default1024 --size 1024
+      echo -n "1024: " && summary "$out/default1024.jsonl"
+    fi
+    ;;
+
+  sequence)
+    # Eight 256x192 frames of a slow pan (6 px per frame) across CONTENT.
+    "$frames" pan "$content" "$out/frames" 8 6
+    paint() {
+      local name=$1
+      shift
+      "$bin" batch --contents "$out/frames" --styles "$style" --output-dir "$out/$name" --size 256 \
+        --summary "$out/$name.jsonl" --trace "$out/$name.trace.jsonl" "$@" 2>/dev/null
+    }
+    paint seq30 --sequence --iterations 30
+    paint one30 --iterations 30
+    paint seq50 --sequence --iterations 50
+    paint one100 --iterations 100
+    python3 - "$out" <<'EOF'
+import json, sys
+out = sys.argv[1]
+def losses(name):
+    return [json.loads(l)["loss"] for l in open(f"{out}/{name}.jsonl")]
+def span(v):
+    return f"{min(v):.3e}-{max(v):.3e}"
+seq30, one30, seq50, one100 = (losses(n) for n in ("seq30", "one30", "seq50", "one100"))
+# The first frame starts from its photograph in every run: compare frames 2..8.
+print(f"frames 2-8, final loss: from the previous frame 30 its {span(seq30[1:])}, "
+      f"from each photograph 30 its {span(one30[1:])}; previous frame 50 its {span(seq50[1:])}, "
+      f"photograph 100 its {span(one100[1:])}")
+# Iterations from the previous frame (50-iteration run) to reach 30 from the photograph.
+trace = [json.loads(l) for l in open(f"{out}/seq50.trace.jsonl")]
+reach = []
+for k, target in enumerate(one30[1:], start=1):
+    rows = [r for r in trace if f"frame_{k:04}__" in r["item"]]
+    hit = next((r["iteration"] for r in rows if r["loss"] <= target), None)
+    reach.append(hit)
+print(f"iterations from the previous frame to reach 30 from the photograph, frames 2-8: {reach}")
+EOF
+    for d in frames one30 seq30; do
+      echo -n "mean absolute frame-to-frame difference (0-255), $d: "
+      "$frames" flicker "$out/$d"
+    done
+    ;;
+
+  startup)
+    lscpu | grep "Model name"
+    for size in 128 256; do
+      echo -n "one-evaluation run at $size px, 2 threads: "
+      for _ in 1 2 3 4 5; do
+        t0=$(now)
+        "$bin" --content "$content" --style "$style" --output "$out/one.png" --size "$size" --max-evals 1 --threads 2 2>/dev/null
+        echo "$(now) - $t0" | bc
+      done | stats
+    done
+    # Eight 512x384 frames (copies of CONTENT) at 128 px, 30 iterations.
+    mkdir -p "$out/eight"
+    for k in 1 2 3 4 5 6 7 8; do cp "$content" "$out/eight/frame_$k.${content##*.}"; done
+    for round in 1 2; do
+      rm -rf "$out/batch"
+      t0=$(now)
+      "$bin" batch --contents "$out/eight" --styles "$style" --output-dir "$out/batch" --size 128 --iterations 30 --threads 2 2>/dev/null
+      tb=$(echo "$(now) - $t0" | bc)
+      t0=$(now)
+      for f in "$out"/eight/*; do
+        "$bin" --content "$f" --style "$style" --output "$out/single.png" --size 128 --iterations 30 --threads 2 2>/dev/null
+      done
+      ts=$(echo "$(now) - $t0" | bc)
+      printf "round %d: eight pictures at 128 px, 30 iterations: batch %.1f s, eight single commands %.1f s\n" "$round" "$tb" "$ts"
+    done
+    ;;
+
+  interrupt)
+    lscpu | grep "Model name"
+    for _ in 1 2 3; do
+      "$bin" --content "$content" --style "$style" --output "$out/big.png" --size 2048 --threads 2 \
+        --trace "$out/big.jsonl" 2>/dev/null &
+      pid=$!
+      # Wait until two evaluations have been traced, then interrupt mid-way through the next.
+      until [[ -f "$out/big.jsonl" && $(wc -l <"$out/big.jsonl") -ge 2 ]]; do sleep 0.2; done
+      sleep 1.5
+      t0=$(now)
+      kill -INT "$pid"
+      wait "$pid" || true
+      t1=$(now)
+      eval_s=$(last_eval "$out/big.jsonl")
+      [[ -s "$out/big.png" ]] || { echo "no image written" >&2; exit 1; }
+      printf "Ctrl-C to exit with the image written: %.2f s (%s)\n" "$(echo "$t1 - $t0" | bc)" "$eval_s"
+      rm -f "$out/big.png" "$out/big.jsonl"
+    done
+    ;;
+
+  large)
+    lscpu | grep "Model name"
+    t0=$(now)
+    run large1024 --size 1024 --threads 2
+    printf "single-scale 1024 px, 100 iterations, 2 threads: %.1f s; " "$(echo "$(now) - $t0" | bc)"
+    summary "$out/large1024.jsonl"
+    python3 -c 'import json,sys,statistics as s; t=[json.loads(l)["seconds"] for l in open(sys.argv[1])]; print(f"an evaluation (from the trace): median {s.median(b - a for a, b in zip(t, t[1:])):.2f} s")' "$out/large1024.jsonl"
+    ;;
+
+  *)
+    echo "unknown measurement '$what'" >&2
+    exit 2
+    ;;
+esac
