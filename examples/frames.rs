@@ -3,11 +3,14 @@
 //!
 //!     cargo run --release --example frames -- pan PHOTO OUTDIR [FRAMES] [STEP]
 //!     cargo run --release --example frames -- flicker DIR
+//!     cargo run --release --example frames -- square PHOTO SIDE OUT.png
 //!
 //! `pan` writes FRAMES (8) frames of 256x192, `frame_0000.png` ..., windows of
 //! the photograph brought to 320 px on its longest side, each STEP (6) pixels
 //! right of the last: a slow pan. `flicker` prints the mean absolute difference
 //! (0-255, all channels) between consecutive PNG images of DIR in name order.
+//! `square` writes the photograph's central square brought to SIDE x SIDE (the
+//! memory measurement's input, `tools/measure.sh memory`).
 
 use neural_style::{image_io, Error};
 use std::path::{Path, PathBuf};
@@ -24,8 +27,17 @@ fn main() -> Result<(), Error> {
             println!("{:.1}", flicker(Path::new(&args[1]))?);
             Ok(())
         }
+        Some("square") if args.len() == 4 => {
+            let side = args[2].parse().unwrap_or(512);
+            let x = image_io::load(Path::new(&args[1]))?;
+            let (_, h, w) = x.dim();
+            let s = h.min(w);
+            let (top, left) = ((h - s) / 2, (w - s) / 2);
+            let square = x.slice(ndarray::s![.., top..top + s, left..left + s]);
+            image_io::save(image_io::resize(square, side, side).view(), Path::new(&args[3]))
+        }
         _ => {
-            eprintln!("usage: frames pan PHOTO OUTDIR [FRAMES] [STEP] | frames flicker DIR");
+            eprintln!("usage: frames pan PHOTO OUTDIR [FRAMES] [STEP] | frames flicker DIR | frames square PHOTO SIDE OUT.png");
             std::process::exit(2);
         }
     }

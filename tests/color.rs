@@ -103,6 +103,24 @@ fn luminance_matching_and_recombination() {
     }
 }
 
+/// `match_histogram` in both modes gives `style` the mean and covariance of
+/// `content` (no pixel clamped).
+fn assert_histogram_matched(content: &Array3<f32>, style: &Array3<f32>, what: &str) {
+    let (mc, cc) = moments(content);
+    for how in [Histogram::Eigen, Histogram::Cholesky] {
+        let m = match_histogram(style.view(), content.view(), how);
+        assert!(m.iter().all(|v| *v > 0.0 && *v < 1.0), "{what} {how:?}: no clamping in this test");
+        let (mm, cm) = moments(&m);
+        for a in 0..3 {
+            assert!((mm[a] - mc[a]).abs() < 1e-5, "{what} {how:?} mean {a}: {} vs {}", mm[a], mc[a]);
+            for b in 0..3 {
+                let tol = 1e-4 * cc[a][b].abs().max(1e-5);
+                assert!((cm[a][b] - cc[a][b]).abs() < tol, "{what} {how:?} cov {a}{b}: {} vs {}", cm[a][b], cc[a][b]);
+            }
+        }
+    }
+}
+
 #[test]
 fn histogram_matching_with_nearly_grey_colours() {
     // Channels that move together with a little independent noise: a
@@ -114,18 +132,45 @@ fn histogram_matching_with_nearly_grey_colours() {
         let g: Vec<f32> = (0..h * w).map(|_| level + 0.25 * (base.uniform() - 0.5)).collect();
         Array3::from_shape_fn((3, h, w), |(c, i, j)| g[i * w + j] + noise * (r.uniform() - 0.5) + 0.02 * c as f32)
     };
-    let content = grey(11, 0.5, 0.02, 18, 22);
-    let style = grey(12, 0.45, 0.06, 25, 17).mapv(|v| v.clamp(0.0, 1.0));
-    let (mc, cc) = moments(&content);
-    for how in [Histogram::Eigen, Histogram::Cholesky] {
-        let m = match_histogram(style.view(), content.view(), how);
-        assert!(m.iter().all(|v| *v > 0.0 && *v < 1.0), "{how:?}: no clamping in this test");
-        let (mm, cm) = moments(&m);
-        for a in 0..3 {
-            assert!((mm[a] - mc[a]).abs() < 1e-5, "{how:?} mean {a}: {} vs {}", mm[a], mc[a]);
-            for b in 0..3 {
-                assert!((cm[a][b] - cc[a][b]).abs() < 1e-4 * cc[a][b].abs().max(1e-5), "{how:?} cov {a}{b}: {} vs {}", cm[a][b], cc[a][b]);
-            }
-        }
+    assert_histogram_matched(&grey(11, 0.5, 0.02, 18, 22), &grey(12, 0.45, 0.06, 25, 17), "nearly grey");
+}
+
+#[test]
+fn histogram_matching_when_one_pair_of_channels_dominates() {
+    // Two channels that move together and one independent of them: one
+    // off-diagonal entry of the covariance dwarfs the other two (a
+    // diagonalisation that weighed the off-diagonal entries wrongly would
+    // stop before it started). Each pair in turn.
+    for (p, q) in [(1, 2), (0, 2), (0, 1)] {
+        let lone = 3 - p - q;
+        let picture = |seed: u64, h: usize, w: usize, spread: f32| {
+            let mut r = Rng::new(seed);
+            let mut x = Array3::<f32>::zeros((3, h, w));
+            x.index_axis_mut(ndarray::Axis(0), lone).iter_mut().for_each(|v| *v = 0.5 + 0.1 * (r.uniform() - 0.5));
+            x.index_axis_mut(ndarray::Axis(0), p).iter_mut().for_each(|v| *v = 0.5 + spread * (r.uniform() - 0.5));
+            let lead = x.index_axis(ndarray::Axis(0), p).to_owned();
+            x.index_axis_mut(ndarray::Axis(0), q).zip_mut_with(&lead, |v, &l| *v = 0.9 * l + 0.05 + 0.02 * (r.uniform() - 0.5));
+            x
+        };
+        let (content, style) = (picture(21, 16, 20, 0.4), picture(22, 21, 15, 0.2));
+        let (_, cc) = moments(&content);
+        assert!(cc[p][q].abs() > 50.0 * (cc[lone][p].abs() + cc[lone][q].abs()), "channels {p} and {q} dominate: {cc:?}");
+        assert_histogram_matched(&content, &style, &format!("channels {p} and {q} tied"));
     }
+}
+
+#[test]
+fn histogram_matching_of_a_pattern_with_exactly_uncorrelated_channels() {
+    // A repeated 2x2 pattern in values exact in binary: red and green have
+    // the same variance and exactly zero covariance, red and blue move
+    // together. The diagonalisation meets a pair it has nothing to rotate
+    // (0/0 if it tried).
+    let cell = |i: usize, j: usize| -> [f32; 3] {
+        let (r, g) = (if j % 2 == 0 { 0.4375 } else { 0.5625 }, if i % 2 == 0 { 0.4375 } else { 0.5625 });
+        [r, g, if j % 2 == 0 { 0.46875 } else { 0.53125 }]
+    };
+    let content = Array3::from_shape_fn((3, 8, 8), |(c, i, j)| cell(i, j)[c]);
+    let (_, cc) = moments(&content);
+    assert!(cc[0][1] == 0.0 && cc[0][0] == cc[1][1] && cc[0][2] != 0.0, "{cc:?}");
+    assert_histogram_matched(&content, &picture(41, [0.1, 0.1, 0.1]), "pattern");
 }

@@ -12,11 +12,12 @@
 #                                                       quiet machine)
 #   tools/measure.sh interrupt CONTENT STYLE            Ctrl-C to exit at 2048 px (wall time)
 #   tools/measure.sh large CONTENT STYLE                a single-scale 1024 px run (wall time)
+#   tools/measure.sh memory CONTENT STYLE               peak RSS of a 512x512 run, history full
 #
 # e.g. tools/measure.sh defaults ../shared/images/tubingen.jpg ../shared/images/starry_night.jpg
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[[ $# -ge 3 ]] || { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+[[ $# -ge 3 ]] || { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 what=$1
 content=$(realpath "$2")
 style=$(realpath "$3")
@@ -180,6 +181,21 @@ EOF
     printf "single-scale 1024 px, 100 iterations, 2 threads: %.1f s; " "$(echo "$(now) - $t0" | bc)"
     summary "$out/large1024.jsonl"
     python3 -c 'import json,sys,statistics as s; t=[json.loads(l)["seconds"] for l in open(sys.argv[1])]; print(f"an evaluation (from the trace): median {s.median(b - a for a, b in zip(t, t[1:])):.2f} s")' "$out/large1024.jsonl"
+    ;;
+
+  memory)
+    # CONTENT's central square at 512x512, 12 iterations (the L-BFGS history of
+    # 10 fills), 1 and 2 threads; then with glibc's mmap threshold fixed (its
+    # dynamic threshold also raises the heap's trim threshold, so freed
+    # image-sized vectors stay resident).
+    "$frames" square "$content" 512 "$out/square.png"
+    for env in "" "MALLOC_MMAP_THRESHOLD_=16777216"; do
+      for t in 1 2; do
+        kb=$(env $env /usr/bin/time -v "$bin" --content "$out/square.png" --style "$style" --size 512 \
+          --iterations 12 --threads "$t" --output "$out/m.png" 2>&1 | awk '/Maximum resident/ {print $6}')
+        echo "512x512, 12 iterations, $t thread(s)${env:+, $env}: peak RSS $kb kbytes ($((kb / 1024)) MiB)"
+      done
+    done
     ;;
 
   *)
