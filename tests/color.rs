@@ -166,8 +166,8 @@ fn histogram_matching_of_a_pattern_with_exactly_uncorrelated_channels() {
     // together. The diagonalisation meets a pair it has nothing to rotate
     // (0/0 if it tried).
     let cell = |i: usize, j: usize| -> [f32; 3] {
-        let (r, g) = (if j % 2 == 0 { 0.4375 } else { 0.5625 }, if i % 2 == 0 { 0.4375 } else { 0.5625 });
-        [r, g, if j % 2 == 0 { 0.46875 } else { 0.53125 }]
+        let (r, g) = (if j.is_multiple_of(2) { 0.4375 } else { 0.5625 }, if i.is_multiple_of(2) { 0.4375 } else { 0.5625 });
+        [r, g, if j.is_multiple_of(2) { 0.46875 } else { 0.53125 }]
     };
     let content = Array3::from_shape_fn((3, 8, 8), |(c, i, j)| cell(i, j)[c]);
     let (_, cc) = moments(&content);
