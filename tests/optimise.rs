@@ -160,6 +160,12 @@ fn same_seed_same_result_on_any_thread_count() {
 #[test]
 fn bad_settings_are_refused() {
     let content = image(11, 8, 8);
+    // A mask over the content (or the style image) of one value, but for a corner.
+    let mask = |v: f32| {
+        let mut m = ndarray::Array2::from_elem((8, 8), 0.5f32);
+        m[[3, 4]] = v;
+        m
+    };
     for (config, what) in [
         (Config { size: 0, ..small_config() }, "size"),
         (Config { style_layer_weights: Some(vec![1.0]), ..small_config() }, "style_layer_weights"),
@@ -169,12 +175,39 @@ fn bad_settings_are_refused() {
         (Config { weights: neural_style::LossWeights { content: 1.0, style: f32::NAN, tv: 0.0 }, ..small_config() }, "weights.style"),
         (Config { weights: neural_style::LossWeights { content: 1.0, style: 1.0, tv: -2.0 }, ..small_config() }, "weights.tv"),
         (Config { style_layer_weights: Some(vec![1.0, 1.0, -1.0, 1.0, 1.0]), ..small_config() }, "style_layer_weights"),
+        (Config { style_layer_weights: Some(vec![1.0; 4]), ..small_config() }, "4 values for 5 style layers"),
+        (Config { style_scale: 0.0, ..small_config() }, "style_scale"),
+        (Config { style_scale: -0.5, ..small_config() }, "style_scale"),
+        (Config { style_scale: f32::NAN, ..small_config() }, "style_scale"),
+        (Config { style_scale: f32::INFINITY, ..small_config() }, "style_scale"),
+        (Config { style_image_masks: Some(vec![mask(1.0)]), ..small_config() }, "style_image_masks"),
+        (Config { style_masks: Some(vec![mask(1.0)]), style_blend: Some(vec![1.0]), ..small_config() }, "style_blend"),
+        (Config { style_masks: Some(vec![mask(1.5)]), ..small_config() }, "style_masks"),
+        (Config { style_masks: Some(vec![mask(-0.1)]), ..small_config() }, "style_masks"),
+        (Config { style_masks: Some(vec![mask(f32::NAN)]), ..small_config() }, "style_masks"),
+        (Config { style_masks: Some(vec![ndarray::Array2::zeros((0, 0))]), ..small_config() }, "style_masks"),
+        (Config { style_masks: Some(vec![mask(1.0)]), style_image_masks: Some(vec![mask(2.0)]), ..small_config() }, "style_masks"),
+        (Config { optimizer: Optimizer::Lbfgs { history: 0 }, ..small_config() }, "optimizer.history"),
+        (Config { optimizer: Optimizer::Adam { learning_rate: 0.0 }, ..small_config() }, "optimizer.learning_rate"),
+        (Config { optimizer: Optimizer::Adam { learning_rate: f32::NAN }, ..small_config() }, "optimizer.learning_rate"),
     ] {
         let e = transfer::prepare(net(), &config, Some(content.view()), &[image(12, 8, 8).view()]);
         let msg = e.err().map(|e| e.to_string()).unwrap_or_default();
         assert!(msg.contains(what), "{what}: got '{msg}'");
         // The library names its own fields, not the binary's flags.
         assert!(!msg.contains("--"), "{what}: got '{msg}'");
+    }
+    // Their good neighbours pass.
+    for config in [
+        Config { style_layer_weights: Some(vec![0.1, 0.2, 0.3, 0.2, 0.2]), ..small_config() },
+        Config { style_scale: 0.5, ..small_config() },
+        Config { style_scale: 2.0, ..small_config() },
+        Config { style_masks: Some(vec![mask(1.0)]), ..small_config() },
+        Config { style_masks: Some(vec![mask(0.0)]), style_image_masks: Some(vec![mask(1.0)]), ..small_config() },
+        Config { optimizer: Optimizer::Adam { learning_rate: 1.0 }, ..small_config() },
+    ] {
+        let p = transfer::prepare(net(), &config, Some(content.view()), &[image(12, 8, 8).view()]);
+        assert!(p.is_ok(), "{config:?}: {:?}", p.err());
     }
 }
 
@@ -335,4 +368,52 @@ fn lbfgs_first_step_is_one_unit_and_a_zero_gradient_is_harmless() {
     let out = transfer::run(net(), &config, Some(content.view()), &[], &mut |_| Control::Continue).unwrap();
     assert_eq!(out.loss, 0.0, "content reconstruction from the content itself: {:?}", out.stop);
     assert!(!matches!(out.stop, StopReason::NonFinite(_)), "{:?}", out.stop);
+}
+
+#[test]
+fn style_scale_sizes_the_style_images() {
+    // --style-scale 0.5 at size 24: the painting is brought to 12 px on its
+    // longest side before its Grams are taken, so the targets are those of
+    // the painting given at 12 px.
+    let config = Config { style_scale: 0.5, ..small_config() };
+    let (content, style) = (image(1, 18, 24), image(2, 40, 30));
+    let p = transfer::prepare(net(), &config, Some(content.view()), &[style.view()]).unwrap();
+    let net = net();
+    let small = neural_style::image_io::resize_longest(style.view(), 12);
+    assert_eq!(small.dim(), (3, 12, 9));
+    let pre = net.convention.preprocess(small.view());
+    let want = neural_style::objective::style_targets(&net, &[pre.view()], &[1.0], &config.style_layers, &config.layer_weights()).unwrap();
+    assert_eq!(p.objective.style.len(), want.len());
+    for (got, want) in p.objective.style.iter().zip(&want) {
+        assert!(got.gram == want.gram, "{}: the Gram of the painting at 12 px", got.tap);
+    }
+    // And at scale 1 they differ (the test can tell the sizes apart).
+    let p1 = transfer::prepare(net.clone(), &small_config(), Some(content.view()), &[style.view()]).unwrap();
+    assert!(p1.objective.style[0].gram != want[0].gram);
+}
+
+#[test]
+fn the_style_cache_serves_the_same_targets_and_never_across_colour_matched_contents() {
+    let (a, b, style) = (image(51, 18, 24), image(52, 18, 24).mapv(|v| 0.2 + 0.6 * v), image(53, 20, 20));
+    let targets = |p: &transfer::Prepared| p.objective.style.iter().map(|t| t.gram.clone()).collect::<Vec<_>>();
+    // Plain transfer: the second content takes the first's targets from the cache.
+    let config = small_config();
+    let mut cache = transfer::StyleCache::new();
+    transfer::prepare_cached(net(), &config, Some(a.view()), &[style.view()], Some((&mut cache, 7))).unwrap();
+    let second = transfer::prepare_cached(net(), &config, Some(b.view()), &[style.view()], Some((&mut cache, 7))).unwrap();
+    assert_eq!((cache.hits(), cache.len()), (1, 1));
+    let fresh = transfer::prepare(net(), &config, Some(b.view()), &[style.view()]).unwrap();
+    assert!(targets(&second) == targets(&fresh), "cached targets equal fresh ones");
+    // Colour preservation: the style is recoloured after each content, so the
+    // second content must get its own targets, not the first's.
+    let config =
+        Config { preserve_colors: neural_style::color::PreserveColors::Histogram(neural_style::color::Histogram::Eigen), ..small_config() };
+    let mut cache = transfer::StyleCache::new();
+    transfer::prepare_cached(net(), &config, Some(a.view()), &[style.view()], Some((&mut cache, 7))).unwrap();
+    let second = transfer::prepare_cached(net(), &config, Some(b.view()), &[style.view()], Some((&mut cache, 7))).unwrap();
+    assert_eq!((cache.hits(), cache.len()), (0, 0), "nothing cached with colour preservation");
+    let fresh = transfer::prepare(net(), &config, Some(b.view()), &[style.view()]).unwrap();
+    let first = transfer::prepare(net(), &config, Some(a.view()), &[style.view()]).unwrap();
+    assert!(targets(&second) == targets(&fresh), "the second content's own recoloured style");
+    assert!(targets(&first) != targets(&fresh), "the two contents recolour the style differently");
 }
