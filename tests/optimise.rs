@@ -417,3 +417,38 @@ fn the_style_cache_serves_the_same_targets_and_never_across_colour_matched_conte
     assert!(targets(&second) == targets(&fresh), "the second content's own recoloured style");
     assert!(targets(&first) != targets(&fresh), "the two contents recolour the style differently");
 }
+
+#[test]
+fn the_memory_estimate_adds_up_its_parts() {
+    use neural_style::transfer::estimate_memory;
+    let net = Vgg19::random(11, 2);
+    let (h, w) = (96, 64);
+    let pixels = 4 * 3 * h * w;
+    let est = |config: &Config, threads: usize| estimate_memory(&net, config, h, w, threads) as i64;
+    let base = small_config();
+    let e = est(&base, 1);
+    // The optimiser's vectors: two images per L-BFGS history entry, Adam's fixed count.
+    let longer = Config { optimizer: Optimizer::Lbfgs { history: 20 }, ..base.clone() };
+    assert_eq!(est(&longer, 1) - e, (2 * 10 * pixels) as i64);
+    let adam = Config { optimizer: Optimizer::Adam { learning_rate: 1.0 }, ..base.clone() };
+    assert_eq!(e - est(&adam, 1), ((2 * 10 + 22 - 18) * pixels) as i64);
+    // It holds at least the packed weights to the deepest tap, the workspace,
+    // the masks and the fixed 64 MB.
+    let taps: Vec<Tap> = base.content_layers.iter().chain(&base.style_layers).copied().collect();
+    let deepest = taps.iter().map(|t| t.index()).max().unwrap();
+    let weights: usize = net.layers()[..=deepest].iter().map(|l| l.bytes()).sum();
+    let floor = weights + net.workspace_bytes(&taps, h, w) + net.mask_bytes(&taps, h, w) + (64 << 20) + 42 * pixels;
+    assert!(e as usize > floor, "{e} <= {floor}");
+    // Targets: a content layer adds its features, a style layer its Gram (and,
+    // if deeper, its weights and workspace).
+    let no_content = Config { content_layers: vec![], ..base.clone() };
+    let relu4_2 = &net.layers()[Tap::parse("relu4_2").unwrap().index()];
+    assert!(e - est(&no_content, 1) >= (4 * relu4_2.c_out * (h / 8) * (w / 8)) as i64);
+    let fewer_styles = Config { style_layers: base.style_layers[..4].to_vec(), style_layer_weights: None, ..base.clone() };
+    let relu5_1 = &net.layers()[Tap::parse("relu5_1").unwrap().index()];
+    assert!(est(&base, 1) - est(&fewer_styles, 1) >= (4 * relu5_1.c_out * relu5_1.c_out + relu5_1.bytes()) as i64);
+    // Each thread keeps its own Winograd scratch.
+    assert!(est(&base, 2) > e);
+    // And the estimate grows with the image.
+    assert!(estimate_memory(&net, &base, 2 * h, 2 * w, 1) as i64 > e + 3 * (2 * 10 + 22) as i64 * pixels as i64);
+}
