@@ -452,3 +452,35 @@ fn the_memory_estimate_adds_up_its_parts() {
     // And the estimate grows with the image.
     assert!(estimate_memory(&net, &base, 2 * h, 2 * w, 1) as i64 > e + 3 * (2 * 10 + 22) as i64 * pixels as i64);
 }
+
+#[test]
+fn the_memory_guard_refuses_with_the_largest_size_that_fits() {
+    use neural_style::transfer::{check_memory, estimate_memory, MemoryLimit};
+    use neural_style::Error;
+    let net = Vgg19::random(11, 2);
+    let config = Config { size: 400, ..small_config() };
+    let content = image(1, 30, 40); // 4:3, so 400 px is 400x300
+    let need = |size: usize| {
+        let c = Config { size, ..config.clone() };
+        let (h, w) = c.output_size(Some((30, 40)), None).unwrap();
+        estimate_memory(&net, &c, h, w, 1)
+    };
+    let check = |limit| check_memory(&net, &config, Some(content.view()), None, limit, 1);
+    // Exactly enough is enough; no limit is no check.
+    check(MemoryLimit::Bytes(need(400))).unwrap();
+    check(MemoryLimit::None).unwrap();
+    // Sizes shrink by 10%: 360, 324, 291, ... With room for 324 exactly, 324 is named.
+    assert!(need(360) > need(324));
+    match check(MemoryLimit::Bytes(need(324))) {
+        Err(Error::Memory { width, height, needed_mb, limit_mb, user_limit, fits }) => {
+            assert_eq!((width, height, user_limit, fits), (400, 300, true, Some(324)));
+            assert_eq!((needed_mb, limit_mb), (need(400) >> 20, need(324) >> 20));
+        }
+        other => panic!("{other:?}"),
+    }
+    // Room for nothing: no size is named.
+    match check(MemoryLimit::Bytes(1 << 20)) {
+        Err(Error::Memory { fits, .. }) => assert_eq!(fits, None),
+        other => panic!("{other:?}"),
+    }
+}
