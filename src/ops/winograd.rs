@@ -178,25 +178,37 @@ pub struct WinogradWeights {
 }
 
 impl WinogradWeights {
-    /// Transforms weights `(c_out, c_in, 3, 3)` (in f64, rounded once).
+    /// Transforms weights `(c_out, c_in, 3, 3)` (in f64, rounded once), in
+    /// parallel over runs of kernels (each writes its run of all 36 planes).
     pub fn new(c_out: usize, c_in: usize, w: &[f32]) -> Self {
         assert_eq!(w.len(), c_out * c_in * 9, "winograd: weights are not (c_out, c_in, 3, 3)");
-        let mut u = vec![0.0f32; K * c_out * c_in];
-        for (oi, g) in w.chunks_exact(9).enumerate() {
-            // G g: (6, 3), then (G g) G^T: (6, 6)
-            let mut gg = [[0.0f64; 3]; 6];
-            for (a, row) in gg.iter_mut().enumerate() {
-                for (c, v) in row.iter_mut().enumerate() {
-                    *v = (0..3).map(|r| G[a][r] * g[r * 3 + c] as f64).sum();
-                }
-            }
-            for a in 0..6 {
-                for b in 0..6 {
-                    let v: f64 = (0..3).map(|c| gg[a][c] * G[b][c]).sum();
-                    u[(a * 6 + b) * c_out * c_in + oi] = v as f32;
-                }
+        let n = c_out * c_in;
+        let mut u = vec![0.0f32; K * n];
+        // Kernels per task: enough work per task, enough tasks per layer.
+        const RUN: usize = 4096;
+        let mut runs: Vec<Vec<&mut [f32]>> = (0..n.div_ceil(RUN)).map(|_| Vec::with_capacity(K)).collect();
+        for plane in u.chunks_mut(n.max(1)) {
+            for (run, part) in runs.iter_mut().zip(plane.chunks_mut(RUN)) {
+                run.push(part);
             }
         }
+        runs.into_par_iter().enumerate().for_each(|(r, mut planes)| {
+            for (j, g) in w[r * RUN * 9..].chunks_exact(9).take(planes[0].len()).enumerate() {
+                // G g: (6, 3), then (G g) G^T: (6, 6)
+                let mut gg = [[0.0f64; 3]; 6];
+                for (a, row) in gg.iter_mut().enumerate() {
+                    for (c, v) in row.iter_mut().enumerate() {
+                        *v = (0..3).map(|r| G[a][r] * g[r * 3 + c] as f64).sum();
+                    }
+                }
+                for a in 0..6 {
+                    for b in 0..6 {
+                        let v: f64 = (0..3).map(|c| gg[a][c] * G[b][c]).sum();
+                        planes[a * 6 + b][j] = v as f32;
+                    }
+                }
+            }
+        });
         WinogradWeights { c_out, c_in, u }
     }
 
