@@ -144,9 +144,13 @@ impl<'a> Evaluator<'a> {
             return Err(err);
         }
         {
+            // Copied into the vectors already held, not into new ones: fewer
+            // image-sized allocations for the allocator to keep around.
             let mut best = self.best.borrow_mut();
             if e.loss < best.0 {
-                *best = (e.loss, x.to_vec());
+                best.0 = e.loss;
+                best.1.clear();
+                best.1.extend_from_slice(x);
             }
         }
         let control = {
@@ -171,7 +175,11 @@ impl<'a> Evaluator<'a> {
         drop(stop);
         // The gradient moves into the cache: no copy of it per evaluation.
         let (grad, _) = e.grad.into_raw_vec_and_offset();
-        *self.cache.borrow_mut() = Some((x.to_vec(), e.loss, grad));
+        let mut cache = self.cache.borrow_mut();
+        let mut cx = cache.take().map(|(cx, _, _)| cx).unwrap_or_default();
+        cx.clear();
+        cx.extend_from_slice(x);
+        *cache = Some((cx, e.loss, grad));
         Ok(())
     }
 
