@@ -484,3 +484,22 @@ fn the_memory_guard_refuses_with_the_largest_size_that_fits() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn available_memory_is_read_from_the_kernel() {
+    // Linux: MemAvailable, in bytes; the machine running the tests has more
+    // than 64 MB free and less than its total.
+    let total: u64 = std::fs::read_to_string("/proc/meminfo")
+        .unwrap()
+        .lines()
+        .find(|l| l.starts_with("MemTotal:"))
+        .unwrap()
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .parse::<u64>()
+        .unwrap()
+        * 1024;
+    let available = neural_style::transfer::available_memory().expect("MemAvailable is known on Linux");
+    assert!(available > 64 << 20 && available <= total, "{available} of {total}");
+}
