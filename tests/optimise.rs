@@ -503,3 +503,38 @@ fn available_memory_is_read_from_the_kernel() {
     let available = neural_style::transfer::available_memory().expect("MemAvailable is known on Linux");
     assert!(available > 64 << 20 && available <= total, "{available} of {total}");
 }
+
+#[test]
+fn run_scaled_counts_over_its_scales_and_starts_each_from_the_last() {
+    use neural_style::transfer::{run_scaled, RunOptions, Scaling};
+    let (content, style) = (image(61, 24, 32), image(62, 20, 20));
+    let config = Config { size: 64, init: Init::Content, ..small_config() };
+    let options = RunOptions { scaling: Scaling { scales: 2, iterations: Some(vec![3, 2]) }, ..Default::default() };
+    // Per evaluation: scale, global eval, global iteration, seconds, total iterations.
+    let mut seen = Vec::new();
+    // The best picture so far at scale 0, and the first point seen at scale 1 (as pictures).
+    let (mut best0, mut first1) = (None, None);
+    let out = run_scaled(net(), &config, Some(content.view()), &[style.view()], options, &mut |p| {
+        seen.push((p.scale, p.eval, p.iteration, p.seconds, p.total_iterations));
+        let best = ndarray::ArrayView3::from_shape(p.progress.x.dim(), p.progress.best).unwrap();
+        match p.scale {
+            0 => best0 = Some(p.prepared.picture(best)),
+            _ if first1.is_none() => first1 = Some(p.progress.x.to_owned()),
+            _ => {}
+        }
+        Control::Continue
+    })
+    .unwrap();
+    assert_eq!(out.outcome.stop, StopReason::Iterations, "both scales ran their iterations");
+    assert_eq!(out.iterations, 5);
+    assert_eq!(out.evals, seen.len());
+    assert!(seen.iter().enumerate().all(|(i, s)| s.1 == i + 1 && s.4 == 5), "evaluations counted over the scales");
+    let at1 = seen.iter().position(|s| s.0 == 1).expect("a second scale");
+    assert!(at1 > 0 && seen[at1..].iter().all(|s| s.0 == 1 && s.2 >= 3), "scale 1 counts on from scale 0's 3 iterations");
+    assert!(seen.windows(2).all(|w| w[1].3 >= w[0].3) && out.seconds >= seen.last().unwrap().3, "seconds over the scales");
+    // Scale 1 (64 px) starts from scale 0's result (32 px) upsampled.
+    let start = neural_style::image_io::resize(best0.unwrap().view(), 48, 64);
+    let x1 = first1.unwrap();
+    let want = neural_style::Vgg19::random(11, 8).convention.preprocess(start.view());
+    assert_close("scale 1's start", x1.as_slice().unwrap(), want.as_slice().unwrap(), 1e-5);
+}
