@@ -537,4 +537,17 @@ fn run_scaled_counts_over_its_scales_and_starts_each_from_the_last() {
     let x1 = first1.unwrap();
     let want = neural_style::Vgg19::random(11, 8).convention.preprocess(start.view());
     assert_close("scale 1's start", x1.as_slice().unwrap(), want.as_slice().unwrap(), 1e-5);
+    // A stop asked for at scale 0 ends the run there.
+    let options = RunOptions { scaling: Scaling { scales: 2, iterations: Some(vec![3, 2]) }, ..Default::default() };
+    let mut scales = Vec::new();
+    let out = run_scaled(net(), &config, Some(content.view()), &[style.view()], options, &mut |p| {
+        scales.push(p.scale);
+        if p.eval == 2 {
+            Control::Stop
+        } else {
+            Control::Continue
+        }
+    })
+    .unwrap();
+    assert_eq!((out.outcome.stop, out.evals, scales), (StopReason::Stopped, 2, vec![0, 0]));
 }
