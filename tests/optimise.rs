@@ -399,7 +399,9 @@ fn the_style_cache_serves_the_same_targets_and_never_across_colour_matched_conte
     // Plain transfer: the second content takes the first's targets from the cache.
     let config = small_config();
     let mut cache = transfer::StyleCache::new();
+    assert!(cache.is_empty());
     transfer::prepare_cached(net(), &config, Some(a.view()), &[style.view()], Some((&mut cache, 7))).unwrap();
+    assert!(!cache.is_empty());
     let second = transfer::prepare_cached(net(), &config, Some(b.view()), &[style.view()], Some((&mut cache, 7))).unwrap();
     assert_eq!((cache.hits(), cache.len()), (1, 1));
     let fresh = transfer::prepare(net(), &config, Some(b.view()), &[style.view()]).unwrap();
