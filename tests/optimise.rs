@@ -441,11 +441,22 @@ fn the_memory_estimate_adds_up_its_parts() {
     let weights: usize = net.layers()[..=deepest].iter().map(|l| l.bytes()).sum();
     let floor = weights + net.workspace_bytes(&taps, h, w) + net.mask_bytes(&taps, h, w) + (64 << 20) + 42 * pixels;
     assert!(e as usize > floor, "{e} <= {floor}");
-    // Targets: a content layer adds its features, a style layer its Gram (and,
-    // if deeper, its weights and workspace).
+    // Targets, exactly: dropping the content layer (relu4_2, not the deepest)
+    // takes away its features P and what the workspace and the masks kept
+    // for it; dropping relu1_1's style term its Gram A (and the same).
+    let parts = |c: &Config| {
+        let taps: Vec<Tap> = c.content_layers.iter().chain(&c.style_layers).copied().collect();
+        (net.workspace_bytes(&taps, h, w) + net.mask_bytes(&taps, h, w)) as i64
+    };
     let no_content = Config { content_layers: vec![], ..base.clone() };
     let relu4_2 = &net.layers()[Tap::parse("relu4_2").unwrap().index()];
-    assert!(e - est(&no_content, 1) >= (4 * relu4_2.c_out * (h / 8) * (w / 8)) as i64);
+    let p = (4 * relu4_2.c_out * (h / 8) * (w / 8)) as i64;
+    assert_eq!(e - est(&no_content, 1), p + parts(&base) - parts(&no_content));
+    let no_relu1_1 = Config { style_layers: base.style_layers[1..].to_vec(), style_layer_weights: None, ..base.clone() };
+    let relu1_1 = &net.layers()[0];
+    let a = (4 * relu1_1.c_out * relu1_1.c_out) as i64;
+    assert_eq!(e - est(&no_relu1_1, 1), a + parts(&base) - parts(&no_relu1_1));
+    // Dropping the deepest style layer also drops its weights.
     let fewer_styles = Config { style_layers: base.style_layers[..4].to_vec(), style_layer_weights: None, ..base.clone() };
     let relu5_1 = &net.layers()[Tap::parse("relu5_1").unwrap().index()];
     assert!(est(&base, 1) - est(&fewer_styles, 1) >= (4 * relu5_1.c_out * relu5_1.c_out + relu5_1.bytes()) as i64);
