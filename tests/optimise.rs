@@ -441,6 +441,18 @@ fn the_memory_estimate_adds_up_its_parts() {
     let weights: usize = net.layers()[..=deepest].iter().map(|l| l.bytes()).sum();
     let floor = weights + net.workspace_bytes(&taps, h, w) + net.mask_bytes(&taps, h, w) + (64 << 20) + 42 * pixels;
     assert!(e as usize > floor, "{e} <= {floor}");
+    // The whole sum, from the parts: the targets (relu4_2's P, the five
+    // Grams) and the largest layer's Winograd scratch are what is left.
+    let (mut fh, mut fw, mut scratch, mut targets) = (h, w, 0, 0);
+    for (i, l) in net.layers()[..=deepest].iter().enumerate() {
+        if l.spec.pool_before {
+            (fh, fw) = (fh / 2, fw / 2);
+        }
+        scratch = scratch.max(neural_style::ops::winograd::scratch_bytes(&l.geom(fh, fw), 1));
+        targets += if base.content_layers.iter().any(|t| t.index() == i) { 4 * l.c_out * fh * fw } else { 0 };
+        targets += if base.style_layers.iter().any(|t| t.index() == i) { 4 * l.c_out * l.c_out } else { 0 };
+    }
+    assert_eq!(e as usize, floor + targets + scratch);
     // Targets, exactly: dropping the content layer (relu4_2, not the deepest)
     // takes away its features P and what the workspace and the masks kept
     // for it; dropping relu1_1's style term its Gram A (and the same).
