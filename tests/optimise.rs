@@ -556,9 +556,12 @@ fn run_scaled_counts_over_its_scales_and_starts_each_from_the_last() {
     assert!(seen.iter().enumerate().all(|(i, s)| s.1 == i + 1 && s.4 == 5), "evaluations counted over the scales");
     let at1 = seen.iter().position(|s| s.0 == 1).expect("a second scale");
     assert!(at1 > 0 && seen[at1..].iter().all(|s| s.0 == 1 && s.2 >= 3), "scale 1 counts on from scale 0's 3 iterations");
-    assert!(seen.windows(2).all(|w| w[1].3 >= w[0].3) && out.seconds >= seen.last().unwrap().3, "seconds over the scales");
+    assert!(seen.iter().all(|s| s.3 > 0.0) && seen.windows(2).all(|w| w[1].3 >= w[0].3), "seconds over the scales");
+    assert!(out.seconds >= seen.last().unwrap().3);
     // Scale 1 (64 px) starts from scale 0's result (32 px) upsampled.
-    let start = neural_style::image_io::resize(best0.unwrap().view(), 48, 64);
+    let best0 = best0.unwrap();
+    assert_eq!(best0.dim(), (3, 24, 32), "scale 0 runs at 32 px");
+    let start = neural_style::image_io::resize(best0.view(), 48, 64);
     let x1 = first1.unwrap();
     let want = neural_style::Vgg19::random(11, 8).convention.preprocess(start.view());
     assert_close("scale 1's start", x1.as_slice().unwrap(), want.as_slice().unwrap(), 1e-5);
@@ -575,4 +578,9 @@ fn run_scaled_counts_over_its_scales_and_starts_each_from_the_last() {
     })
     .unwrap();
     assert_eq!((out.outcome.stop, out.evals, scales), (StopReason::Stopped, 2, vec![0, 0]));
+    // A starting image of another size is brought to the first scale's.
+    let config = Config { init: Init::Image(image(63, 30, 40)), ..config };
+    let options = RunOptions { scaling: Scaling { scales: 2, iterations: Some(vec![1, 1]) }, ..Default::default() };
+    let out = run_scaled(net(), &config, Some(content.view()), &[style.view()], options, &mut |_| Control::Continue).unwrap();
+    assert_eq!(out.outcome.image.dim(), (3, 48, 64));
 }
