@@ -61,20 +61,10 @@ fn mean_and_covariance_of_the_colours() {
 fn histogram_matching_reproduces_mean_and_covariance() {
     let content = picture(2, [0.3, 0.1, 0.2]);
     let style = picture(3, [0.1, 0.25, 0.05]).mapv(|v| 0.8 * v + 0.05);
-    let (mc, cc) = moments(&content);
+    let (mc, _) = moments(&content);
     let (ms, _) = moments(&style);
     assert!((0..3).any(|a| (ms[a] - mc[a]).abs() > 1e-2), "the style starts with other colours");
-    for how in [Histogram::Eigen, Histogram::Cholesky] {
-        let m = match_histogram(style.view(), content.view(), how);
-        assert!(m.iter().all(|v| *v > 0.0 && *v < 1.0), "{how:?}: no clamping in this test");
-        let (mm, cm) = moments(&m);
-        for a in 0..3 {
-            assert!((mm[a] - mc[a]).abs() < 1e-5, "{how:?} mean {a}: {} vs {}", mm[a], mc[a]);
-            for b in 0..3 {
-                assert!((cm[a][b] - cc[a][b]).abs() < 1e-5 * cc[a][a].max(cc[b][b]).max(1e-3), "{how:?} cov {a}{b}");
-            }
-        }
-    }
+    assert_histogram_matched(&content, &style, "tinted");
 }
 
 #[test]
