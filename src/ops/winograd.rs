@@ -89,13 +89,19 @@ pub const MIN_TILES: usize = 64;
 /// stream all of `U` (conv4_x's input gradient 20 ms against 16).
 pub const TASKS_PER_THREAD: usize = 2;
 
-/// Output channels per task, at most. Each row block of a task reads its
-/// part of `U` but all of the block's `V`, so fewer row blocks read `V` fewer
-/// times: `cargo bench --bench engine -- eval 512` (three alternating runs)
-/// gave 0.78-0.81 s / 0.43-0.45 s (1 / 2 threads) with 512 against
-/// 0.78-0.87 / 0.47-0.51 with 128, for about 25 MB more peak memory on one
-/// thread (a task's `M` grows with its rows).
+/// Output channels per task, at most, with several threads. Each row block of
+/// a task reads its part of `U` but all of the block's `V`, so fewer row
+/// blocks read `V` fewer times: `cargo bench --bench engine -- eval 512`
+/// (three alternating runs) gave 0.43-0.45 s on 2 threads with 512 against
+/// 0.47-0.51 with 128.
 pub const MAX_ROWS: usize = 512;
+
+/// Output channels per task on one thread. A task's `M (36, rows, tiles)`
+/// grows with its rows: with 512, conv4_1's scratch at 512x512 was 29 MB,
+/// with 128 it is 15 MB, and the time did not move (`eval 512 --threads 1`,
+/// bench binaries run alternately, three rounds of 7: 0.72-0.75 s with 512,
+/// 0.70-0.73 with 256, 0.68-0.72 with 128; 0.20 s each at 256x256).
+pub const ONE_THREAD_ROWS: usize = 128;
 
 /// Where a convolution's input rows come from.
 #[derive(Clone, Copy)]
@@ -366,8 +372,8 @@ pub struct Cut {
 
 impl Cut {
     /// Blocks as large as [`MAX_TILES`] and [`MAX_V_BYTES`] allow, all of one
-    /// height. One thread: one task per block (all output channels together,
-    /// so `U` and `V` are each read once per block). More threads: at least
+    /// height. One thread: one task per block, [`ONE_THREAD_ROWS`] output
+    /// channels at a time. More threads: at least
     /// [`TASKS_PER_THREAD`] tasks per thread where the layer allows, cut into
     /// tile runs (each keeping [`MIN_TILES`] tiles) times output-channel blocks
     /// (of 64 rows or more) so that the least memory is streamed: every tile
@@ -379,7 +385,7 @@ impl Cut {
         let co = g.c_out.max(1);
         let single = Cut { block_rows, task_rows: block_rows, rows: co.min(MAX_ROWS) };
         if threads <= 1 {
-            return single;
+            return Cut { rows: co.min(ONE_THREAD_ROWS), ..single };
         }
         let want = TASKS_PER_THREAD * threads;
         // Floats streamed per block: all of U per tile run, all of the

@@ -111,11 +111,16 @@ impl<'a> Evaluator<'a> {
 
     /// The gradient at `x`, times `scale` (cached like the loss).
     pub(crate) fn gradient(&self, x: &[f32]) -> Result<Vec<f32>, Error> {
+        self.with_gradient(x, |g| g.collect())
+    }
+
+    /// What `f` makes of the gradient at `x`, times `scale`, element by element.
+    pub(crate) fn with_gradient<T>(&self, x: &[f32], f: impl FnOnce(&mut dyn Iterator<Item = f32>) -> T) -> Result<T, Error> {
         self.ensure(x)?;
         let s = self.scale.get();
         let cache = self.cache.borrow();
         let (_, _, g) = cache.as_ref().expect("ensured");
-        Ok(g.iter().map(|v| v * s).collect())
+        Ok(f(&mut g.iter().map(|v| v * s)))
     }
 
     /// Evaluates at `x` unless the cache holds it already.

@@ -1,6 +1,8 @@
-//! argmin's L-BFGS with the More-Thuente line search over `Vec<f32>`.
+//! argmin's L-BFGS with the More-Thuente line search over pooled image
+//! vectors ([`Point`]).
 
 use super::evaluator::{Evaluator, StopReason};
+use super::point::{Point, PoolScope};
 use crate::error::Error;
 use argmin::core::observers::{Observe, ObserverMode};
 use argmin::core::{CostFunction, Executor, Gradient, State, TerminationReason, TerminationStatus, KV};
@@ -20,18 +22,18 @@ fn to_argmin(e: Error) -> argmin::core::Error {
 }
 
 impl CostFunction for Problem<'_, '_> {
-    type Param = Vec<f32>;
+    type Param = Point;
     type Output = f32;
-    fn cost(&self, x: &Vec<f32>) -> Result<f32, argmin::core::Error> {
+    fn cost(&self, x: &Point) -> Result<f32, argmin::core::Error> {
         self.0.loss(x).map_err(to_argmin)
     }
 }
 
 impl Gradient for Problem<'_, '_> {
-    type Param = Vec<f32>;
-    type Gradient = Vec<f32>;
-    fn gradient(&self, x: &Vec<f32>) -> Result<Vec<f32>, argmin::core::Error> {
-        self.0.gradient(x).map_err(to_argmin)
+    type Param = Point;
+    type Gradient = Point;
+    fn gradient(&self, x: &Point) -> Result<Point, argmin::core::Error> {
+        self.0.with_gradient(x, |g| Point::collect(x.len(), g)).map_err(to_argmin)
     }
 }
 
@@ -65,8 +67,10 @@ pub(crate) fn run(ev: &Evaluator, x0: Vec<f32>, iterations: usize, history: usiz
         .and_then(|s| s.with_tolerance_cost(0.0))
         .map_err(|e| Error::Optimizer(e.to_string()))?;
     let problem = Problem(ev);
+    // Every image-sized vector of the run, argmin's included, is pooled until it ends.
+    let _pool = PoolScope::open();
     let result = Executor::new(problem, solver)
-        .configure(|s| s.param(x0).max_iters(iterations as u64))
+        .configure(|s| s.param(Point::from(x0)).max_iters(iterations as u64))
         .ctrlc(false)
         .timer(false)
         .add_observer(IterationCounter(ev.iteration.clone()), ObserverMode::Always)
@@ -81,5 +85,43 @@ pub(crate) fn run(ev: &Evaluator, x0: Vec<f32>, iterations: usize, history: usiz
             TerminationStatus::NotTerminated => StopReason::Iterations,
         }),
         Err(e) => Err(Error::Optimizer(e.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::objective::{content_targets, style_targets, Objective};
+    use crate::optim::point::FRESH;
+    use crate::optim::{Control, Progress};
+    use crate::vgg::{paper_content_taps, paper_style_taps, Vgg19};
+    use crate::LossWeights;
+    use std::sync::Arc;
+
+    /// A run's image-sized vectors come from its pool: as many as are ever
+    /// alive at once (history pairs and a few dozen more), not one per
+    /// operation of every iteration.
+    #[test]
+    fn a_run_reuses_its_vectors() {
+        let net = Arc::new(Vgg19::random(5, 16));
+        let mut rng = crate::rng::Rng::new(6);
+        let mut img = || ndarray::Array3::from_shape_simple_fn((3, 16, 16), || rng.uniform() * 100.0);
+        let (c, s, x) = (img(), img(), img());
+        let ct = content_targets(&net, c.view(), &paper_content_taps()).unwrap();
+        let st = style_targets(&net, &[s.view()], &[1.0], &paper_style_taps(), &[0.2; 5]).unwrap();
+        let obj = Objective::new(net, ct, st, LossWeights { content: 1e-3, style: 1.0, tv: 1e-2 });
+        let x: Vec<f32> = x.iter().copied().collect();
+        let fresh = |iterations: usize| {
+            let mut cb = |_: &Progress| Control::Continue;
+            let ev = Evaluator::new(&obj, &x, (3, 16, 16), usize::MAX, &mut cb);
+            FRESH.with(|f| f.set(0));
+            run(&ev, x.clone(), iterations, 3).unwrap();
+            (FRESH.with(|f| f.get()), ev.evals.get())
+        };
+        let (short, _) = fresh(10);
+        let (long, evals) = fresh(40);
+        assert!(evals > 40, "{evals} evaluations");
+        assert!(short < 40, "{short} vectors made in 10 iterations");
+        assert!(long <= short + 2, "{long} vectors made in 40 iterations against {short} in 10");
     }
 }

@@ -3,6 +3,7 @@
 pub mod adam;
 mod evaluator;
 pub mod lbfgs;
+mod point;
 
 pub(crate) use evaluator::Evaluator;
 pub use evaluator::{Callback, Control, Progress, StopReason};
