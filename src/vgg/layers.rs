@@ -103,3 +103,47 @@ pub fn paper_style_taps() -> Vec<Tap> {
 pub fn paper_content_taps() -> Vec<Tap> {
     vec![Tap::parse("relu4_2").unwrap()]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Paper names, positions, channels and sizes of every tap, and the
+    /// errors for names that are not taps.
+    #[test]
+    fn taps_by_their_paper_names() {
+        let all: Vec<Tap> = Tap::all().collect();
+        assert_eq!(all.len(), 16);
+        for (i, t) in all.iter().enumerate() {
+            assert_eq!(t.index(), i);
+            assert_eq!(Tap::from_index(i), Some(*t));
+            assert_eq!(Tap::parse(t.name()).unwrap(), *t, "{t}");
+            assert_eq!(t.to_string(), t.name());
+            assert_eq!(t.channels(), VGG19[i].c_out);
+            assert_eq!(t.spec().conv, VGG19[i].conv);
+        }
+        assert_eq!(Tap::from_index(16), None);
+        let t = |n: &str| Tap::parse(n).unwrap();
+        assert_eq!(t("relu1_1").index(), 0);
+        assert_eq!(t(" relu4_2 ").index(), 9, "names are trimmed");
+        assert_eq!(t("relu5_4").index(), 15);
+        assert_eq!(t("relu3_1").name(), "relu3_1");
+        assert_eq!((t("relu1_2").channels(), t("relu3_4").channels(), t("relu5_1").channels()), (64, 256, 512));
+        for bad in ["relu6_1", "conv1_1", "", "relu1_1,relu2_1"] {
+            match Tap::parse(bad) {
+                Err(Error::UnknownLayer(n)) => assert_eq!(n, bad.trim()),
+                other => panic!("{bad:?}: {other:?}"),
+            }
+        }
+        assert_eq!(Tap::parse_list("relu1_1, relu2_1,,relu5_1,").unwrap(), vec![t("relu1_1"), t("relu2_1"), t("relu5_1")]);
+        assert_eq!(Tap::parse_list("").unwrap(), vec![]);
+        assert!(Tap::parse_list("relu1_1,relu9_9").is_err());
+        // Pools before blocks 2..5 halve the size, rounding down.
+        assert_eq!(t("relu1_2").feature_size(512, 384), (512, 384));
+        assert_eq!(t("relu2_1").feature_size(512, 384), (256, 192));
+        assert_eq!(t("relu4_2").feature_size(512, 384), (64, 48));
+        assert_eq!(t("relu5_1").feature_size(100, 30), (6, 1));
+        assert_eq!(paper_style_taps(), ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"].map(t).to_vec());
+        assert_eq!(paper_content_taps(), vec![t("relu4_2")]);
+    }
+}
