@@ -1,5 +1,5 @@
 //! argmin's L-BFGS with the More-Thuente line search over pooled image
-//! vectors ([`Point`]).
+//! vectors (`Point`, in `point.rs`).
 
 use super::evaluator::{Evaluator, StopReason};
 use super::point::{Point, PoolScope};
