@@ -205,6 +205,18 @@ fn guided_style_terms_value_and_gradient() {
         assert!(gl[r * m + m / 2..(r + 1) * m].iter().all(|v| *v == 0.0), "gradient outside the region");
         assert!(gl[r * m..r * m + m / 2].iter().any(|v| *v != 0.0), "no gradient inside the region");
     }
+    // A guide zero everywhere (a region too small to reach this tap): its Gram
+    // is zero, its E that of the target alone, and it adds nothing (no 0/0)
+    // to the other terms' gradient.
+    let nowhere = vec![0.0f32; m];
+    let plain = StyleTerm { gram: &a2, weight: 0.3, guide: None };
+    let (lp, gp) = loss_grad(&f, &[plain]);
+    let mut ge = f.clone();
+    let l = tap_in_place(&mut ge, n, m, None, &[plain, StyleTerm { gram: &a1, weight: 1.5, guide: Some(&nowhere) }]);
+    let e_alone = a1.iter().map(|&a| (a as f64).powi(2)).sum::<f64>() / (4.0 * (n * n) as f64);
+    assert!((l.style[1] - e_alone).abs() <= 1e-9 * e_alone, "{} vs {e_alone}", l.style[1]);
+    assert_eq!((l.style[0] * 0.3f32 as f64).to_bits(), lp.to_bits());
+    assert!(ge == gp, "an empty region changed the gradient");
     // A guide of ones is the plain term, bit for bit.
     let ones = vec![1.0f32; m];
     let (l1, g1s) = loss_grad(&f, &[StyleTerm { gram: &a1, weight: 2.0, guide: Some(&ones) }]);
