@@ -200,24 +200,14 @@ impl<'a> Evaluator<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::objective::{content_targets, style_targets};
-    use crate::vgg::{paper_content_taps, paper_style_taps, Vgg19};
-    use crate::LossWeights;
-    use std::sync::Arc;
+    use crate::optim::test_objective;
 
     /// What the optimiser sees is one function: the scaled loss's differences
     /// match the scaled gradient (a loss scaled differently from its gradient
     /// would mislead the line search's sufficient-decrease test).
     #[test]
     fn scaled_loss_and_gradient_agree() {
-        let net = Arc::new(Vgg19::random(3, 16));
-        let mut rng = crate::rng::Rng::new(4);
-        let mut img = || ndarray::Array3::from_shape_simple_fn((3, 20, 20), || rng.uniform() * 100.0);
-        let (c, s, x) = (img(), img(), img());
-        let ct = content_targets(&net, c.view(), &paper_content_taps()).unwrap();
-        let st = style_targets(&net, &[s.view()], &[1.0], &paper_style_taps(), &[0.2; 5]).unwrap();
-        let obj = Objective::new(net, ct, st, LossWeights { content: 1e-3, style: 1.0, tv: 1e-2 });
-        let x: Vec<f32> = x.iter().copied().collect();
+        let (obj, x) = test_objective(3, 20);
         let mut cb = |_: &Progress| Control::Continue;
         let ev = Evaluator::new(&obj, &x, (3, 20, 20), usize::MAX, &mut cb);
         ev.scale.set(1e-3);

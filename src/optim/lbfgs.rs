@@ -91,26 +91,15 @@ pub(crate) fn run(ev: &Evaluator, x0: Vec<f32>, iterations: usize, history: usiz
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::objective::{content_targets, style_targets, Objective};
     use crate::optim::point::FRESH;
-    use crate::optim::{Control, Progress};
-    use crate::vgg::{paper_content_taps, paper_style_taps, Vgg19};
-    use crate::LossWeights;
-    use std::sync::Arc;
+    use crate::optim::{test_objective, Control, Progress};
 
     /// A run's image-sized vectors come from its pool: as many as are ever
     /// alive at once (history pairs and a few dozen more), not one per
     /// operation of every iteration.
     #[test]
     fn a_run_reuses_its_vectors() {
-        let net = Arc::new(Vgg19::random(5, 16));
-        let mut rng = crate::rng::Rng::new(6);
-        let mut img = || ndarray::Array3::from_shape_simple_fn((3, 16, 16), || rng.uniform() * 100.0);
-        let (c, s, x) = (img(), img(), img());
-        let ct = content_targets(&net, c.view(), &paper_content_taps()).unwrap();
-        let st = style_targets(&net, &[s.view()], &[1.0], &paper_style_taps(), &[0.2; 5]).unwrap();
-        let obj = Objective::new(net, ct, st, LossWeights { content: 1e-3, style: 1.0, tv: 1e-2 });
-        let x: Vec<f32> = x.iter().copied().collect();
+        let (obj, x) = test_objective(5, 16);
         let fresh = |iterations: usize| {
             let mut cb = |_: &Progress| Control::Continue;
             let ev = Evaluator::new(&obj, &x, (3, 16, 16), usize::MAX, &mut cb);
