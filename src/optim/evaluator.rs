@@ -131,6 +131,10 @@ impl<'a> Evaluator<'a> {
         if let Some(reason) = self.stop.borrow().as_ref() {
             return Err(Error::Optimizer(format!("stopped: {reason:?}")));
         }
+        // The cached gradient is another point's: dropped before the pass, so
+        // two image-sized gradients never exist at once (the point's vector is
+        // kept for the new cache entry).
+        let mut cx = self.cache.borrow_mut().take().map(|(cx, _, _)| cx).unwrap_or_default();
         let view = ArrayView3::from_shape(self.shape, x).expect("parameter has the image's shape");
         let t = Instant::now();
         let Some(e) = self.objective.try_evaluate(view) else {
@@ -180,11 +184,9 @@ impl<'a> Evaluator<'a> {
         drop(stop);
         // The gradient moves into the cache: no copy of it per evaluation.
         let (grad, _) = e.grad.into_raw_vec_and_offset();
-        let mut cache = self.cache.borrow_mut();
-        let mut cx = cache.take().map(|(cx, _, _)| cx).unwrap_or_default();
         cx.clear();
         cx.extend_from_slice(x);
-        *cache = Some((cx, e.loss, grad));
+        *self.cache.borrow_mut() = Some((cx, e.loss, grad));
         Ok(())
     }
 
