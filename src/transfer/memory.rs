@@ -13,7 +13,7 @@ use crate::vgg::{Tap, Vgg19};
 /// 64 MB for the rest (the binary with its embedded weights, decoded images,
 /// buffers of the loss). Square runs with L-BFGS history 10, history full,
 /// against `/usr/bin/time -v` (2 threads, 2026-11-27): 256: 334 said, 310
-/// measured; 512: 508 said, 486-491 measured (1 thread: 504 said, 483
+/// measured; 512: 508 said, 483-491 measured (1 thread: 504 said, 480-483
 /// measured); 1024: 1192 said, 1145 measured (MiB, kbytes / 1024). argmin's
 /// vectors are pooled ([`crate::optim`]): at history 10 at most 33 exist.
 ///
