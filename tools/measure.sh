@@ -13,11 +13,13 @@
 #   tools/measure.sh interrupt CONTENT STYLE            Ctrl-C to exit at 2048 px (wall time)
 #   tools/measure.sh large CONTENT STYLE                a single-scale 1024 px run (wall time)
 #   tools/measure.sh memory CONTENT STYLE               peak RSS of a 512x512 run, history full
+#   tools/measure.sh normalised CONTENT STYLE           "The normalised network": the paper's
+#                                                       alpha/beta from white noise (losses only)
 #
 # e.g. tools/measure.sh defaults ../shared/images/tubingen.jpg ../shared/images/starry_night.jpg
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[[ $# -ge 3 ]] || { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+[[ $# -ge 3 ]] || { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 what=$1
 content=$(realpath "$2")
 style=$(realpath "$3")
@@ -195,6 +197,17 @@ EOF
           --iterations 12 --threads "$t" --output "$out/m.png" 2>&1 | awk '/Maximum resident/ {print $6}')
         echo "512x512, 12 iterations, $t thread(s)${env:+, $env}: peak RSS $kb kbytes ($((kb / 1024)) MiB)"
       done
+    done
+    ;;
+
+  normalised)
+    # 512x384 from white noise, 200 iterations, the paper's literal weights:
+    # alpha/beta 1e-3 ... 1e-6 (the weighted content/style ratio at the end).
+    for a in 1e-3 1e-4 1e-5 1e-6; do
+      run "norm$a" --normalized --loss-scale paper --init noise --iterations 200 \
+        --content-weight "$a" --style-weight 1
+      echo -n "alpha/beta $a: "
+      summary "$out/norm$a.jsonl"
     done
     ;;
 
