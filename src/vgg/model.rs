@@ -543,3 +543,27 @@ impl Vgg19 {
         bytes
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A layer gives back the weights it was made from (through `U` for
+    /// Winograd) and counts its bytes: the bias and the packed kernels, 18
+    /// floats a kernel for im2col (the weights and their transpose), 36 for
+    /// Winograd.
+    #[test]
+    fn a_layer_keeps_its_weights_and_counts_its_bytes() {
+        let mut rng = Rng::new(1);
+        let (ci, co) = (5, 7);
+        for (algo, per_kernel) in [(ConvAlgo::Im2col, 18), (ConvAlgo::Winograd, 36)] {
+            let w: Vec<f32> = (0..co * ci * 9).map(|_| rng.normal()).collect();
+            let b: Vec<f32> = (0..co).map(|_| rng.normal()).collect();
+            let l = ConvLayer::with_algo(&VGG19[1], ci, co, w.clone(), b, algo);
+            let back = l.weight();
+            assert_eq!(back.len(), w.len(), "{algo:?}");
+            assert!(back.iter().zip(&w).all(|(a, e)| (a - e).abs() < 1e-5 * (1.0 + e.abs())), "{algo:?}");
+            assert_eq!(l.bytes(), 4 * co + 4 * per_kernel * co * ci, "{algo:?}");
+        }
+    }
+}
