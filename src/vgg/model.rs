@@ -566,4 +566,46 @@ mod tests {
             assert_eq!(l.bytes(), 4 * co + 4 * per_kernel * co * ci, "{algo:?}");
         }
     }
+
+    /// The accessors: the layers, truncation to a tap, the deepest tap, the
+    /// channels at a tap, the taps' check and the FLOPs.
+    #[test]
+    fn a_network_truncated_to_a_tap() {
+        let t = |n: &str| Tap::parse(n).unwrap();
+        let mut net = Vgg19::random(2, 16);
+        assert_eq!((net.layers().len(), net.layers_mut().len()), (16, 16));
+        assert_eq!(net.deepest(), t("relu5_4"));
+        let net = net.truncated(t("relu2_1"));
+        assert_eq!(net.layers().len(), 3);
+        assert_eq!(net.layers()[2].spec.conv, "conv2_1");
+        assert_eq!(net.deepest(), t("relu2_1"));
+        assert_eq!((net.channels(t("relu1_2")), net.channels(t("relu2_1"))), (4, 8));
+        assert!(net.check_taps(&[t("relu1_1"), t("relu2_1")]).is_ok());
+        assert!(matches!(net.check_taps(&[t("relu1_1"), t("relu2_2")]), Err(Error::Weights(_))));
+        // 2 * c_in * 9 * c_out per output position, at each layer's size.
+        let want = 2.0 * 9.0 * (3.0 * 4.0 * 4096.0 + 4.0 * 4.0 * 4096.0 + 4.0 * 8.0 * 1024.0);
+        assert_eq!(net.flops(64, 64, t("relu2_1")), want);
+        assert_eq!(net.flops(64, 64, t("relu1_1")), 2.0 * 9.0 * 3.0 * 4.0 * 4096.0);
+    }
+
+    /// A network is VGG19's layers from conv1_1 on, each taking the channels
+    /// the one before gives.
+    #[test]
+    fn only_a_prefix_of_vgg19_is_a_network() {
+        let layers = Vgg19::random(3, 16).layers().to_vec();
+        let net = |l: Vec<ConvLayer>| Vgg19::new(l, Pooling::Avg, InputConvention::caffe());
+        assert!(net(layers.clone()).is_ok());
+        assert!(net(layers[..1].to_vec()).is_ok());
+        assert!(net(vec![]).is_err(), "no layers");
+        assert!(net(layers[1..].to_vec()).is_err(), "not from conv1_1");
+        let mut swapped = layers[..4].to_vec();
+        swapped.swap(2, 3);
+        assert!(net(swapped).is_err(), "out of order");
+        let mut wide = layers[..2].to_vec();
+        wide[1] = ConvLayer::new(&VGG19[1], 5, 4, vec![0.0; 4 * 5 * 9], vec![0.0; 4]);
+        assert!(net(wide).is_err(), "conv1_2 taking 5 channels from conv1_1's 4");
+        let mut too_many = layers.clone();
+        too_many.push(layers[15].clone());
+        assert!(net(too_many).is_err(), "17 layers");
+    }
 }
