@@ -588,6 +588,22 @@ mod tests {
         assert_eq!(net.flops(64, 64, t("relu1_1")), 2.0 * 9.0 * 3.0 * 4.0 * 4096.0);
     }
 
+    /// The random network for tests and benches: VGG19's widths divided, He
+    /// initialisation (weights of standard deviation `sqrt(2 / (9 c_in))`).
+    #[test]
+    fn random_network_has_the_divided_widths_and_he_weights() {
+        let net = Vgg19::random(4, 4);
+        for (l, spec) in net.layers().iter().zip(VGG19.iter()) {
+            assert_eq!(l.c_out, spec.c_out / 4, "{}", spec.conv);
+        }
+        for l in &net.layers()[3..6] {
+            let w = l.weight();
+            let sd = (w.iter().map(|v| (*v as f64).powi(2)).sum::<f64>() / w.len() as f64).sqrt();
+            let he = (2.0 / (9 * l.c_in) as f64).sqrt();
+            assert!((sd / he - 1.0).abs() < 0.05, "{}: sd {sd}, He {he}", l.spec.conv);
+        }
+    }
+
     /// A network is VGG19's layers from conv1_1 on, each taking the channels
     /// the one before gives.
     #[test]
