@@ -604,6 +604,21 @@ mod tests {
         }
     }
 
+    /// relu1_1 as a tap beside deeper ones is recomputed in the backward, not
+    /// kept through the pass: at the workspace's peak it costs a quarter of
+    /// its size here (kept, half).
+    #[test]
+    fn relu1_1_is_recomputed_not_kept() {
+        let net = Vgg19::random(4, 16);
+        let t = |n: &str| Tap::parse(n).unwrap();
+        let taps = [t("relu1_1"), t("relu2_1"), t("relu3_1"), t("relu4_1"), t("relu4_2"), t("relu5_1")];
+        for (h, w) in [(64, 64), (96, 80)] {
+            let extra = net.workspace_bytes(&taps, h, w) - net.workspace_bytes(&taps[1..], h, w);
+            let relu1_1 = 4 * net.channels(taps[0]) * h * w;
+            assert!(extra <= relu1_1 / 4, "{h}x{w}: relu1_1 as a tap costs {extra} bytes of its {relu1_1}");
+        }
+    }
+
     /// A network is VGG19's layers from conv1_1 on, each taking the channels
     /// the one before gives.
     #[test]
