@@ -589,7 +589,8 @@ mod tests {
     }
 
     /// The random network for tests and benches: VGG19's widths divided, He
-    /// initialisation (weights of standard deviation `sqrt(2 / (9 c_in))`).
+    /// initialisation (weights of standard deviation `sqrt(2 / (9 c_in))`),
+    /// small biases.
     #[test]
     fn random_network_has_the_divided_widths_and_he_weights() {
         let net = Vgg19::random(4, 4);
@@ -602,6 +603,10 @@ mod tests {
             let he = (2.0 / (9 * l.c_in) as f64).sqrt();
             assert!((sd / he - 1.0).abs() < 0.05, "{}: sd {sd}, He {he}", l.spec.conv);
         }
+        // Biases of standard deviation 0.01 (1376 of them).
+        let b: Vec<f64> = net.layers().iter().flat_map(|l| l.bias.iter().map(|&v| v as f64)).collect();
+        let sd = (b.iter().map(|v| v * v).sum::<f64>() / b.len() as f64).sqrt();
+        assert!((sd / 0.01 - 1.0).abs() < 0.1, "bias sd {sd}");
     }
 
     /// relu1_1 as a tap beside deeper ones is recomputed in the backward, not
