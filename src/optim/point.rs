@@ -8,9 +8,10 @@
 //! they leave there, split by smaller allocations, stayed resident: a 512x512
 //! run of 12 iterations on 1 thread peaked at 531 MiB (544,156 kbytes),
 //! against 486 MiB with glibc's mmap threshold fixed so that every freed
-//! vector went back at once (README, Performance). Pooled, no more image-sized buffers exist than were
-//! ever alive at once, and the arithmetic is the same as argmin's for `Vec`
-//! (same operations in the same order: results are bit-identical).
+//! vector went back at once (README, Performance). Pooled, no more
+//! image-sized buffers exist than were ever alive at once, and the arithmetic
+//! is the same as argmin's for `Vec` (same operations in the same order:
+//! results are bit-identical).
 
 use argmin_math::{ArgminAdd, ArgminDot, ArgminL1Norm, ArgminL2Norm, ArgminMinMax, ArgminMul, ArgminSignum, ArgminSub, ArgminZeroLike};
 use std::cell::RefCell;

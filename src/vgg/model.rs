@@ -629,7 +629,7 @@ mod tests {
     #[test]
     fn planned_bytes_are_the_passs() {
         let net = Vgg19::random(5, 16);
-        let taps: Vec<Tap> = super::super::layers::paper_style_taps().into_iter().chain([Tap::parse("relu4_2").unwrap()]).collect();
+        let taps: Vec<Tap> = crate::vgg::paper_style_taps().into_iter().chain([Tap::parse("relu4_2").unwrap()]).collect();
         let (h, w) = (40, 136);
         let x = Array3::from_shape_fn((3, h, w), |(c, i, j)| ((c + i * j) % 7) as f32);
         let mut ws = Workspace::new();
