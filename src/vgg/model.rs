@@ -628,22 +628,28 @@ mod tests {
     /// uses, and the masks are one bit per ReLU output, rows in 64-bit words.
     #[test]
     fn planned_bytes_are_the_passs() {
-        let net = Vgg19::random(5, 16);
+        let winograd = Vgg19::random(5, 16);
+        let layers =
+            winograd.layers().iter().map(|l| ConvLayer::with_algo(l.spec, l.c_in, l.c_out, l.weight(), l.bias.clone(), ConvAlgo::Im2col));
+        // The reference path makes its masks in separate passes (the dry run skips them).
+        let im2col = Vgg19::new(layers.collect(), Pooling::Avg, InputConvention::caffe()).unwrap();
         let taps: Vec<Tap> = crate::vgg::paper_style_taps().into_iter().chain([Tap::parse("relu4_2").unwrap()]).collect();
         let (h, w) = (40, 136);
         let x = Array3::from_shape_fn((3, h, w), |(c, i, j)| ((c + i * j) % 7) as f32);
-        let mut ws = Workspace::new();
-        net.forward_backward_in(&mut ws, x.view(), &taps, |_, _| {});
-        assert!(ws.bytes() > 0);
-        assert_eq!(net.workspace_bytes(&taps, h, w), ws.bytes());
-        let masks: usize = Tap::all()
-            .take(13)
-            .map(|t| {
-                let (fh, fw) = t.feature_size(h, w);
-                net.channels(t) * fh * fw.div_ceil(64) * 8
-            })
-            .sum();
-        assert_eq!(net.mask_bytes(&taps, h, w), masks);
+        for net in [winograd, im2col] {
+            let mut ws = Workspace::new();
+            net.forward_backward_in(&mut ws, x.view(), &taps, |_, _| {});
+            assert!(ws.bytes() > 0);
+            assert_eq!(net.workspace_bytes(&taps, h, w), ws.bytes());
+            let masks: usize = Tap::all()
+                .take(13)
+                .map(|t| {
+                    let (fh, fw) = t.feature_size(h, w);
+                    net.channels(t) * fh * fw.div_ceil(64) * 8
+                })
+                .sum();
+            assert_eq!(net.mask_bytes(&taps, h, w), masks);
+        }
     }
 
     /// A network is VGG19's layers from conv1_1 on, each taking the channels
