@@ -62,6 +62,71 @@ fn damage_is_caught() {
     assert!(weights_error(&b).contains("version"));
 }
 
+/// The bytes with their checksum made right again after an edit.
+fn resealed(mut b: Vec<u8>) -> Vec<u8> {
+    let n = b.len() - 4;
+    let crc = weights::crc32::crc32(&b[..n]);
+    b[n..].copy_from_slice(&crc.to_le_bytes());
+    b
+}
+
+/// Every check of the header and the layers refuses a file whose checksum is
+/// right, with its own message (offsets from the layout in `format.rs`).
+#[test]
+fn each_check_refuses_a_resealed_file_with_its_reason() {
+    let f = small_file();
+    let good = f.to_bytes();
+    let note = 41 + 4 + f.note.len();
+    let first = note + 4; // conv1_1's header: u16 name length, name, shape, encoding, scales flag
+    let shape = first + 2 + "conv1_1".len();
+    let edit = |at: usize, bytes: &[u8]| {
+        let mut b = good.clone();
+        b[at..at + bytes.len()].copy_from_slice(bytes);
+        weights_error(&resealed(b))
+    };
+    let f32s = |v: f32| v.to_le_bytes();
+    let cases: Vec<(String, &str)> = vec![
+        (edit(12, &[2]), "unknown channel order 2"),
+        (edit(13, &f32s(0.0)), "positive, finite scale and positive std (scale 0, "),
+        (edit(13, &f32s(f32::INFINITY)), "(scale inf, "),
+        (edit(13, &f32s(-1.0)), "(scale -1, "),
+        (edit(29 + 4, &f32s(0.0)), "std [1.0, 0.0, 1.0])"),
+        (edit(17, &f32s(f32::NAN)), "the input mean holds a non-finite"),
+        (edit(41, &(f.note.len() as u32 + 1).to_le_bytes()), "implausible layer count"),
+        (edit(41, &1_000_000u32.to_le_bytes()), "file is truncated in the note"),
+        (edit(41 + 4, &[0xFF]), "the note is not UTF-8"),
+        (edit(note, &0u32.to_le_bytes()), "implausible layer count 0"),
+        (edit(note, &65u32.to_le_bytes()), "implausible layer count 65"),
+        (edit(first + 2, &[0xFF]), "a layer name is not UTF-8"),
+        (edit(shape, &0u32.to_le_bytes()), "layer conv1_1: implausible dimension 0"),
+        (edit(shape + 4, &4097u32.to_le_bytes()), "layer conv1_1: implausible dimension 4097"),
+        (edit(shape + 16, &[2]), "layer conv1_1: unknown encoding 2 or scales flag 0"),
+        (edit(shape + 17, &[2]), "layer conv1_1: unknown encoding 0 or scales flag 2"),
+    ];
+    for (i, (got, want)) in cases.iter().enumerate() {
+        assert!(got.contains(want), "case {i}: '{got}' does not say '{want}'");
+    }
+    // 4096 is the largest dimension read; conv1_1 then asks for more than the file holds.
+    assert!(edit(shape + 4, &4096u32.to_le_bytes()).contains("truncated in conv1_1 weights"));
+    // Scales that are not positive, and bytes after the last layer.
+    let mut s = small_file();
+    s.layers[1].scales.as_mut().unwrap()[1] = 0.0;
+    assert!(weights_error(&s.to_bytes()).contains("conv1_2 scales must be positive"));
+    let mut b = good.clone();
+    b.splice(b.len() - 4..b.len() - 4, [0u8; 3]);
+    assert!(weights_error(&resealed(b)).contains("3 unexpected bytes after the last layer"));
+    // Cut just after the header's 16 bytes, and at the codebook's codes.
+    assert!(weights_error(&resealed(good[..20].to_vec())).contains("truncated"));
+    assert!(weights_error(&good[..16]).contains("checksum"), "16 bytes are a whole header; only the checksum fails");
+    // The smallest input that reaches the version check: magic and 8 bytes.
+    let mut short = MAGIC_AND_VERSION_9.to_vec();
+    short.extend_from_slice(&[0; 4]);
+    assert!(weights_error(&short).contains("unsupported format version 9"));
+    assert!(weights_error(&short[..15]).contains("truncated in the header"));
+}
+
+const MAGIC_AND_VERSION_9: &[u8; 12] = b"NSTYLEW\0\x09\0\0\0";
+
 #[test]
 fn non_finite_numbers_are_rejected() {
     let mut f = small_file();

@@ -119,25 +119,73 @@ mod tests {
     use crate::rng::Rng;
     use crate::vgg::{Pooling, Tap};
 
-    /// The f64 path computes what the engine computes (to f32 accuracy).
+    /// The f64 path computes what the engine computes (to f32 accuracy),
+    /// averaged over two images of different sizes.
     #[test]
     fn exact_means_match_the_engine() {
         let file = crate::weights::shipped();
         let mut rng = Rng::new(3);
-        let rgb8 = Array3::from_shape_simple_fn((3, 40, 36), || (rng.uniform() * 255.0) as u8);
-        let img = prepare_image(&file, &rgb8, 40);
-        let exact = mean_activations(&file, std::slice::from_ref(&img)).unwrap();
-        let net = file.to_network(Pooling::Avg, false).unwrap();
-        let img32 = img.mapv(|v| v as f32);
-        let taps: Vec<Tap> = (0..16).map(|i| Tap::from_index(i).unwrap()).collect();
-        for (l, f) in net.features(img32.view(), &taps).into_iter().enumerate() {
-            let (c, h, w) = f.dim();
-            for k in 0..c {
-                let m: f64 = f.index_axis(ndarray::Axis(0), k).iter().map(|&v| v as f64).sum::<f64>() / (h * w) as f64;
-                let scale = exact[l].iter().cloned().fold(0.0, f64::max).max(1e-9);
-                assert!((m - exact[l][k]).abs() <= 1e-4 * scale, "layer {l} filter {k}: engine {m} exact {}", exact[l][k]);
+        let mut rgb8 = |h, w| Array3::from_shape_simple_fn((3, h, w), || (rng.uniform() * 255.0) as u8);
+        let imgs = [prepare_image(&file, &rgb8(40, 36), 40), prepare_image(&file, &rgb8(32, 48), 48)];
+        let exact = mean_activations(&file, &imgs).unwrap();
+        let imgs32: Vec<Array3<f32>> = imgs.iter().map(|i| i.mapv(|v| v as f32)).collect();
+        let views: Vec<_> = imgs32.iter().map(|i| i.view()).collect();
+        let engine = crate::weights::normalise::mean_activations(&file, Pooling::Avg, &views).unwrap();
+        for (l, (e, m)) in exact.iter().zip(&engine).enumerate() {
+            let scale = e.iter().cloned().fold(0.0, f64::max).max(1e-9);
+            for (k, (e, m)) in e.iter().zip(m).enumerate() {
+                assert!((m - e).abs() <= 1e-4 * scale, "layer {l} filter {k}: engine {m} exact {e}");
             }
         }
+        // Too small to reach conv5_1 (a side below 16 pools to nothing).
+        let small = prepare_image(&file, &rgb8(12, 40), 40);
+        assert!(matches!(mean_activations(&file, &[small]), Err(Error::Config(m)) if m.contains("conv5_1")));
+        assert!(mean_activations(&file, &[]).is_err());
+    }
+
+    /// Shrinking by a whole factor: the factor that brings the longest side to
+    /// at most `size`, box averages, the ragged edge dropped, a side shorter
+    /// than the factor averaged over what there is.
+    #[test]
+    fn shrinking_keeps_whole_boxes() {
+        let mut file = crate::weights::shipped();
+        file.convention = crate::preprocess::InputConvention::torchvision();
+        // 3x7 (h x w) to at most 3 wide: factor 3, 1x2 outputs, column 6 dropped.
+        let rgb8 = Array3::from_shape_fn((3, 3, 7), |(c, y, x)| (50 * c + 7 * y + x) as u8);
+        let img = prepare_image(&file, &rgb8, 3);
+        assert_eq!(img.dim(), (3, 1, 2));
+        let conv = &file.convention;
+        for c in 0..3 {
+            for (x, first) in [(0, 0), (1, 3)] {
+                let mean = (0..3).flat_map(|y| (first..first + 3).map(move |x| (50 * c + 7 * y + x) as f64)).sum::<f64>() / 9.0;
+                let want = (mean / 255.0 - conv.mean[c] as f64) / conv.std[c] as f64;
+                assert!((img[[c, 0, x]] - want).abs() < 1e-12, "channel {c} column {x}: {} against {want}", img[[c, 0, x]]);
+            }
+        }
+        // 2 rows, 9 columns, at most 3: factor 3 is taller than the picture.
+        let rgb8 = Array3::from_shape_fn((3, 2, 9), |(_, y, x)| (10 * y + x) as u8);
+        let img = prepare_image(&file, &rgb8, 3);
+        assert_eq!(img.dim(), (3, 1, 3));
+        let want = ((0 + 1 + 2 + 10 + 11 + 12) as f64 / 6.0 / 255.0 - conv.mean[0] as f64) / conv.std[0] as f64;
+        assert!((img[[0, 0, 0]] - want).abs() < 1e-12);
+    }
+
+    /// PNGs load pixel for pixel; anything else is refused by name.
+    #[test]
+    fn only_pngs_load() {
+        let dir = std::env::temp_dir().join(format!("neural-style-exact-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let img = image::RgbImage::from_fn(5, 3, |x, y| image::Rgb([x as u8 * 40, y as u8 * 60, 7]));
+        let png = dir.join("a.png");
+        img.save(&png).unwrap();
+        let got = load_png(&png).unwrap();
+        assert_eq!(got.dim(), (3, 3, 5));
+        assert!(got.indexed_iter().all(|((c, y, x), &v)| v == img.get_pixel(x as u32, y as u32)[c]));
+        let jpg = dir.join("a.jpg");
+        img.save(&jpg).unwrap();
+        assert!(matches!(load_png(&jpg), Err(Error::Image { reason, .. }) if reason.contains("not a PNG")));
+        assert!(matches!(load_png(&dir.join("missing.png")), Err(Error::Io { .. })));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -153,7 +153,7 @@ impl WeightsFile {
         let mean = read_f32s(&mut r, 3, "the input mean")?;
         let std = read_f32s(&mut r, 3, "the input std")?;
         if !(scale.is_finite() && scale > 0.0) || std.iter().any(|s| *s <= 0.0) {
-            return Err(bad("input convention has a non-positive scale or std"));
+            return Err(bad(format!("input convention needs a positive, finite scale and positive std (scale {scale}, std {std:?})")));
         }
         let note_len = r.read_u32::<LE>().map_err(trunc)? as usize;
         let note = read_str(&mut r, note_len, "the note")?;

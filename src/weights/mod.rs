@@ -131,3 +131,68 @@ fn apply_scales(c_in: usize, w: &mut [f32], b: &mut [f32], own: &[f32], below: O
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A network as deep as its deepest tap: only those layers are checked
+    /// and built; a tap past the file's layers, a 17th layer, a layer that
+    /// does not take what the one before gives are refused.
+    #[test]
+    fn a_file_becomes_a_network_up_to_a_tap() {
+        let t = |n: &str| Tap::parse(n).unwrap();
+        let mut f = WeightsFile::from_network(&Vgg19::random(2, 32), "test");
+        f.layers[5].name = "conv9_9".into();
+        let net = f.to_network_upto(Pooling::Max, false, Some(t("relu2_2"))).unwrap();
+        assert_eq!((net.layers().len(), net.pooling), (4, Pooling::Max));
+        assert!(f.to_network_upto(Pooling::Avg, false, Some(t("relu3_2"))).unwrap_err().to_string().contains("conv9_9"));
+        let short = WeightsFile { layers: f.layers[..3].to_vec(), ..f.clone() };
+        assert!(short.to_network_upto(Pooling::Avg, false, Some(t("relu2_1"))).is_ok());
+        let e = short.to_network_upto(Pooling::Avg, false, Some(t("relu2_2"))).unwrap_err().to_string();
+        assert!(e.contains("relu2_2 is deeper than the file's 3 layers"), "{e}");
+        let mut long = WeightsFile::from_network(&Vgg19::random(2, 32), "test");
+        long.layers.push(long.layers[15].clone());
+        assert!(long.to_network(Pooling::Avg, false).unwrap_err().to_string().contains("17 layers"));
+        // VGG19's own shape is always accepted; a narrower one only if it takes what comes.
+        let mut wide = WeightsFile::from_network(&Vgg19::random(2, 32), "test");
+        wide.layers[1].shape = [64, 64, 3, 3];
+        let e = wide.to_network(Pooling::Avg, false).unwrap_err().to_string();
+        assert!(e.contains("conv1_2 takes 64 channels, the layer before gives 2"), "{e}");
+        wide.layers[1].shape = [2, 2, 5, 5];
+        let e = wide.to_network(Pooling::Avg, false).unwrap_err().to_string();
+        assert!(e.contains("conv1_2 has shape [2, 2, 5, 5], expected [64, 64, 3, 3]"), "{e}");
+    }
+
+    /// Normalisation divides a filter by its scale and the next layer's input
+    /// channel multiplies it back.
+    #[test]
+    fn scales_divide_a_filter_and_multiply_the_next_layers_input() {
+        let (c_in, c_out) = (2, 3);
+        let mut w: Vec<f32> = (0..c_out * c_in * 9).map(|i| i as f32).collect();
+        let mut b = vec![1.0, 2.0, 3.0];
+        apply_scales(c_in, &mut w, &mut b, &[2.0, 4.0, 0.5], Some(&[10.0, 100.0]));
+        assert_eq!(b, [0.5, 0.5, 6.0]);
+        for (i, &v) in w.iter().enumerate() {
+            let (o, k) = (i / (c_in * 9), i % (c_in * 9) / 9);
+            let want = i as f32 / [2.0, 4.0, 0.5][o] * [10.0, 100.0][k];
+            assert_eq!(v, want, "weight {i}");
+        }
+    }
+
+    /// A file that cannot be read or parsed says which file.
+    #[test]
+    fn load_names_the_file() {
+        let dir = std::env::temp_dir().join(format!("neural-style-load-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("bad.nsw");
+        std::fs::write(&p, b"not weights").unwrap();
+        assert!(matches!(load(&p), Err(Error::Weights(m)) if m.starts_with(&format!("{}: ", p.display())) && m.contains("magic")));
+        assert!(matches!(load(&dir.join("none.nsw")), Err(Error::Io { .. })));
+        let good = dir.join("good.nsw");
+        let f = WeightsFile::from_network(&Vgg19::random(2, 32), "test");
+        std::fs::write(&good, f.to_bytes()).unwrap();
+        assert_eq!(load(&good).unwrap(), f);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

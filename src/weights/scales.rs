@@ -89,6 +89,15 @@ mod tests {
         for (a, b) in f.layers.iter().zip(&g.layers) {
             assert_eq!(a.scales, b.scales, "{}", a.name);
         }
+        assert!(text.starts_with("# made by a test\nconv1_1 64 1e0 1.1428572e0 "), "{}", &text[..60]);
+        // Comments and blank lines are skipped; a layer without scales is not written.
+        assert_eq!(parse("# a\n\n   \n  conv1_1 2 1 2.5  \n").unwrap(), [("conv1_1".to_string(), vec![1.0, 2.5])]);
+        g.layers[3].scales = None;
+        assert_eq!(parse(&to_text(&g, "")).unwrap().len(), 15);
+        for bad in ["conv1_1\n", "conv1_1 x 1\n", "conv1_1 1 0\n", "conv1_1 1 inf\n", "conv1_1 1 NaN\n"] {
+            let e = parse(&format!("# ok\nconv1_1 1 1\n{bad}")).unwrap_err().to_string();
+            assert!(e.contains("scales line 3"), "{bad:?}: {e}");
+        }
         assert!(parse("conv1_1 2 1.0\n").is_err(), "count mismatch");
         assert!(parse("conv1_1 1 -1.0\n").is_err(), "negative");
         assert!(parse("conv1_1 1 x\n").is_err(), "not a number");
