@@ -21,7 +21,7 @@ files() {
     preprocess) echo "src/preprocess.rs" ;;
     loss) echo "src/loss/gram.rs src/loss/tap.rs src/loss/tv.rs" ;;
     objective) echo "src/objective.rs" ;;
-    optim) echo "src/optim/lbfgs.rs src/optim/evaluator.rs src/optim/adam.rs" ;;
+    optim) echo "src/optim/lbfgs.rs src/optim/evaluator.rs src/optim/adam.rs src/optim/point.rs" ;;
     transfer) echo "src/transfer/config.rs src/transfer/mod.rs src/transfer/memory.rs src/transfer/scaled.rs src/transfer/schedule.rs src/transfer/style_cache.rs" ;;
     color) echo "src/color.rs" ;;
     weights) echo "src/weights/format.rs src/weights/mod.rs src/weights/normalise.rs src/weights/crc32.rs src/weights/scales.rs src/weights/exact.rs" ;;
