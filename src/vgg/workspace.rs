@@ -365,6 +365,32 @@ mod tests {
         assert_eq!(ws.peak_live(), 130);
     }
 
+    /// A range given back merges with a free neighbour on either side, so a
+    /// request as large as both fits there; an empty buffer given back leaves
+    /// no range behind to keep neighbours apart.
+    #[test]
+    fn freed_neighbours_merge_on_either_side() {
+        // The later range first, then the one before it.
+        let mut ws = Workspace::new();
+        ws.begin();
+        let (_a, b, c) = (ws.take(100), ws.take(100), ws.take(100));
+        ws.give(c);
+        ws.give(b);
+        let d = ws.take(200);
+        assert_eq!((d.offset, ws.size), (100, 300));
+        // An empty buffer given back between a range and its neighbour.
+        let mut ws = Workspace::new();
+        ws.begin();
+        let a = ws.take(100);
+        let z = ws.take(0);
+        ws.give(z);
+        let b = ws.take(100);
+        ws.give(a);
+        ws.give(b);
+        let c = ws.take(200);
+        assert_eq!((c.offset, ws.size), (0, 200));
+    }
+
     /// The plan can be smaller than first-fit: a, b, a back, c twice their size
     /// does not fit a's hole while recording (400 floats) but is placed below
     /// b in the plan (300). Later passes get the planned ranges, inside the
