@@ -391,6 +391,26 @@ mod tests {
         assert_eq!((c.offset, ws.size), (0, 200));
     }
 
+    /// `pair` hands out the two buffers' own floats, an empty one on either side included.
+    #[test]
+    fn pair_gives_each_buffers_floats() {
+        let mut ws = Workspace::new();
+        ws.begin();
+        let (x, y, e) = (ws.take(10), ws.take(20), ws.take(0));
+        ws.get_mut(&x).fill(1.0);
+        ws.get_mut(&y).fill(2.0);
+        for (a, b) in [(&x, &y), (&y, &x)] {
+            let (r, w) = ws.pair(a, b);
+            assert_eq!((r.len(), w.len()), (a.len, b.len));
+            assert!(r.iter().all(|&v| v == if a.id == x.id { 1.0 } else { 2.0 }));
+            assert!(w.iter().all(|&v| v == if b.id == x.id { 1.0 } else { 2.0 }));
+        }
+        let (r, w) = ws.pair(&e, &y);
+        assert!(r.is_empty() && w.len() == 20 && w.iter().all(|&v| v == 2.0));
+        let (r, w) = ws.pair(&y, &e);
+        assert!(w.is_empty() && r.len() == 20 && r.iter().all(|&v| v == 2.0));
+    }
+
     /// The plan can be smaller than first-fit: a, b, a back, c twice their size
     /// does not fit a's hole while recording (400 floats) but is placed below
     /// b in the plan (300). Later passes get the planned ranges, inside the
