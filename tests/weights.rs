@@ -118,6 +118,15 @@ fn each_check_refuses_a_resealed_file_with_its_reason() {
     // Cut just after the header's 16 bytes, and at the codebook's codes.
     assert!(weights_error(&resealed(good[..20].to_vec())).contains("truncated"));
     assert!(weights_error(&good[..16]).contains("checksum"), "16 bytes are a whole header; only the checksum fails");
+    // 64 layers are plausible (the 17th header is then read from conv1_1's
+    // weights); the magic alone is a short header.
+    let e = edit(note, &64u32.to_le_bytes());
+    assert!(e.contains("a layer name is not UTF-8"), "{e}");
+    assert!(weights_error(weights::format::MAGIC).contains("truncated in the header"));
+    // A note longer than the rest of the file (1/45 of it, once) round-trips.
+    let mut long = small_file();
+    long.note = "provenance ".repeat(20_000);
+    assert_eq!(WeightsFile::parse(&long.to_bytes()).unwrap(), long);
     // The smallest input that reaches the version check: magic and 8 bytes.
     let mut short = MAGIC_AND_VERSION_9.to_vec();
     short.extend_from_slice(&[0; 4]);
