@@ -118,6 +118,19 @@ fn each_check_refuses_a_resealed_file_with_its_reason() {
     // Cut just after the header's 16 bytes, and at the codebook's codes.
     assert!(weights_error(&resealed(good[..20].to_vec())).contains("truncated"));
     assert!(weights_error(&good[..16]).contains("checksum"), "16 bytes are a whole header; only the checksum fails");
+    // Cut (and resealed) right after conv1_2's codes: the bias is what is missing.
+    let headers: usize = f.layers.iter().map(|l| 2 + l.name.len() + 16 + 2).sum();
+    let conv1_1 = 4 * f.layers[0].weights.decode().len() + 4 * f.layers[0].shape[0];
+    let codes_end = note + 4 + headers + conv1_1 + 4 * 256 + f.layers[1].weights.decode().len();
+    let mut cut = good[..codes_end].to_vec();
+    cut.extend_from_slice(&[0; 4]);
+    let e = weights_error(&resealed(cut));
+    assert!(e.contains("truncated in conv1_2 bias"), "{e}");
+    // Cut right after the note: the layer count is what is missing.
+    let mut cut = good[..note].to_vec();
+    cut.extend_from_slice(&[0; 4]);
+    let e = weights_error(&resealed(cut));
+    assert!(e.contains("truncated in the header"), "{e}");
     // 64 layers are plausible (the 17th header is then read from conv1_1's
     // weights); the magic alone is a short header.
     let e = edit(note, &64u32.to_le_bytes());
