@@ -36,9 +36,10 @@ pub fn prepare_image(weights: &WeightsFile, rgb8: &Array3<u8>, size: usize) -> A
     Array3::from_shape_fn((3, oh, ow), |(c, y, x)| {
         let src = conv.source(c);
         let mut sum = 0.0f64;
+        // Inside the picture: y < max(h / f, 1) and dy < min(f, h).
         for dy in 0..f.min(h) {
             for dx in 0..f.min(w) {
-                sum += rgb8[[src, (y * f + dy).min(h - 1), (x * f + dx).min(w - 1)]] as f64;
+                sum += rgb8[[src, y * f + dy, x * f + dx]] as f64;
             }
         }
         let v = sum / (f.min(h) * f.min(w)) as f64 / 255.0;
@@ -150,16 +151,17 @@ mod tests {
     fn shrinking_keeps_whole_boxes() {
         let mut file = crate::weights::shipped();
         file.convention = crate::preprocess::InputConvention::torchvision();
-        // 3x7 (h x w) to at most 3 wide: factor 3, 1x2 outputs, column 6 dropped.
-        let rgb8 = Array3::from_shape_fn((3, 3, 7), |(c, y, x)| (50 * c + 7 * y + x) as u8);
+        // 7x7 (h x w) to at most 3: factor 3, 2x2 outputs, row and column 6 dropped.
+        let rgb8 = Array3::from_shape_fn((3, 7, 7), |(c, y, x)| (30 * c + 7 * y + x) as u8);
         let img = prepare_image(&file, &rgb8, 3);
-        assert_eq!(img.dim(), (3, 1, 2));
+        assert_eq!(img.dim(), (3, 2, 2));
         let conv = &file.convention;
         for c in 0..3 {
-            for (x, first) in [(0, 0), (1, 3)] {
-                let mean = (0..3).flat_map(|y| (first..first + 3).map(move |x| (50 * c + 7 * y + x) as f64)).sum::<f64>() / 9.0;
+            for (y, x) in [(0, 0), (0, 1), (1, 0), (1, 1)] {
+                let (top, left) = (3 * y, 3 * x);
+                let mean = (top..top + 3).flat_map(|i| (left..left + 3).map(move |j| (30 * c + 7 * i + j) as f64)).sum::<f64>() / 9.0;
                 let want = (mean / 255.0 - conv.mean[c] as f64) / conv.std[c] as f64;
-                assert!((img[[c, 0, x]] - want).abs() < 1e-12, "channel {c} column {x}: {} against {want}", img[[c, 0, x]]);
+                assert!((img[[c, y, x]] - want).abs() < 1e-12, "channel {c} at {y},{x}: {} against {want}", img[[c, y, x]]);
             }
         }
         // 2 rows, 9 columns, at most 3: factor 3 is taller than the picture.
