@@ -121,13 +121,14 @@ mod tests {
     use crate::vgg::Pooling;
 
     /// The f64 path computes what the engine computes (to f32 accuracy),
-    /// averaged over two images of different sizes.
+    /// averaged over two images of different sizes (the second 1x1 at conv5_x,
+    /// where padding is all a 3x3 window sees).
     #[test]
     fn exact_means_match_the_engine() {
         let file = crate::weights::shipped();
         let mut rng = Rng::new(3);
         let mut rgb8 = |h, w| Array3::from_shape_simple_fn((3, h, w), || (rng.uniform() * 255.0) as u8);
-        let imgs = [prepare_image(&file, &rgb8(40, 36), 40), prepare_image(&file, &rgb8(32, 48), 48)];
+        let imgs = [prepare_image(&file, &rgb8(40, 36), 40), prepare_image(&file, &rgb8(24, 20), 48)];
         let exact = mean_activations(&file, &imgs).unwrap();
         let imgs32: Vec<Array3<f32>> = imgs.iter().map(|i| i.mapv(|v| v as f32)).collect();
         let views: Vec<_> = imgs32.iter().map(|i| i.view()).collect();
