@@ -43,3 +43,13 @@ pub fn check_directional(what: &str, x: &[f32], grad: &[f32], eps: f32, tol: f64
     let err = (fd - an).abs() / an.abs().max(fd.abs()).max(1e-12);
     assert!(err <= tol, "{what}: finite difference {fd} vs analytic {an} (relative error {err} > {tol})");
 }
+
+/// Recomputes a weights file's trailing CRC-32, so an edited file gets past
+/// the checksum to the checks behind it.
+pub fn reseal(b: &mut [u8]) {
+    if b.len() >= 4 {
+        let n = b.len() - 4;
+        let crc = neural_style::weights::crc32::crc32(&b[..n]);
+        b[n..].copy_from_slice(&crc.to_le_bytes());
+    }
+}
