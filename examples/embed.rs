@@ -1,10 +1,10 @@
-//! Embedding the engine: configure a run, check it fits in memory, paint it
-//! coarse to fine, watch its progress, stop it early, get the image back.
+//! Embedding the engine: configure a run, refuse it if it would not fit in
+//! memory, paint it coarse to fine, watch its progress, stop it early, get the
+//! image back.
 //!
 //!     cargo run --release --example embed -- photo.jpg painting.jpg out.png
 
-use neural_style::optim::Control;
-use neural_style::transfer::{self, Config, MemoryLimit, RunOptions, Scaling};
+use neural_style::transfer::{Config, Control, MemoryLimit, Picture, Session};
 use neural_style::{image_io, weights, Error, Pooling};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -20,17 +20,15 @@ fn main() -> Result<(), Error> {
     let content = image_io::load(content.as_ref())?;
     let style = image_io::load(style.as_ref())?;
     // 512 px, reached from 256 (two scales: 150 iterations at 256, then 60).
-    let config = Config { size: 512, iterations: 60, ..Config::default() };
-
-    // Refuse before allocating anything if the machine lacks the memory
-    // (the error names a size that would fit).
-    let threads = rayon::current_num_threads(); // the global pool the run will use
-    transfer::check_memory(&net, &config, Some(content.view()), Some(style.view()), MemoryLimit::Available, threads)?;
+    let config = Config { size: 512, iterations: 60, scales: 2, ..Config::default() };
+    // Refuses a picture the machine lacks the memory for, naming a size that fits.
+    let mut session = Session::new(net, config)?.memory_limit(MemoryLimit::Available);
 
     // Stop after two minutes whatever happens: the best image so far comes back.
     let deadline = Instant::now() + Duration::from_secs(120);
-    let options = RunOptions { scaling: Scaling { scales: 2, iterations: None }, ..Default::default() };
-    let result = transfer::run_scaled(net, &config, Some(content.view()), &[style.view()], options, &mut |p| {
+    let styles = [style.view()];
+    let picture = Picture { content: Some(content.view()), styles: &styles, ..Default::default() };
+    let result = session.paint(&picture, &mut |_, _, _| {}, &mut |p| {
         if p.eval % 10 == 0 {
             let (_, h, w) = p.prepared.x0.dim();
             eprintln!(

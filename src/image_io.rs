@@ -122,6 +122,26 @@ pub fn save(x: ArrayView3<f32>, path: &Path) -> Result<(), Error> {
     write_atomic(path, &bytes)
 }
 
+/// `(h, w)` of an image `(C, h, w)`.
+pub fn dims(x: &ArrayView3<f32>) -> (usize, usize) {
+    (x.dim().1, x.dim().2)
+}
+
+/// Whether a file name is one [`load`] reads by its extension: `.png`, `.jpg`
+/// or `.jpeg`, in any case.
+pub fn is_image_name(path: &Path) -> bool {
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    matches!(ext.as_str(), "png" | "jpg" | "jpeg")
+}
+
+/// The image files in `dir` ([`is_image_name`]), sorted by name.
+pub fn images_in(dir: &Path) -> Result<Vec<std::path::PathBuf>, Error> {
+    let read = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
+    let mut files: Vec<_> = read.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_file() && is_image_name(p)).collect();
+    files.sort();
+    Ok(files)
+}
+
 /// Writes bytes to `path` through a temporary sibling and a rename.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));

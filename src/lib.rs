@@ -44,6 +44,7 @@
 
 pub mod color;
 pub mod error;
+#[cfg(feature = "figures")]
 pub mod figures;
 pub mod image_io;
 pub mod loss;

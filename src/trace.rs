@@ -7,6 +7,7 @@
 //! literal ones in force.
 
 use crate::error::Error;
+use crate::transfer::{LossScale, ScaledProgress};
 use std::fmt::Write as _;
 
 /// One evaluation.
@@ -80,34 +81,116 @@ pub fn escape(s: &str) -> String {
     out
 }
 
+/// One JSON object written field by field, in order: the trace's records and
+/// the batch's summary lines.
+pub struct JsonObject(String);
+
+impl JsonObject {
+    /// `{`.
+    pub fn new() -> Self {
+        JsonObject(String::from("{"))
+    }
+
+    fn key(&mut self, k: &str) -> &mut String {
+        if self.0.len() > 1 {
+            self.0.push(',');
+        }
+        let _ = write!(self.0, "\"{}\":", escape(k));
+        &mut self.0
+    }
+
+    /// A string field.
+    pub fn string(&mut self, k: &str, v: &str) -> &mut Self {
+        let _ = write!(self.key(k), "\"{}\"", escape(v));
+        self
+    }
+
+    /// A number field (`null` if not finite).
+    pub fn number(&mut self, k: &str, v: f64) -> &mut Self {
+        let text = num(v);
+        self.key(k).push_str(&text);
+        self
+    }
+
+    /// An f32 setting as the user wrote it (`1e-3`, not its f64 widening).
+    pub fn setting(&mut self, k: &str, v: f32) -> &mut Self {
+        let text = num32(v);
+        self.key(k).push_str(&text);
+        self
+    }
+
+    /// A whole number field.
+    pub fn count(&mut self, k: &str, v: usize) -> &mut Self {
+        let _ = write!(self.key(k), "{v}");
+        self
+    }
+
+    /// A field `null`.
+    pub fn null(&mut self, k: &str) -> &mut Self {
+        self.key(k).push_str("null");
+        self
+    }
+
+    /// A field whose value is JSON already (a nested object).
+    pub fn raw(&mut self, k: &str, json: &str) -> &mut Self {
+        self.key(k).push_str(json);
+        self
+    }
+
+    /// The object's text.
+    pub fn finish(&self) -> String {
+        format!("{}}}", self.0)
+    }
+}
+
+impl Default for JsonObject {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Record {
+    /// The record of one evaluation of a (coarse-to-fine) run, counted over all
+    /// its scales; `item` names the batch item, if any.
+    pub fn of(sp: &ScaledProgress, loss_scale: LossScale, item: Option<&str>) -> Record {
+        let (p, e) = (sp.progress, sp.progress.evaluation);
+        Record {
+            item: item.map(str::to_string),
+            eval: sp.eval,
+            iteration: sp.iteration,
+            loss: e.loss,
+            content: e.content,
+            style: e.style,
+            style_layers: e.style_layers.iter().map(|(t, v)| (t.name().to_string(), *v)).collect(),
+            tv: e.tv,
+            content_weight: sp.weights.content,
+            style_weight: sp.weights.style,
+            tv_weight: sp.weights.tv,
+            loss_scale: loss_scale.name().to_string(),
+            grad_norm: p.grad_norm,
+            seconds: sp.seconds,
+            height: p.x.dim().1,
+            width: p.x.dim().2,
+        }
+    }
+
     /// The JSON line (without the newline).
     pub fn to_json(&self) -> String {
-        let mut o = String::from("{");
+        let mut o = JsonObject::new();
         if let Some(i) = &self.item {
-            let _ = write!(o, "\"item\":\"{}\",", escape(i));
+            o.string("item", i);
         }
-        let layers: Vec<String> = self.style_layers.iter().map(|(k, v)| format!("\"{}\":{}", escape(k), num(*v))).collect();
-        let _ = write!(
-            o,
-            "\"eval\":{},\"iteration\":{},\"loss\":{},\"content\":{},\"style\":{},\"style_layers\":{{{}}},\"tv\":{},\"content_weight\":{},\"style_weight\":{},\"tv_weight\":{},\"loss_scale\":\"{}\",\"grad_norm\":{},\"seconds\":{},\"height\":{},\"width\":{}}}",
-            self.eval,
-            self.iteration,
-            num(self.loss),
-            num(self.content),
-            num(self.style),
-            layers.join(","),
-            num(self.tv),
-            num32(self.content_weight),
-            num32(self.style_weight),
-            num32(self.tv_weight),
-            escape(&self.loss_scale),
-            num(self.grad_norm),
-            num(self.seconds),
-            self.height,
-            self.width
-        );
-        o
+        let mut layers = JsonObject::new();
+        for (k, v) in &self.style_layers {
+            layers.number(k, *v);
+        }
+        o.count("eval", self.eval).count("iteration", self.iteration);
+        o.number("loss", self.loss).number("content", self.content).number("style", self.style);
+        o.raw("style_layers", &layers.finish()).number("tv", self.tv);
+        o.setting("content_weight", self.content_weight).setting("style_weight", self.style_weight).setting("tv_weight", self.tv_weight);
+        o.string("loss_scale", &self.loss_scale).number("grad_norm", self.grad_norm).number("seconds", self.seconds);
+        o.count("height", self.height).count("width", self.width);
+        o.finish()
     }
 
     /// Reads one line. `eval` and `loss` are required (traces of older versions

@@ -170,7 +170,9 @@ fn save_every_writes_numbered_snapshots() {
         "--quiet",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(d.path("o_0002.png").exists() && d.path("o_0004.png").exists());
+    assert!(d.path("o_0002.png").exists(), "the snapshot at iteration 2");
+    // The last iteration's picture is the result itself: no copy of it beside.
+    assert!(out.exists() && !d.path("o_0004.png").exists());
 }
 
 #[test]

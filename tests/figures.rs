@@ -1,4 +1,5 @@
 //! Contact sheets and loss plots: layout, labels, and reading a trace.
+#![cfg(feature = "figures")]
 
 use ndarray::Array3;
 use neural_style::figures::plot::{read_trace, svg};

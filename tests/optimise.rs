@@ -171,9 +171,9 @@ fn bad_settings_are_refused() {
         (Config { style_layer_weights: Some(vec![1.0]), ..small_config() }, "style_layer_weights"),
         (Config { style_blend: Some(vec![0.3, 0.3]), ..small_config() }, "blend"),
         (Config { init: Init::Image(image(1, 5, 5)), ..small_config() }, "init"),
-        (Config { weights: neural_style::LossWeights { content: -1.0, style: 1.0, tv: 0.0 }, ..small_config() }, "weights.content"),
-        (Config { weights: neural_style::LossWeights { content: 1.0, style: f32::NAN, tv: 0.0 }, ..small_config() }, "weights.style"),
-        (Config { weights: neural_style::LossWeights { content: 1.0, style: 1.0, tv: -2.0 }, ..small_config() }, "weights.tv"),
+        (Config { weights: neural_style::transfer::Weights { content: Some(-1.0), style: 1.0, tv: 0.0 }, ..small_config() }, "weights.content"),
+        (Config { weights: neural_style::transfer::Weights { content: Some(1.0), style: f32::NAN, tv: 0.0 }, ..small_config() }, "weights.style"),
+        (Config { weights: neural_style::transfer::Weights { content: Some(1.0), style: 1.0, tv: -2.0 }, ..small_config() }, "weights.tv"),
         (Config { style_layer_weights: Some(vec![1.0, 1.0, -1.0, 1.0, 1.0]), ..small_config() }, "style_layer_weights"),
         (Config { style_layer_weights: Some(vec![1.0; 4]), ..small_config() }, "4 values for 5 style layers"),
         (Config { style_scale: 0.0, ..small_config() }, "style_scale"),
@@ -265,10 +265,11 @@ fn a_cancelled_evaluation_gives_up_and_leaves_the_objective_usable() {
 
 #[test]
 fn size_free_weights_divide_by_positions_and_pixels() {
-    use neural_style::transfer::LossScale;
+    use neural_style::transfer::{LossScale, Weights};
     use neural_style::LossWeights;
-    let w = LossWeights { content: 0.6, style: 2.0, tv: 3.0 };
-    assert_eq!(LossScale::Paper.literal(w, 3072, 196_608), w);
+    let w = Weights { content: Some(0.6), style: 2.0, tv: 3.0 };
+    let literal = LossWeights { content: 0.6, style: 2.0, tv: 3.0 };
+    assert_eq!(LossScale::Paper.literal(w, 3072, 196_608), literal);
     let m = LossScale::Mean.literal(w, 3072, 196_608);
     assert_eq!((m.content, m.style, m.tv), ((0.6f64 / 3072.0) as f32, 2.0, (3.0f64 / 196_608.0) as f32));
     // prepare() applies it at the run's size: relu4_2 of a 64x48 result has 8x6 positions.
@@ -279,7 +280,7 @@ fn size_free_weights_divide_by_positions_and_pixels() {
     let p = transfer::prepare(net.clone(), &config, Some(c.view()), &[s.view()]).unwrap();
     assert_eq!(p.objective.weights, LossScale::Mean.literal(w, 8 * 6, 64 * 48));
     let paper = Config { loss_scale: LossScale::Paper, ..config };
-    assert_eq!(transfer::prepare(net, &paper, Some(c.view()), &[s.view()]).unwrap().objective.weights, w);
+    assert_eq!(transfer::prepare(net, &paper, Some(c.view()), &[s.view()]).unwrap().objective.weights, literal);
 }
 
 /// Adam's first two steps, replayed in f64 from the gradients the callback
@@ -531,10 +532,10 @@ fn available_memory_is_read_from_the_kernel() {
 
 #[test]
 fn run_scaled_counts_over_its_scales_and_starts_each_from_the_last() {
-    use neural_style::transfer::{run_scaled, RunOptions, Scaling};
+    use neural_style::transfer::{run_scaled, RunOptions};
     let (content, style) = (image(61, 24, 32), image(62, 20, 20));
-    let config = Config { size: 64, init: Init::Content, ..small_config() };
-    let options = RunOptions { scaling: Scaling { scales: 2, iterations: Some(vec![3, 2]) }, ..Default::default() };
+    let config = Config { size: 64, init: Init::Content, scales: 2, scale_iterations: Some(vec![3, 2]), ..small_config() };
+    let options = RunOptions::default();
     // Per evaluation: scale, global eval, global iteration, seconds, total iterations.
     let mut seen = Vec::new();
     // The best picture so far at scale 0, and the first point seen at scale 1 (as pictures).
@@ -569,7 +570,7 @@ fn run_scaled_counts_over_its_scales_and_starts_each_from_the_last() {
     let want = convention.unwrap().preprocess(start.view());
     assert_close("scale 1's start", x1.as_slice().unwrap(), want.as_slice().unwrap(), 1e-5);
     // A stop asked for at scale 0 ends the run there.
-    let options = RunOptions { scaling: Scaling { scales: 2, iterations: Some(vec![3, 2]) }, ..Default::default() };
+    let options = RunOptions::default();
     let mut scales = Vec::new();
     let out = run_scaled(net(), &config, Some(content.view()), &[style.view()], options, &mut |p| {
         scales.push(p.scale);
@@ -582,8 +583,8 @@ fn run_scaled_counts_over_its_scales_and_starts_each_from_the_last() {
     .unwrap();
     assert_eq!((out.outcome.stop, out.evals, scales), (StopReason::Stopped, 2, vec![0, 0]));
     // A starting image of another size is brought to the first scale's.
-    let config = Config { init: Init::Image(image(63, 30, 40)), ..config };
-    let options = RunOptions { scaling: Scaling { scales: 2, iterations: Some(vec![1, 1]) }, ..Default::default() };
+    let config = Config { init: Init::Image(image(63, 30, 40)), scale_iterations: Some(vec![1, 1]), ..config };
+    let options = RunOptions::default();
     let out = run_scaled(net(), &config, Some(content.view()), &[style.view()], options, &mut |_| Control::Continue).unwrap();
     assert_eq!(out.outcome.image.dim(), (3, 48, 64));
 }

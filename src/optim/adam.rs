@@ -3,6 +3,8 @@
 use super::evaluator::{Evaluator, StopReason};
 use crate::error::Error;
 
+/// The default step, in 0..255 pixel units (`transfer::optimise` converts it).
+pub const DEFAULT_LEARNING_RATE: f32 = 10.0;
 /// Decay of the first moment.
 pub const BETA1: f32 = 0.9;
 /// Decay of the second moment.

@@ -4,6 +4,7 @@ use crate::color::PreserveColors;
 use crate::error::Error;
 use crate::image_io::fit_longest;
 use crate::objective::LossWeights;
+use crate::transfer::Mode;
 use crate::optim::Optimizer;
 use crate::vgg::{paper_content_taps, paper_style_taps, Tap};
 use ndarray::{Array2, Array3};
@@ -11,10 +12,15 @@ use ndarray::{Array2, Array3};
 /// Where the optimisation starts.
 #[derive(Clone, Debug, PartialEq, Default)]
 pub enum Init {
+    /// Chosen by the library ([`Config::resolved`]): the content image for a
+    /// transfer with the plain network, white noise otherwise (the
+    /// reconstructions, texture synthesis and the normalised network, as the
+    /// paper ran them).
+    #[default]
+    Auto,
     /// White noise: each pixel uniform in [0, 1] (the paper's start).
     Noise,
     /// The content image.
-    #[default]
     Content,
     /// The (first) style image, resampled to the output size.
     Style,
@@ -35,7 +41,7 @@ pub struct Config {
     pub max_evals: Option<usize>,
     /// The content, style and TV weights as the user gives them; `loss_scale`
     /// says how they become the objective's literal alpha, beta, gamma.
-    pub weights: LossWeights,
+    pub weights: Weights,
     /// How the weights map to the paper's literal ones.
     pub loss_scale: LossScale,
     /// Layers whose responses the content loss matches.
@@ -50,6 +56,11 @@ pub struct Config {
     pub init: Init,
     /// Seed of the noise start.
     pub seed: u64,
+    /// Scales of coarse to fine ([`super::coarse_to_fine`]): sizes doubling up
+    /// to `size`; 1 paints at `size` only.
+    pub scales: usize,
+    /// Iterations at each scale, smallest first; `None`: from `iterations`.
+    pub scale_iterations: Option<Vec<usize>>,
     /// L-BFGS or Adam.
     pub optimizer: Optimizer,
     /// Keep the photograph's colours (luminance-only transfer or histogram matching).
@@ -71,19 +82,41 @@ impl Default for Config {
             style_scale: 1.0,
             iterations: DEFAULT_ITERATIONS,
             max_evals: None,
-            weights: LossWeights { content: DEFAULT_CONTENT_WEIGHT, style: DEFAULT_STYLE_WEIGHT, tv: DEFAULT_TV_WEIGHT },
+            weights: Weights::default(),
             loss_scale: LossScale::Mean,
             content_layers: paper_content_taps(),
             style_layers: paper_style_taps(),
             style_layer_weights: None,
             style_blend: None,
-            init: Init::Content,
+            init: Init::Auto,
             seed: 0,
+            scales: 1,
+            scale_iterations: None,
             optimizer: Optimizer::default(),
             preserve_colors: PreserveColors::None,
             style_masks: None,
             style_image_masks: None,
         }
+    }
+}
+
+/// The weights as the user gives them ([`Config::weights`]); [`LossScale`]
+/// turns them into the objective's literal alpha, beta, gamma
+/// ([`LossWeights`]), a different type so the two cannot be mixed up.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Weights {
+    /// The content weight; `None`: the default for the network and the loss
+    /// scale ([`Config::resolved`]).
+    pub content: Option<f32>,
+    /// The style weight.
+    pub style: f32,
+    /// The total variation weight.
+    pub tv: f32,
+}
+
+impl Default for Weights {
+    fn default() -> Self {
+        Weights { content: None, style: DEFAULT_STYLE_WEIGHT, tv: DEFAULT_TV_WEIGHT }
     }
 }
 
@@ -111,20 +144,37 @@ impl LossScale {
     }
 
     /// The literal weights for `content_positions` positions at the content
-    /// layer and `pixels` pixels.
-    pub fn literal(self, w: LossWeights, content_positions: usize, pixels: usize) -> LossWeights {
+    /// layer and `pixels` pixels. `w.content` must be resolved
+    /// ([`Config::resolved`]); `None` counts as 0.
+    pub fn literal(self, w: Weights, content_positions: usize, pixels: usize) -> LossWeights {
+        let content = w.content.unwrap_or(0.0);
         match self {
-            LossScale::Paper => w,
+            LossScale::Paper => LossWeights { content, style: w.style, tv: w.tv },
             LossScale::Mean => LossWeights {
-                content: (w.content as f64 / content_positions.max(1) as f64) as f32,
+                content: (content as f64 / content_positions.max(1) as f64) as f32,
                 style: w.style,
                 tv: (w.tv as f64 / pixels.max(1) as f64) as f32,
             },
         }
     }
+
+    /// The default content weight in this scale, for the plain or the
+    /// normalised network: under [`LossScale::Paper`] the literal alpha that the
+    /// size-free default is at the reference size, 512x384.
+    pub fn default_content_weight(self, normalised: bool) -> f32 {
+        let mean = if normalised { DEFAULT_CONTENT_WEIGHT_NORMALIZED } else { DEFAULT_CONTENT_WEIGHT };
+        match self {
+            LossScale::Mean => mean,
+            LossScale::Paper => mean / REFERENCE_CONTENT_POSITIONS as f32,
+        }
+    }
 }
 
-/// Defaults chosen by looking at results on the paper's images (README, "Defaults").
+/// Positions at relu4_2 for a 512x384 picture (64x48), the size the defaults
+/// were chosen at: a size-free content weight `c` is the literal `c / 3072` there.
+pub const REFERENCE_CONTENT_POSITIONS: usize = 64 * 48;
+
+/// Defaults chosen by looking at results on the paper's images (`docs/design.md`, "Defaults").
 pub const DEFAULT_ITERATIONS: usize = 100;
 /// Under [`LossScale::Mean`]: 2e-4 literal at 512x384 (relu4_2 has 64x48 positions), the
 /// weight the earlier literal default was chosen with.
@@ -133,7 +183,7 @@ pub const DEFAULT_CONTENT_WEIGHT: f32 = 0.6;
 pub const DEFAULT_STYLE_WEIGHT: f32 = 1.0;
 /// With the paper's normalised network (`--normalized`), started from noise as
 /// the paper did: 1e-5 literal at 512x384, which gave its Figure 3's look
-/// (README, "The normalised network"). Its 1e-3 and 1e-4 leave a photograph.
+/// (`docs/normalised.md`). Its 1e-3 and 1e-4 leave a photograph.
 pub const DEFAULT_CONTENT_WEIGHT_NORMALIZED: f32 = 0.03;
 /// No total variation unless asked for.
 pub const DEFAULT_TV_WEIGHT: f32 = 0.0;
@@ -159,7 +209,9 @@ impl Config {
         if !(self.style_scale.is_finite() && self.style_scale > 0.0) {
             return Err(invalid("style_scale", format!("must be > 0, got {}", self.style_scale)));
         }
-        check_weight("weights.content", self.weights.content)?;
+        if let Some(c) = self.weights.content {
+            check_weight("weights.content", c)?;
+        }
         check_weight("weights.style", self.weights.style)?;
         check_weight("weights.tv", self.weights.tv)?;
         if let Some(w) = &self.style_layer_weights {
@@ -189,6 +241,10 @@ impl Config {
                 return Err(invalid("style_masks", "masks must be non-empty with values in [0, 1]"));
             }
         }
+        if self.scales == 0 {
+            return Err(invalid("scales", "must be at least 1"));
+        }
+        super::coarse_to_fine(self.size, self.scales, self.iterations, self.scale_iterations.as_deref())?;
         match self.optimizer {
             Optimizer::Lbfgs { history: 0 } => Err(invalid("optimizer.history", "must be at least 1")),
             Optimizer::Adam { learning_rate } if !(learning_rate.is_finite() && learning_rate > 0.0) => {
@@ -196,6 +252,27 @@ impl Config {
             }
             _ => Ok(()),
         }
+    }
+
+    /// The settings left to the library filled in for a run in `mode` on the
+    /// plain or the normalised network: the content weight
+    /// ([`LossScale::default_content_weight`]; 0 for texture synthesis) and
+    /// the start ([`Init::Auto`]). What the user set is kept.
+    pub fn resolved(&self, mode: Mode, normalised: bool) -> Config {
+        let mut c = self.clone();
+        c.weights.content = match mode {
+            Mode::TextureSynthesis => Some(0.0),
+            _ => Some(self.weights.content.unwrap_or_else(|| self.loss_scale.default_content_weight(normalised))),
+        };
+        if c.init == Init::Auto {
+            c.init = if mode == Mode::Transfer && !normalised { Init::Content } else { Init::Noise };
+        }
+        c
+    }
+
+    /// The deepest layer any loss reads: the network need not run further.
+    pub fn deepest_tap(&self) -> Option<Tap> {
+        self.content_layers.iter().chain(&self.style_layers).max().copied()
     }
 
     /// `w_l` for each style layer: as given, or `1 / (number of style layers)` each.

@@ -7,24 +7,28 @@
 
 mod config;
 mod memory;
+pub mod batch;
 mod scaled;
 mod schedule;
+mod session;
 mod style_cache;
 
-use crate::optim::{Control, Optimizer, Progress, StopReason};
+use crate::optim::{Optimizer, Progress, StopReason};
 pub use config::{
-    Config, Init, LossScale, DEFAULT_CONTENT_WEIGHT, DEFAULT_CONTENT_WEIGHT_NORMALIZED, DEFAULT_ITERATIONS, DEFAULT_STYLE_WEIGHT,
-    DEFAULT_TV_WEIGHT,
+    Config, Init, LossScale, Weights, DEFAULT_CONTENT_WEIGHT, DEFAULT_CONTENT_WEIGHT_NORMALIZED, DEFAULT_ITERATIONS,
+    DEFAULT_STYLE_WEIGHT, DEFAULT_TV_WEIGHT, REFERENCE_CONTENT_POSITIONS,
 };
 pub use memory::estimate_memory;
-pub use scaled::{available_memory, check_memory, run_scaled, MemoryLimit, RunOptions, Scaled, ScaledProgress, Scaling};
+pub use crate::optim::Control;
+pub use scaled::{available_memory, check_memory, run_scaled, MemoryLimit, OnScale, RunOptions, Scaled, ScaledProgress};
+pub use session::{numbered, Painted, Picture, Session};
 pub use schedule::{coarse_to_fine, Scale, COARSE_ITERATION_FACTOR};
 pub use style_cache::StyleCache;
 use style_cache::StyleKey;
 
 use crate::color::{self, PreserveColors};
 use crate::error::Error;
-use crate::image_io::{resize, resize_longest};
+use crate::image_io::{dims, resize, resize_longest};
 use crate::objective::{content_targets, guided_style_targets, guides, style_targets, Objective, StyleTarget};
 use crate::optim::{adam, lbfgs, Callback, Evaluator};
 use crate::rng::Rng;
@@ -116,8 +120,8 @@ pub fn prepare_cached(
 ) -> Result<Prepared, Error> {
     config.validate()?;
     let mode = mode(content.is_some(), !styles.is_empty())?;
+    let config = &config.resolved(mode, net.normalised);
     let conv = net.convention;
-    let dims = |a: &ArrayView3<f32>| (a.dim().1, a.dim().2);
     let (h, w) = config.output_size(content.as_ref().map(dims), styles.first().map(dims))?;
 
     let content_full = content.map(|c| resize(c, h, w));
@@ -148,9 +152,6 @@ pub fn prepare_cached(
         }
         _ => Vec::new(),
     };
-    if mode == Mode::TextureSynthesis {
-        weights.content = 0.0;
-    }
     let compute_styles = || {
         let pre: Vec<Array3<f32>> = styles_rgb.iter().map(|s| conv.preprocess(s.view())).collect();
         let views: Vec<ArrayView3<f32>> = pre.iter().map(|p| p.view()).collect();
@@ -170,7 +171,8 @@ pub fn prepare_cached(
     };
 
     let start_rgb = match &config.init {
-        Init::Noise => {
+        // `Auto` is resolved above; it reads as noise.
+        Init::Noise | Init::Auto => {
             let mut rng = Rng::new(config.seed);
             Array3::from_shape_simple_fn((3, h, w), || rng.uniform())
         }

@@ -1,11 +1,12 @@
-//! A whole run as the binary makes it, for any program: the memory guard
+//! A whole run as the binary makes it, for any program ([`super::Session`]
+//! keeps what is shared between runs): the memory guard
 //! (refuse a run that would not fit, naming a size that would) and coarse to
 //! fine (each scale starts from the last one's result, upsampled), with one
 //! progress callback that sees global counts and the weights in force.
 
 use super::{coarse_to_fine, estimate_memory, optimise, prepare_cached, Config, Init, Outcome, Prepared, Scale, StopReason, StyleCache};
 use crate::error::Error;
-use crate::image_io::resize;
+use crate::image_io::{dims, resize};
 use crate::objective::LossWeights;
 use crate::optim::{Control, Progress};
 use crate::vgg::Vgg19;
@@ -30,11 +31,6 @@ pub enum MemoryLimit {
     Bytes(u64),
     /// No check.
     None,
-}
-
-/// `(h, w)` of an image `(3, h, w)`.
-fn dims(x: &ArrayView3<f32>) -> (usize, usize) {
-    (x.dim().1, x.dim().2)
 }
 
 /// Refuses a run on `threads` threads whose estimate ([`estimate_memory`])
@@ -75,16 +71,6 @@ pub fn check_memory(
     Err(Error::Memory { width: w, height: h, needed_mb: need >> 20, limit_mb: bytes >> 20, user_limit, fits: fit })
 }
 
-/// How a multi-scale run is cut: `scales` sizes doubling up to `config.size`
-/// ([`coarse_to_fine`]), optionally with the iterations of each.
-#[derive(Clone, Debug, Default)]
-pub struct Scaling {
-    /// Scales of coarse to fine (1: the final size only).
-    pub scales: usize,
-    /// Iterations at each scale, smallest first (else from `Config::iterations`).
-    pub iterations: Option<Vec<usize>>,
-}
-
 /// One evaluation of a multi-scale run.
 pub struct ScaledProgress<'a, 'p> {
     /// The evaluation within its scale.
@@ -93,9 +79,9 @@ pub struct ScaledProgress<'a, 'p> {
     pub scale: usize,
     /// How many scales in all.
     pub scales: usize,
-    /// Evaluations, iterations and seconds over all scales so far.
+    /// Evaluations over all scales so far.
     pub eval: usize,
-    /// Iterations completed at this scale.
+    /// Iterations completed over all scales so far.
     pub iteration: usize,
     /// Seconds since the run started.
     pub seconds: f64,
@@ -125,8 +111,6 @@ pub type OnScale<'a> = dyn FnMut(usize, &[Scale], &Prepared) + 'a;
 /// Everything a run may be given besides the network, the config and the images.
 #[derive(Default)]
 pub struct RunOptions<'a> {
-    /// Coarse to fine.
-    pub scaling: Scaling,
     /// Style targets kept between runs, with the caller's key for these styles.
     pub cache: Option<(&'a mut StyleCache, u64)>,
     /// Abandons a running evaluation when set (e.g. by a Ctrl-C handler).
@@ -146,13 +130,13 @@ pub fn run_scaled(
     mut options: RunOptions,
     callback: &mut dyn for<'a, 'p> FnMut(&ScaledProgress<'a, 'p>) -> Control,
 ) -> Result<Scaled, Error> {
-    let schedule = coarse_to_fine(config.size, options.scaling.scales.max(1), config.iterations, options.scaling.iterations.as_deref())?;
+    let schedule = coarse_to_fine(config.size, config.scales, config.iterations, config.scale_iterations.as_deref())?;
     let total_iterations: usize = schedule.iter().map(|s| s.iterations).sum();
     let (c, s) = (content.as_ref().map(dims), styles.first().map(dims));
     let (mut iter_base, mut eval_base, mut seconds_base) = (0, 0, 0.0);
     let mut last: Option<Outcome> = None;
     for (k, step) in schedule.iter().enumerate() {
-        let mut cfg = Config { size: step.size, iterations: step.iterations, ..config.clone() };
+        let mut cfg = Config { size: step.size, iterations: step.iterations, scales: 1, scale_iterations: None, ..config.clone() };
         let (h, w) = cfg.output_size(c, s)?;
         match &last {
             Some(prev) => cfg.init = Init::Image(resize(prev.image.view(), h, w)),

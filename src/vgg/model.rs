@@ -108,6 +108,9 @@ pub struct Vgg19 {
     pub pooling: Pooling,
     /// How images are prepared for the network.
     pub convention: InputConvention,
+    /// The paper's normalised network (each filter's mean activation 1), whose
+    /// defaults differ ([`crate::transfer::Config::resolved`]).
+    pub normalised: bool,
 }
 
 /// What the backward needs from one layer's forward.
@@ -145,7 +148,7 @@ impl Vgg19 {
             }
             c = l.c_out;
         }
-        Ok(Vgg19 { layers, pooling, convention })
+        Ok(Vgg19 { layers, pooling, convention, normalised: false })
     }
 
     /// VGG19 with random He-initialised weights and channel counts divided by

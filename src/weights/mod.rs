@@ -35,6 +35,19 @@ pub fn load(path: &Path) -> Result<WeightsFile, Error> {
     })
 }
 
+/// The network for a run: the weights in `path` (the shipped ones if `None`),
+/// decoded only as deep as `deepest`; a bad file's error names it.
+pub fn network(path: Option<&Path>, pooling: Pooling, normalised: bool, deepest: Tap) -> Result<Vgg19, Error> {
+    let file = match path {
+        Some(p) => load(p)?,
+        None => shipped(),
+    };
+    file.to_network_upto(pooling, normalised, Some(deepest)).map_err(|e| match (e, path) {
+        (Error::Weights(m), Some(p)) => Error::Weights(format!("{}: {m}", p.display())),
+        (e, _) => e,
+    })
+}
+
 impl WeightsFile {
     /// Builds the network. With `normalised`, applies the stored per-filter
     /// scales: filter k of layer l is divided by its mean activation `m_k` and
@@ -91,7 +104,9 @@ impl WeightsFile {
             }
             layers.push(ConvLayer::new(spec, c_in, c_out, w, b));
         }
-        Vgg19::new(layers, pooling, self.convention)
+        let mut net = Vgg19::new(layers, pooling, self.convention)?;
+        net.normalised = normalised;
+        Ok(net)
     }
 
     /// A file holding a network's weights as f32 (for tests and tools).

@@ -26,8 +26,6 @@ pub struct Args {
     pub save_every: Option<usize>,
     pub trace: Option<PathBuf>,
     pub quiet: bool,
-    pub scales: usize,
-    pub scale_iterations: Option<Vec<usize>>,
     /// Spatial control: one greyscale mask per style image, over the content.
     pub style_masks: Option<Vec<PathBuf>>,
     /// Masks over the style images themselves.
@@ -214,18 +212,15 @@ fn parse_run(raw: &Raw, preset: Option<Preset>) -> Result<Box<Args>, Usage> {
         save_every: None,
         trace: None,
         quiet: false,
-        scales: 1,
-        scale_iterations: None,
         style_masks: None,
         style_image_masks: None,
     };
     let mut output = None;
     let mut init: Option<String> = None;
     let mut history = DEFAULT_HISTORY;
-    let mut lr = flags::DEFAULT_LEARNING_RATE;
+    let mut lr = neural_style::optim::adam::DEFAULT_LEARNING_RATE;
     let mut optimizer = "lbfgs".to_string();
     let mut blend: Option<Vec<f32>> = None;
-    let mut content_weight_given = false;
     if let Some(p) = preset {
         a.content = Some(p.content);
         a.styles = p.styles;
@@ -243,18 +238,10 @@ fn parse_run(raw: &Raw, preset: Option<Preset>) -> Result<Box<Args>, Usage> {
             "--style-image-masks" => a.style_image_masks = Some(v.split(',').filter(|s| !s.is_empty()).map(PathBuf::from).collect()),
             "--output" => output = Some(PathBuf::from(v)),
             "--size" => c.size = positive(k, v)?,
-            "--style-scale" => {
-                c.style_scale = finite(k, v)?;
-                if c.style_scale == 0.0 {
-                    return usage("--style-scale: must be > 0");
-                }
-            }
+            "--style-scale" => c.style_scale = number(k, v)?,
             "--iterations" => c.iterations = number(k, v)?,
             "--max-evals" => c.max_evals = Some(positive(k, v)?),
-            "--content-weight" => {
-                c.weights.content = finite(k, v)?;
-                content_weight_given = true;
-            }
+            "--content-weight" => c.weights.content = Some(number(k, v)?),
             "--loss-scale" => {
                 c.loss_scale = match v {
                     "mean" => LossScale::Mean,
@@ -262,8 +249,8 @@ fn parse_run(raw: &Raw, preset: Option<Preset>) -> Result<Box<Args>, Usage> {
                     _ => return usage(format!("--loss-scale: expected mean or paper, got '{v}'")),
                 }
             }
-            "--style-weight" => c.weights.style = finite(k, v)?,
-            "--tv-weight" => c.weights.tv = finite(k, v)?,
+            "--style-weight" => c.weights.style = number(k, v)?,
+            "--tv-weight" => c.weights.tv = number(k, v)?,
             "--content-layers" => c.content_layers = taps(k, v)?,
             "--style-layers" => c.style_layers = taps(k, v)?,
             "--style-layer-weights" => c.style_layer_weights = Some(list_f32(k, v)?),
@@ -281,12 +268,7 @@ fn parse_run(raw: &Raw, preset: Option<Preset>) -> Result<Box<Args>, Usage> {
             "--pooling" => a.pooling = pooling(v)?,
             "--optimizer" => optimizer = v.to_string(),
             "--lbfgs-history" => history = positive(k, v)?,
-            "--learning-rate" => {
-                lr = finite(k, v)?;
-                if lr == 0.0 {
-                    return usage("--learning-rate: must be > 0");
-                }
-            }
+            "--learning-rate" => lr = number(k, v)?,
             "--weights" => a.weights = Some(PathBuf::from(v)),
             "--normalized" => a.normalized = true,
             "--threads" => a.threads = Some(positive(k, v)?),
@@ -295,10 +277,8 @@ fn parse_run(raw: &Raw, preset: Option<Preset>) -> Result<Box<Args>, Usage> {
             "--save-every" => a.save_every = Some(positive(k, v)?),
             "--trace" => a.trace = Some(PathBuf::from(v)),
             "--quiet" => a.quiet = true,
-            "--scales" => a.scales = positive(k, v)?,
-            "--scale-iterations" => {
-                a.scale_iterations = Some(v.split(',').map(|x| number(k, x)).collect::<Result<_, _>>()?);
-            }
+            "--scales" => c.scales = number(k, v)?,
+            "--scale-iterations" => c.scale_iterations = Some(v.split(',').map(|x| number(k, x)).collect::<Result<_, _>>()?),
             // The batch's own flags, --help and --version: taken elsewhere.
             _ => {}
         }
@@ -341,17 +321,9 @@ fn parse_run(raw: &Raw, preset: Option<Preset>) -> Result<Box<Args>, Usage> {
     if a.content.is_none() && a.config.style_layers.is_empty() {
         return usage("--style-layers: texture synthesis needs at least one layer");
     }
-    if a.normalized && !content_weight_given {
-        a.config.weights.content = match a.config.loss_scale {
-            LossScale::Mean => neural_style::transfer::DEFAULT_CONTENT_WEIGHT_NORMALIZED,
-            // The literal alpha it maps to at 512x384 (relu4_2 has 64x48 positions).
-            LossScale::Paper => neural_style::transfer::DEFAULT_CONTENT_WEIGHT_NORMALIZED / 3072.0,
-        };
-    }
     a.config.init = match init.as_deref() {
-        // The normalised network reaches the paper's look from noise, as the paper ran it.
-        None if a.content.is_some() && !a.styles.is_empty() && !a.normalized => Init::Content,
-        None => Init::Noise,
+        // The library's choice (`Config::resolved`).
+        None => Init::Auto,
         // jcjohnson/neural-style's words: "random" is noise, "image" the content.
         Some("noise" | "random") => Init::Noise,
         Some("content" | "image") if a.content.is_some() => Init::Content,
@@ -367,8 +339,6 @@ fn parse_run(raw: &Raw, preset: Option<Preset>) -> Result<Box<Args>, Usage> {
         return usage("--preserve-colors: needs both --content and --style");
     }
     a.config.validate().map_err(|e| Usage(crate::describe(&e)))?;
-    neural_style::transfer::coarse_to_fine(a.config.size, a.scales, a.config.iterations, a.scale_iterations.as_deref())
-        .map_err(|e| Usage(crate::describe(&e)))?;
     Ok(Box::new(a))
 }
 
@@ -379,13 +349,10 @@ fn image_list(flag: &str, v: &str) -> Result<Vec<PathBuf>, Usage> {
     for entry in v.split(',').filter(|s| !s.is_empty()) {
         let path = PathBuf::from(entry);
         if path.is_dir() {
-            let read = std::fs::read_dir(&path).map_err(|e| Usage(format!("{flag}: {entry}: {e}")))?;
-            let mut files: Vec<PathBuf> =
-                read.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_file() && is_image_name(p)).collect();
+            let files = neural_style::image_io::images_in(&path).map_err(|e| Usage(format!("{flag}: {e}")))?;
             if files.is_empty() {
                 return usage(format!("{flag}: {entry}: no .png or .jpg files in this folder"));
             }
-            files.sort();
             out.extend(files);
         } else if let Err(e) = std::fs::File::open(&path) {
             return usage(format!("{flag}: {entry}: {e}"));
@@ -397,11 +364,6 @@ fn image_list(flag: &str, v: &str) -> Result<Vec<PathBuf>, Usage> {
         return usage(format!("{flag}: no images given"));
     }
     Ok(out)
-}
-
-fn is_image_name(p: &Path) -> bool {
-    let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
-    matches!(ext.as_str(), "png" | "jpg" | "jpeg")
 }
 
 /// `K/N` with `0 <= K < N`.

@@ -12,15 +12,7 @@ pub(crate) fn calibrate(c: &CalibrateArgs) -> Result<i32, Fail> {
         None => weights::shipped(),
     };
     check_writable("--output", &c.output, &c.weights.iter().map(PathBuf::as_path).collect::<Vec<_>>())?;
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(&c.images)
-        .map_err(|e| Error::io(&c.images, e))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
-            matches!(ext.as_str(), "png" | "jpg" | "jpeg")
-        })
-        .collect();
-    paths.sort();
+    let paths = image_io::images_in(&c.images)?;
     if paths.is_empty() {
         return Err(Fail::Usage(format!("--images: no PNG or JPEG files in {}", c.images.display())));
     }

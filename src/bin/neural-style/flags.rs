@@ -4,11 +4,10 @@
 //! "unknown flag" messages all come from it; `args.rs` turns the raw values it
 //! gives into checked settings (ripgrep's low-level / high-level split).
 
+use neural_style::optim::adam::DEFAULT_LEARNING_RATE;
 use neural_style::optim::lbfgs::DEFAULT_HISTORY;
 use neural_style::transfer::{self, Config};
 
-/// Adam's default step, in 0..255 pixel units.
-pub const DEFAULT_LEARNING_RATE: f32 = 10.0;
 /// Evaluations between progress lines.
 pub const DEFAULT_PRINT_EVERY: usize = 10;
 /// `calibrate`'s image size.
@@ -100,10 +99,23 @@ pub struct Flag {
     /// Help; `{d}` is replaced by the default, else the default is appended as `[d]`.
     help: &'static str,
     default: Option<fn() -> String>,
+    /// The library setting it gives ([`neural_style::Error::Invalid`]'s field).
+    field: Option<&'static str>,
 }
 
 const fn flag(name: &'static str, value: Option<&'static str>, cmds: u8, section: Section, help: &'static str) -> Flag {
-    Flag { name, value, cmds, section, help, default: None }
+    Flag { name, value, cmds, section, help, default: None, field: None }
+}
+
+/// A flag that gives the library setting `field`, so the library's complaints
+/// about that setting name the flag.
+const fn sets(field: &'static str, f: Flag) -> Flag {
+    Flag { field: Some(field), ..f }
+}
+
+/// The transfer flag that gives a library setting, by its field name.
+pub fn for_field(field: &str) -> Option<&'static str> {
+    FLAGS.iter().find(|f| f.field == Some(field) && f.cmds & TRANSFER != 0).map(|f| f.name)
 }
 
 const fn with_default(f: Flag, default: fn() -> String) -> Flag {
@@ -118,13 +130,13 @@ pub static FLAGS: &[Flag] = &[
     // batch
     flag("--contents", Some("DIR|FILE,..."), Cmd::Batch as u8, S::Batch, "content images; a folder gives its .png/.jpg files by name"),
     flag("--styles", Some("FILE,..."), Cmd::Batch as u8, S::Batch, "each content is painted in each style, one at a time"),
-    flag(
+    sets("output_dir", flag(
         "--output-dir",
         Some("DIR"),
         Cmd::Batch as u8,
         S::Batch,
         "results as DIR/{content stem}__{style stem}.png; existing ones are\nskipped, so a killed batch resumes where it stopped",
-    ),
+    )),
     flag(
         "--sequence",
         None,
@@ -132,66 +144,66 @@ pub static FLAGS: &[Flag] = &[
         S::Batch,
         "frames of a video: per style, contents in name order, each frame\nstarting from the previous frame's result",
     ),
-    flag(
+    sets("shard", flag(
         "--shard",
         Some("K/N"),
         Cmd::Batch as u8,
         S::Batch,
         "this worker's share (0 <= K < N): a contiguous run of the items,\nthe same on every machine (e.g. a Slurm array task)",
-    ),
+    )),
     flag("--summary", Some("FILE.jsonl"), Cmd::Batch as u8, S::Batch, "one JSON line per item: inputs, output, status, seconds, loss, error"),
     // images
     flag("--content", Some("PATH"), Cmd::Run as u8, S::Images, "photograph (PNG or JPEG)"),
     flag("--style", Some("PATH[,PATH...]"), Cmd::Run as u8, S::Images, "painting(s); several are blended"),
-    flag("--style-blend-weights", Some("W,.."), TRANSFER, S::Images, "weight of each style image (normalised to sum 1; default equal)"),
-    flag(
+    sets("style_blend", flag("--style-blend-weights", Some("W,.."), TRANSFER, S::Images, "weight of each style image (normalised to sum 1; default equal)")),
+    sets("style_masks", flag(
         "--style-masks",
         Some("M,.."),
         TRANSFER,
         S::Images,
         "spatial control: one greyscale mask per style image over the content\n(resized to the result; white = this style); uncovered parts keep\nthe content only",
-    ),
-    flag(
+    )),
+    sets("style_image_masks", flag(
         "--style-image-masks",
         Some("M,.."),
         TRANSFER,
         S::Images,
         "with --style-masks: a mask over each style image (take the style\nfrom part of the painting)",
-    ),
+    )),
     flag("--output", Some("PATH"), Cmd::Run as u8, S::Images, "result, .png or .jpg (required)"),
-    with_default(flag("--size", Some("N"), TRANSFER, S::Images, "longest side of the result"), || Config::default().size.to_string()),
-    with_default(flag("--style-scale", Some("F"), TRANSFER, S::Images, "style images' longest side is size * F"), || {
+    with_default(sets("size", flag("--size", Some("N"), TRANSFER, S::Images, "longest side of the result")), || Config::default().size.to_string()),
+    with_default(sets("style_scale", flag("--style-scale", Some("F"), TRANSFER, S::Images, "style images' longest side is size * F")), || {
         format!("{:?}", Config::default().style_scale)
     }),
-    flag(
+    sets("init", flag(
         "--init",
         Some("noise|content|style|PATH"),
         TRANSFER,
         S::Images,
         "starting image [content if given, else noise; noise with\n--normalized]; 'random' and 'image' as in jcjohnson/neural-style;\nPATH is resized to the result's size",
-    ),
+    )),
     with_default(flag("--seed", Some("N"), TRANSFER, S::Images, "seed of the noise start"), || Config::default().seed.to_string()),
-    flag(
+    sets("preserve_colors", flag(
         "--preserve-colors",
         Some("MODE"),
         TRANSFER,
         S::Images,
         "keep the photograph's colours: luminance (transfer on luminance only),\nhistogram (style colours matched to the content's, eigen square roots),\nhistogram-cholesky (the same with Cholesky factors) [off]",
-    ),
+    )),
     // objective
     with_default(
-        flag(
+        sets("weights.content", flag(
             "--content-weight",
             Some("F"),
             TRANSFER,
             S::Objective,
             "content weight [{d}]; alpha = F / positions\nat the content layer",
-        ),
+        )),
         || format!("{}; {} with --normalized", transfer::DEFAULT_CONTENT_WEIGHT, transfer::DEFAULT_CONTENT_WEIGHT_NORMALIZED),
     ),
-    with_default(flag("--style-weight", Some("F"), TRANSFER, S::Objective, "beta"), || transfer::DEFAULT_STYLE_WEIGHT.to_string()),
+    with_default(sets("weights.style", flag("--style-weight", Some("F"), TRANSFER, S::Objective, "beta")), || transfer::DEFAULT_STYLE_WEIGHT.to_string()),
     with_default(
-        flag("--tv-weight", Some("F"), TRANSFER, S::Objective, "TV weight [{d}]; gamma = F / pixels (on the preprocessed image)"),
+        sets("weights.tv", flag("--tv-weight", Some("F"), TRANSFER, S::Objective, "TV weight [{d}]; gamma = F / pixels (on the preprocessed image)")),
         || transfer::DEFAULT_TV_WEIGHT.to_string(),
     ),
     flag(
@@ -201,9 +213,9 @@ pub static FLAGS: &[Flag] = &[
         S::Objective,
         "mean: the weights above, the same look at any size [mean];\npaper: the weights are the paper's literal alpha, beta, gamma",
     ),
-    with_default(flag("--content-layers", Some("L,.."), TRANSFER, S::Objective, ""), || taps(&Config::default().content_layers)),
-    with_default(flag("--style-layers", Some("L,.."), TRANSFER, S::Objective, ""), || taps(&Config::default().style_layers)),
-    flag("--style-layer-weights", Some("W,.."), TRANSFER, S::Objective, "w_l per style layer [1/number of layers each]"),
+    with_default(sets("content_layers", flag("--content-layers", Some("L,.."), TRANSFER, S::Objective, "")), || taps(&Config::default().content_layers)),
+    with_default(sets("style_layers", flag("--style-layers", Some("L,.."), TRANSFER, S::Objective, "")), || taps(&Config::default().style_layers)),
+    sets("style_layer_weights", flag("--style-layer-weights", Some("W,.."), TRANSFER, S::Objective, "w_l per style layer [1/number of layers each]")),
     flag("--pooling", Some("avg|max"), TRANSFER, S::Objective, "[avg, as in the paper]"),
     flag("--weights", Some("PATH"), TRANSFER, S::Objective, "another weights file (.nsw; see tools/) [the built-in VGG19]"),
     flag(
@@ -219,19 +231,19 @@ pub static FLAGS: &[Flag] = &[
     }),
     flag("--max-evals", Some("N"), TRANSFER, S::Optimiser, "cap on forward+backward passes [none]"),
     flag("--optimizer", Some("lbfgs|adam"), TRANSFER, S::Optimiser, "[lbfgs]"),
-    with_default(flag("--lbfgs-history", Some("N"), TRANSFER, S::Optimiser, "L-BFGS memory"), || DEFAULT_HISTORY.to_string()),
+    with_default(sets("optimizer.history", flag("--lbfgs-history", Some("N"), TRANSFER, S::Optimiser, "L-BFGS memory")), || DEFAULT_HISTORY.to_string()),
     with_default(
-        flag(
+        sets("scales", flag(
             "--scales",
             Some("N"),
             TRANSFER,
             S::Optimiser,
             "coarse to fine: optimise at size/2^(N-1) first, upsample, ..., up to\n--size; each smaller scale runs {d}x the iterations of the next [1]",
-        ),
+        )),
         || transfer::COARSE_ITERATION_FACTOR.to_string(),
     ),
-    flag("--scale-iterations", Some("I,.."), TRANSFER, S::Optimiser, "iterations at each scale, smallest first [from --iterations]"),
-    with_default(flag("--learning-rate", Some("F"), TRANSFER, S::Optimiser, "Adam step in 0..255 pixel units"), || {
+    sets("scale_iterations", flag("--scale-iterations", Some("I,.."), TRANSFER, S::Optimiser, "iterations at each scale, smallest first [from --iterations]")),
+    with_default(sets("optimizer.learning_rate", flag("--learning-rate", Some("F"), TRANSFER, S::Optimiser, "Adam step in 0..255 pixel units")), || {
         DEFAULT_LEARNING_RATE.to_string()
     }),
     // run

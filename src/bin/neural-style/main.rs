@@ -11,8 +11,8 @@ mod run;
 mod signals;
 
 use args::{Command, Usage};
-use neural_style::{weights, Error, Tap, Vgg19};
-use std::path::{Path, PathBuf};
+use neural_style::Error;
+use std::path::Path;
 
 pub(crate) enum Fail {
     Usage(String),
@@ -29,34 +29,10 @@ impl From<Error> for Fail {
     }
 }
 
-/// The flag that sets a library setting, by the field name in [`Error::Invalid`].
-fn flag_for(field: &str) -> &str {
-    match field {
-        "weights.content" => "--content-weight",
-        "weights.style" => "--style-weight",
-        "weights.tv" => "--tv-weight",
-        "optimizer.history" => "--lbfgs-history",
-        "optimizer.learning_rate" => "--learning-rate",
-        "style_blend" => "--style-blend-weights",
-        "size" => "--size",
-        "style_scale" => "--style-scale",
-        "style_layer_weights" => "--style-layer-weights",
-        "content_layers" => "--content-layers",
-        "style_layers" => "--style-layers",
-        "style_masks" => "--style-masks",
-        "style_image_masks" => "--style-image-masks",
-        "scales" => "--scales",
-        "scale_iterations" => "--scale-iterations",
-        "preserve_colors" => "--preserve-colors",
-        "init" => "--init",
-        other => other,
-    }
-}
-
 /// An error as the binary says it: library settings by their flags.
 pub(crate) fn describe(e: &Error) -> String {
     match e {
-        Error::Invalid { field, reason } => format!("{}: {reason}", flag_for(field)),
+        Error::Invalid { field, reason } => format!("{}: {reason}", flags::for_field(field).unwrap_or(field)),
         Error::Memory { width, height, needed_mb, limit_mb, user_limit, fits } => {
             let whose = match user_limit {
                 true => format!("--max-memory allows {limit_mb} MB"),
@@ -143,15 +119,4 @@ pub(crate) fn check_writable(flag: &str, path: &Path, inputs: &[&Path]) -> Resul
         }
     }
     Ok(())
-}
-
-pub(crate) fn load_network(path: Option<&PathBuf>, pooling: neural_style::Pooling, normalized: bool, deepest: Tap) -> Result<Vgg19, Error> {
-    let file = match path {
-        Some(p) => weights::load(p)?,
-        None => weights::shipped(),
-    };
-    file.to_network_upto(pooling, normalized, Some(deepest)).map_err(|e| match (e, path) {
-        (Error::Weights(m), Some(p)) => Error::Weights(format!("{}: {m}", p.display())),
-        (e, _) => e,
-    })
 }

@@ -1,30 +1,6 @@
-//! What the run tells the user: progress lines on stderr and the JSON trace.
+//! How the binary words durations, the loss's shares and why a run stopped.
 
-use neural_style::trace::Record;
-use neural_style::transfer::ScaledProgress;
-
-/// The trace's record of one evaluation, counted over all scales.
-pub fn trace_record(sp: &ScaledProgress, loss_scale: &str, item: Option<&str>) -> Record {
-    let (p, e) = (sp.progress, sp.progress.evaluation);
-    Record {
-        item: item.map(str::to_string),
-        eval: sp.eval,
-        iteration: sp.iteration,
-        loss: e.loss,
-        content: e.content,
-        style: e.style,
-        style_layers: e.style_layers.iter().map(|(t, v)| (t.name().to_string(), *v)).collect(),
-        tv: e.tv,
-        content_weight: sp.weights.content,
-        style_weight: sp.weights.style,
-        tv_weight: sp.weights.tv,
-        loss_scale: loss_scale.to_string(),
-        grad_norm: p.grad_norm,
-        seconds: sp.seconds,
-        height: p.x.dim().1,
-        width: p.x.dim().2,
-    }
-}
+use neural_style::optim::StopReason;
 
 /// `1h02m`, `3m05s`, `12.3s`.
 pub fn duration(s: f64) -> String {
@@ -47,4 +23,15 @@ pub fn shares(e: &neural_style::Evaluation, w: neural_style::LossWeights) -> Str
     let used: Vec<(&str, f64)> = parts.into_iter().zip([w.content, w.style, w.tv]).filter(|(_, wt)| *wt != 0.0).map(|(p, _)| p).collect();
     let total: f64 = used.iter().map(|(_, v)| v).sum();
     used.iter().map(|(name, v)| format!("{name} {:.0}%", if total > 0.0 { 100.0 * v / total } else { 0.0 })).collect::<Vec<_>>().join(" ")
+}
+
+/// Why a run stopped, in words (the optimiser's own text only where it says more).
+pub fn stop_reason(stop: &StopReason) -> String {
+    match stop {
+        StopReason::Iterations => "the iterations asked for".into(),
+        StopReason::Evaluations => "the evaluation cap (--max-evals)".into(),
+        StopReason::Converged(_) => "converged: the line search found no lower loss".into(),
+        StopReason::Stopped => "stopped as asked".into(),
+        StopReason::NonFinite(why) => format!("non-finite values ({why})"),
+    }
 }
