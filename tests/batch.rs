@@ -203,3 +203,97 @@ fn init_path_applies_to_every_item() {
     assert!(first > 0.0);
     assert_eq!(firsts[0].to_bits(), first.to_bits(), "batch {} vs single {first}", firsts[0]);
 }
+
+#[test]
+fn shards_cover_every_item_once_in_contiguous_balanced_runs() {
+    use neural_style::transfer::batch::shard;
+    for len in 0..20 {
+        for n in 1..7 {
+            let mut covered = vec![0; len];
+            let mut next = 0;
+            for k in 0..n {
+                let r = shard(len, k, n);
+                assert_eq!(r.start, next, "contiguous: len {len} n {n} k {k}");
+                assert!(r.len() <= len.div_ceil(n) && r.len() >= len / n, "balanced: len {len} n {n} k {k}: {r:?}");
+                for i in r.clone() {
+                    covered[i] += 1;
+                }
+                next = r.end;
+            }
+            assert!(covered.iter().all(|&c| c == 1), "each item once: len {len} n {n}: {covered:?}");
+        }
+    }
+}
+
+#[test]
+fn items_are_named_and_ordered_and_a_plan_refuses_twins() {
+    use neural_style::transfer::batch::{items, Plan};
+    use std::path::PathBuf;
+    let c = [PathBuf::from("a/f1.jpg"), PathBuf::from("b/f2.png")];
+    let s = [PathBuf::from("x/starry.jpg"), PathBuf::from("scream.jpg")];
+    let names = |v: Vec<neural_style::transfer::batch::Item>| v.into_iter().map(|i| i.name).collect::<Vec<_>>();
+    assert_eq!(names(items(&c, &s, false)), ["f1__starry", "f1__scream", "f2__starry", "f2__scream"]);
+    assert_eq!(names(items(&c, &s, true)), ["f1__starry", "f2__starry", "f1__scream", "f2__scream"]);
+    let plan = Plan::new(c.to_vec(), s.to_vec(), PathBuf::from("out"), true, Some((1, 2))).unwrap();
+    assert_eq!(names(plan.mine().to_vec()), ["f1__scream", "f2__scream"], "the second half, frames together");
+    assert_eq!(plan.output(&plan.mine()[0]), PathBuf::from("out/f1__scream.png"));
+    let twins = [PathBuf::from("a/f1.jpg"), PathBuf::from("b/f1.png")];
+    assert!(Plan::new(twins.to_vec(), s.to_vec(), PathBuf::from("out"), false, None).is_err());
+    assert!(Plan::new(c.to_vec(), s.to_vec(), PathBuf::from("out"), false, Some((2, 2))).is_err());
+}
+
+/// The library's batch, as a program embedding it runs one: events in order,
+/// a frame started from the previous result, a stop that writes nothing.
+#[test]
+fn the_library_batch_reports_each_item_and_a_stop_writes_nothing() {
+    use neural_style::transfer::batch::{self, ItemRecord, Listener, Place, Plan, Status};
+    use neural_style::transfer::{Config, Control, ScaledProgress, Session};
+    use std::sync::Arc;
+    struct Log {
+        finished: Vec<(String, Status)>,
+        first_losses: Vec<f64>,
+        stop_in: Option<String>,
+    }
+    impl Listener for Log {
+        fn progress(&mut self, place: &Place, p: &ScaledProgress) -> Control {
+            if p.eval == 1 {
+                self.first_losses.push(p.progress.evaluation.loss);
+            }
+            match &self.stop_in {
+                Some(name) if place.label.ends_with(name.as_str()) => Control::Stop,
+                _ => Control::Continue,
+            }
+        }
+        fn finished(&mut self, _: &Place, r: &ItemRecord) -> Result<(), neural_style::Error> {
+            self.finished.push((r.item.clone(), r.status));
+            Ok(())
+        }
+    }
+    let d = Dir::new("batch-lib");
+    let frames: Vec<_> = ["f1.png", "f2.png", "f3.png"].iter().map(|f| d.image(&format!("frames/{f}"), 32, 24)).collect();
+    let st = d.image("st.png", 24, 24);
+    let out = d.path("out");
+    std::fs::create_dir_all(&out).unwrap();
+    let net = Arc::new(neural_style::Vgg19::random(5, 8));
+    let config = Config { size: 24, iterations: 3, ..Config::default() };
+    let mut session = Session::new(net, config).unwrap();
+    let plan = Plan::new(frames, vec![st], out.clone(), true, None).unwrap();
+    let mut log = Log { finished: Vec::new(), first_losses: Vec::new(), stop_in: Some("f2__st".into()) };
+    let s = batch::run(&mut session, &plan, None, &mut log).unwrap();
+    assert_eq!(log.finished, [("f1__st".to_string(), Status::Done), ("f2__st".to_string(), Status::Interrupted)]);
+    assert_eq!((s.done, s.skipped, s.failed, s.interrupted), (1, 0, 0, true));
+    assert_eq!(pngs(&out), ["f1__st.png"], "the interrupted frame is not written");
+    // The three frames are one picture (same-length names), so a frame started
+    // from its photograph has f1's first loss, and one started from the
+    // previous painted frame does not.
+    let cold = log.first_losses[0];
+    assert_ne!(log.first_losses[1].to_bits(), cold.to_bits(), "f2 started from its photograph, not from f1's result");
+    // Again without the stop: f1 skipped, f2 and f3 painted from their predecessors.
+    log = Log { finished: Vec::new(), first_losses: Vec::new(), stop_in: None };
+    let s = batch::run(&mut session, &plan, None, &mut log).unwrap();
+    assert_eq!((s.done, s.skipped, s.failed, s.interrupted), (2, 1, 0, false));
+    assert_eq!(log.finished.iter().map(|(_, st)| *st).collect::<Vec<_>>(), [Status::Skipped, Status::Done, Status::Done]);
+    assert_eq!(log.first_losses.len(), 2);
+    assert!(log.first_losses.iter().all(|l| l.to_bits() != cold.to_bits()), "a frame started cold: {:?} vs {cold}", log.first_losses);
+    assert_eq!(pngs(&out), ["f1__st.png", "f2__st.png", "f3__st.png"]);
+}

@@ -244,23 +244,50 @@ fn a_cancelled_evaluation_gives_up_and_leaves_the_objective_usable() {
     // Set before: nothing runs.
     flag.store(true, Ordering::SeqCst);
     assert!(obj.try_evaluate(x.view()).is_none());
-    // Set during a pass (a thread sets it a moment after the pass starts): it
-    // gives up, or finishes if it was quicker; either way the workspace is
-    // whole and the next evaluation gives the same bits.
-    flag.store(false, Ordering::SeqCst);
-    let setter = {
-        let flag = flag.clone();
-        std::thread::spawn(move || {
-            std::thread::sleep(std::time::Duration::from_millis(5));
-            flag.store(true, Ordering::SeqCst);
-        })
-    };
-    let _ = common::with_threads(1, || obj.try_evaluate(x.view()));
-    setter.join().unwrap();
     flag.store(false, Ordering::SeqCst);
     let again = obj.try_evaluate(x.view()).expect("not cancelled");
     assert_eq!(again.loss.to_bits(), want.loss.to_bits());
     assert!(again.grad == want.grad);
+}
+
+/// The flag set from inside a pass (by the tap callback, at each tap in turn,
+/// forward and backward): the pass gives up at the next layer boundary, every
+/// time, and the workspace it leaves gives the same bits on the next pass.
+#[test]
+fn a_pass_cancelled_midway_gives_up_and_leaves_its_workspace_whole() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let net = neural_style::Vgg19::random(8, 4);
+    let x = ndarray::Array3::from_shape_vec((3, 40, 36), common::randn(4, 3 * 40 * 36)).unwrap();
+    let taps = neural_style::vgg::paper_style_taps();
+    // The gradient each tap hands back: sin of its features, in place.
+    let grad_of = |mut f: ndarray::ArrayViewMut3<f32>| f.mapv_inplace(|v| v.sin());
+    let mut ws = neural_style::vgg::Workspace::new();
+    let want = net.forward_backward_in(&mut ws, x.view(), &taps, |_, f| grad_of(f));
+    // Calls of the tap callback in one whole pass.
+    let mut calls = 0;
+    net.forward_backward_in(&mut ws, x.view(), &taps, |_, _| calls += 1);
+    assert!(calls >= taps.len(), "{calls} calls for {} taps", taps.len());
+    for stop_at in 0..calls {
+        let cancel = AtomicBool::new(false);
+        let mut seen = 0;
+        let out = net.forward_backward_cancellable(
+            &mut ws,
+            x.view(),
+            &taps,
+            |_, f| {
+                grad_of(f);
+                if seen == stop_at {
+                    cancel.store(true, Ordering::SeqCst);
+                }
+                seen += 1;
+            },
+            &cancel,
+        );
+        assert!(out.is_none(), "set at tap call {stop_at}: the pass went on to the end");
+        assert_eq!(seen, stop_at + 1, "set at tap call {stop_at}: later taps were still computed");
+        let again = net.forward_backward_in(&mut ws, x.view(), &taps, |_, f| grad_of(f));
+        assert!(again == want, "set at tap call {stop_at}: the next pass differs");
+    }
 }
 
 #[test]
