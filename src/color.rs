@@ -11,6 +11,7 @@
 //!   no rotation of the colour axes), or `A = L_c L_s^{-1}` from Cholesky
 //!   factors ([`Histogram::Cholesky`]).
 
+use crate::error::Error;
 use ndarray::{Array3, ArrayView3};
 
 /// How colours are preserved.
@@ -23,6 +24,22 @@ pub enum PreserveColors {
     Luminance,
     /// The style image's colours matched to the photograph's before the transfer.
     Histogram(Histogram),
+}
+
+impl std::str::FromStr for PreserveColors {
+    type Err = Error;
+
+    /// `none`, `luminance`, `histogram` or `histogram-cholesky`.
+    fn from_str(v: &str) -> Result<Self, Error> {
+        use PreserveColors as P;
+        let words = [
+            ("none", P::None),
+            ("luminance", P::Luminance),
+            ("histogram", P::Histogram(Histogram::Eigen)),
+            ("histogram-cholesky", P::Histogram(Histogram::Cholesky)),
+        ];
+        crate::error::one_of("preserve_colors", &words, v)
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -120,3 +120,17 @@ impl Error {
         Error::Image { path: path.into(), reason: reason.into() }
     }
 }
+
+/// The value of `words` named `v`, or [`Error::Invalid`] for `field` listing
+/// the words: how the library's settings read their names (`avg`, `luminance`).
+pub(crate) fn one_of<T: Copy>(field: &'static str, words: &[(&str, T)], v: &str) -> Result<T, Error> {
+    match words.iter().find(|(w, _)| *w == v) {
+        Some((_, t)) => Ok(*t),
+        None => {
+            let names: Vec<&str> = words.iter().map(|(w, _)| *w).collect();
+            let (last, rest) = names.split_last().expect("at least one word");
+            let list = if rest.is_empty() { last.to_string() } else { format!("{} or {last}", rest.join(", ")) };
+            Err(Error::Invalid { field, reason: format!("expected {list}, got '{v}'") })
+        }
+    }
+}

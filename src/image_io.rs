@@ -142,6 +142,29 @@ pub fn images_in(dir: &Path) -> Result<Vec<std::path::PathBuf>, Error> {
     Ok(files)
 }
 
+/// Checks, before any long work, that `path` can be written: its folder exists
+/// and accepts a file, it is not a folder, and it is none of `inputs`.
+/// Problems with the path itself are [`Error::Invalid`] with field `output`.
+pub fn check_output(path: &Path, inputs: &[&Path]) -> Result<(), Error> {
+    let invalid = |reason: String| Err(Error::Invalid { field: "output", reason });
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    if !dir.is_dir() {
+        return invalid(format!("folder {} does not exist", dir.display()));
+    }
+    let probe = dir.join(format!(".neural-style-probe-{}", std::process::id()));
+    std::fs::write(&probe, b"").map_err(|e| Error::io(dir, e))?;
+    let _ = std::fs::remove_file(&probe);
+    if path.is_dir() {
+        return invalid(format!("{} is a folder", path.display()));
+    }
+    let canon = |p: &Path| std::fs::canonicalize(p).ok();
+    let target = canon(dir).map(|d| d.join(path.file_name().unwrap_or_default()));
+    if target.is_some() && inputs.iter().any(|input| canon(input) == target) {
+        return invalid(format!("{} is also an input; it would be overwritten", path.display()));
+    }
+    Ok(())
+}
+
 /// Writes bytes to `path` through a temporary sibling and a rename.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));

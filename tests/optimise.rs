@@ -171,8 +171,14 @@ fn bad_settings_are_refused() {
         (Config { style_layer_weights: Some(vec![1.0]), ..small_config() }, "style_layer_weights"),
         (Config { style_blend: Some(vec![0.3, 0.3]), ..small_config() }, "blend"),
         (Config { init: Init::Image(image(1, 5, 5)), ..small_config() }, "init"),
-        (Config { weights: neural_style::transfer::Weights { content: Some(-1.0), style: 1.0, tv: 0.0 }, ..small_config() }, "weights.content"),
-        (Config { weights: neural_style::transfer::Weights { content: Some(1.0), style: f32::NAN, tv: 0.0 }, ..small_config() }, "weights.style"),
+        (
+            Config { weights: neural_style::transfer::Weights { content: Some(-1.0), style: 1.0, tv: 0.0 }, ..small_config() },
+            "weights.content",
+        ),
+        (
+            Config { weights: neural_style::transfer::Weights { content: Some(1.0), style: f32::NAN, tv: 0.0 }, ..small_config() },
+            "weights.style",
+        ),
         (Config { weights: neural_style::transfer::Weights { content: Some(1.0), style: 1.0, tv: -2.0 }, ..small_config() }, "weights.tv"),
         (Config { style_layer_weights: Some(vec![1.0, 1.0, -1.0, 1.0, 1.0]), ..small_config() }, "style_layer_weights"),
         (Config { style_layer_weights: Some(vec![1.0; 4]), ..small_config() }, "4 values for 5 style layers"),

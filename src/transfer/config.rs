@@ -4,8 +4,8 @@ use crate::color::PreserveColors;
 use crate::error::Error;
 use crate::image_io::fit_longest;
 use crate::objective::LossWeights;
-use crate::transfer::Mode;
 use crate::optim::Optimizer;
+use crate::transfer::Mode;
 use crate::vgg::{paper_content_taps, paper_style_taps, Tap};
 use ndarray::{Array2, Array3};
 
@@ -132,6 +132,15 @@ pub enum LossScale {
     Mean,
     /// The paper's literal sums: the weights are alpha, beta, gamma as given.
     Paper,
+}
+
+impl std::str::FromStr for LossScale {
+    type Err = Error;
+
+    /// `mean` or `paper`.
+    fn from_str(v: &str) -> Result<Self, Error> {
+        crate::error::one_of("loss_scale", &[("mean", LossScale::Mean), ("paper", LossScale::Paper)], v)
+    }
 }
 
 impl LossScale {

@@ -5,24 +5,24 @@
 //! - content alone: **content reconstruction** from the content layers;
 //! - style alone: **style reconstruction** (texture synthesis) from the style layers.
 
+pub mod batch;
 mod config;
 mod memory;
-pub mod batch;
 mod scaled;
 mod schedule;
 mod session;
 mod style_cache;
 
+pub use crate::optim::Control;
 use crate::optim::{Optimizer, Progress, StopReason};
 pub use config::{
-    Config, Init, LossScale, Weights, DEFAULT_CONTENT_WEIGHT, DEFAULT_CONTENT_WEIGHT_NORMALIZED, DEFAULT_ITERATIONS,
-    DEFAULT_STYLE_WEIGHT, DEFAULT_TV_WEIGHT, REFERENCE_CONTENT_POSITIONS,
+    Config, Init, LossScale, Weights, DEFAULT_CONTENT_WEIGHT, DEFAULT_CONTENT_WEIGHT_NORMALIZED, DEFAULT_ITERATIONS, DEFAULT_STYLE_WEIGHT,
+    DEFAULT_TV_WEIGHT, REFERENCE_CONTENT_POSITIONS,
 };
 pub use memory::estimate_memory;
-pub use crate::optim::Control;
 pub use scaled::{available_memory, check_memory, run_scaled, MemoryLimit, OnScale, RunOptions, Scaled, ScaledProgress};
-pub use session::{numbered, Painted, Picture, Session};
 pub use schedule::{coarse_to_fine, Scale, COARSE_ITERATION_FACTOR};
+pub use session::{numbered, Painted, Picture, Session};
 pub use style_cache::StyleCache;
 use style_cache::StyleKey;
 

@@ -2,7 +2,9 @@
 //! style-target cache, the memory guard, numbered snapshots and the trace, so
 //! a program paints many pictures as the binary does, loading once.
 
-use super::{check_memory, run_scaled, Config, Init, MemoryLimit, OnScale, Outcome, Prepared, RunOptions, Scale, ScaledProgress, StyleCache};
+use super::{
+    check_memory, run_scaled, Config, Init, MemoryLimit, OnScale, Outcome, Prepared, RunOptions, Scale, ScaledProgress, StyleCache,
+};
 use crate::error::Error;
 use crate::image_io;
 use crate::optim::Control;
@@ -68,15 +70,7 @@ impl Session {
     /// no trace.
     pub fn new(net: Arc<Vgg19>, config: Config) -> Result<Session, Error> {
         config.validate()?;
-        Ok(Session {
-            net,
-            config,
-            cache: StyleCache::new(),
-            memory: MemoryLimit::Available,
-            save_every: None,
-            trace: None,
-            cancel: None,
-        })
+        Ok(Session { net, config, cache: StyleCache::new(), memory: MemoryLimit::Available, save_every: None, trace: None, cancel: None })
     }
 
     /// Refuses pictures whose estimated peak exceeds `limit`, naming a size that fits.

@@ -26,6 +26,15 @@ pub enum Pooling {
     Max,
 }
 
+impl std::str::FromStr for Pooling {
+    type Err = Error;
+
+    /// `avg` or `max`.
+    fn from_str(v: &str) -> Result<Self, Error> {
+        crate::error::one_of("pooling", &[("avg", Pooling::Avg), ("max", Pooling::Max)], v)
+    }
+}
+
 /// One convolution layer with its weights, packed once at load.
 #[derive(Clone, Debug)]
 pub struct ConvLayer {

@@ -88,3 +88,39 @@ mod tests {
         assert!(mean_activations(&f, Pooling::Avg, &[]).is_err());
     }
 }
+
+/// The calibration scan (`neural-style calibrate`): each image in `paths`
+/// (PNG or JPEG) brought to `size` px on its longest side, every filter's
+/// mean activation with `pooling` stored as its scale. Returns how many nearly
+/// dead filters were floored ([`SCALE_FLOOR`]).
+pub fn calibrate(weights: &mut WeightsFile, paths: &[std::path::PathBuf], size: usize, pooling: Pooling) -> Result<usize, Error> {
+    let conv = weights.convention;
+    let mut pre = Vec::new();
+    for p in paths {
+        let img = crate::image_io::load(p)?;
+        pre.push(conv.preprocess(crate::image_io::resize_longest(img.view(), size).view()));
+    }
+    let views: Vec<_> = pre.iter().map(|x| x.view()).collect();
+    let means = mean_activations(weights, pooling, &views)?;
+    Ok(store_scales(weights, &means))
+}
+
+/// The f64 reference calibration (average pooling, PNG only): the same scales
+/// file ([`super::scales`]) on any machine, its comment saying how it was made.
+pub fn calibrate_exact(weights: &mut WeightsFile, paths: &[std::path::PathBuf], size: usize) -> Result<String, Error> {
+    use super::exact;
+    let images = paths.iter().map(|p| Ok(exact::prepare_image(weights, &exact::load_png(p)?, size))).collect::<Result<Vec<_>, Error>>()?;
+    let means = exact::mean_activations(weights, &images)?;
+    let floored = store_scales(weights, &means);
+    let names: Vec<String> = paths.iter().map(|p| p.file_name().unwrap_or_default().to_string_lossy().into_owned()).collect();
+    let sizes: Vec<String> = images.iter().map(|i| format!("{}x{}", i.dim().2, i.dim().1)).collect();
+    let comment = format!(
+        "neural-style normalisation scales: each filter's mean activation (average pooling) over {} images,\n\
+         {} ({}), shrunk by whole-pixel box averages to at most {size} px, f64 direct convolution in a\n\
+         fixed order (`neural-style calibrate --exact --size {size}`); {floored} nearly dead filters floored at {SCALE_FLOOR}x their layer's median.",
+        paths.len(),
+        names.join(", "),
+        sizes.join(", "),
+    );
+    Ok(super::scales::to_text(weights, &comment))
+}

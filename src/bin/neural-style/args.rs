@@ -3,10 +3,10 @@
 //! subcommand. Hand-written to keep the binary's dependencies to the library's.
 
 use crate::flags::{self, Cmd, Raw};
-use neural_style::color::{Histogram, PreserveColors};
+use neural_style::color::PreserveColors;
 use neural_style::optim::lbfgs::DEFAULT_HISTORY;
 use neural_style::optim::Optimizer;
-use neural_style::transfer::{Config, Init, LossScale};
+use neural_style::transfer::{Config, Init};
 use neural_style::{Pooling, Tap};
 use std::path::{Path, PathBuf};
 
@@ -110,6 +110,14 @@ fn positive(flag: &str, v: &str) -> Result<usize, Usage> {
         return usage(format!("{flag}: must be at least 1"));
     }
     Ok(n)
+}
+
+/// A library setting read from its word (`avg`, `luminance`), complaints naming `flag`.
+fn word<T: std::str::FromStr<Err = neural_style::Error>>(flag: &str, v: &str) -> Result<T, Usage> {
+    v.parse().map_err(|e| match e {
+        neural_style::Error::Invalid { reason, .. } => Usage(format!("{flag}: {reason}")),
+        e => Usage(format!("{flag}: {e}")),
+    })
 }
 
 fn taps(flag: &str, v: &str) -> Result<Vec<Tap>, Usage> {
@@ -242,13 +250,7 @@ fn parse_run(raw: &Raw, preset: Option<Preset>) -> Result<Box<Args>, Usage> {
             "--iterations" => c.iterations = number(k, v)?,
             "--max-evals" => c.max_evals = Some(positive(k, v)?),
             "--content-weight" => c.weights.content = Some(number(k, v)?),
-            "--loss-scale" => {
-                c.loss_scale = match v {
-                    "mean" => LossScale::Mean,
-                    "paper" => LossScale::Paper,
-                    _ => return usage(format!("--loss-scale: expected mean or paper, got '{v}'")),
-                }
-            }
+            "--loss-scale" => c.loss_scale = word(k, v)?,
             "--style-weight" => c.weights.style = number(k, v)?,
             "--tv-weight" => c.weights.tv = number(k, v)?,
             "--content-layers" => c.content_layers = taps(k, v)?,
@@ -256,16 +258,8 @@ fn parse_run(raw: &Raw, preset: Option<Preset>) -> Result<Box<Args>, Usage> {
             "--style-layer-weights" => c.style_layer_weights = Some(list_f32(k, v)?),
             "--init" => init = Some(v.to_string()),
             "--seed" => c.seed = number(k, v)?,
-            "--preserve-colors" => {
-                c.preserve_colors = match v {
-                    "none" => PreserveColors::None,
-                    "luminance" => PreserveColors::Luminance,
-                    "histogram" => PreserveColors::Histogram(Histogram::Eigen),
-                    "histogram-cholesky" => PreserveColors::Histogram(Histogram::Cholesky),
-                    _ => return usage(format!("--preserve-colors: expected luminance, histogram or histogram-cholesky, got '{v}'")),
-                }
-            }
-            "--pooling" => a.pooling = pooling(v)?,
+            "--preserve-colors" => c.preserve_colors = word(k, v)?,
+            "--pooling" => a.pooling = word(k, v)?,
             "--optimizer" => optimizer = v.to_string(),
             "--lbfgs-history" => history = positive(k, v)?,
             "--learning-rate" => lr = number(k, v)?,
@@ -389,22 +383,13 @@ fn parse_batch(raw: &Raw) -> Result<Command, Usage> {
     Ok(Command::Batch(BatchArgs { run, contents, styles, output_dir, sequence, shard, summary }))
 }
 
-/// `--pooling avg|max`.
-fn pooling(v: &str) -> Result<Pooling, Usage> {
-    match v {
-        "avg" => Ok(Pooling::Avg),
-        "max" => Ok(Pooling::Max),
-        _ => usage(format!("--pooling: expected avg or max, got '{v}'")),
-    }
-}
-
 fn parse_calibrate(raw: &Raw) -> Result<Command, Usage> {
     Ok(Command::Calibrate(CalibrateArgs {
         images: raw.value("--images").map(PathBuf::from).ok_or_else(|| Usage("calibrate: --images DIR is required".into()))?,
         output: raw.value("--output").map(PathBuf::from).ok_or_else(|| Usage("calibrate: --output PATH is required".into()))?,
         weights: raw.value("--weights").map(PathBuf::from),
         size: raw.value("--size").map_or(Ok(flags::DEFAULT_CALIBRATE_SIZE), |v| positive("--size", v))?,
-        pooling: raw.value("--pooling").map_or(Ok(Pooling::Avg), pooling)?,
+        pooling: raw.value("--pooling").map_or(Ok(Pooling::Avg), |v| word("--pooling", v))?,
         exact: raw.has("--exact"),
     }))
 }

@@ -17,56 +17,23 @@ pub(crate) fn calibrate(c: &CalibrateArgs) -> Result<i32, Fail> {
         return Err(Fail::Usage(format!("--images: no PNG or JPEG files in {}", c.images.display())));
     }
     if c.exact {
-        return calibrate_exact(c, file, &paths);
+        if c.pooling != neural_style::Pooling::Avg {
+            return Err(Fail::Usage("calibrate --exact: average pooling only (the paper's)".into()));
+        }
+        let text = weights::normalise::calibrate_exact(&mut file, &paths, c.size)?;
+        image_io::write_atomic(&c.output, text.as_bytes())?;
+        eprintln!("neural-style: wrote {} ({} images)", c.output.display(), paths.len());
+        return Ok(0);
     }
-    let conv = file.convention;
-    let mut pre = Vec::new();
-    for p in &paths {
-        let img = image_io::load(p)?;
-        pre.push(conv.preprocess(image_io::resize_longest(img.view(), c.size).view()));
-    }
-    let views: Vec<_> = pre.iter().map(|x| x.view()).collect();
-    let means = weights::normalise::mean_activations(&file, c.pooling, &views)?;
-    let floored = weights::normalise::store_scales(&mut file, &means);
+    let floored = weights::normalise::calibrate(&mut file, &paths, c.size, c.pooling)?;
     image_io::write_atomic(&c.output, &file.to_bytes())?;
     eprintln!(
-        "neural-style: wrote {} with per-filter scales from {} images at {} px ({} nearly dead filters floored at {}x their layer's median)",
+        "neural-style: wrote {} with per-filter scales from {} images at {} px ({floored} nearly dead filters floored at {}x their layer's median)",
         c.output.display(),
         paths.len(),
         c.size,
-        floored,
         weights::normalise::SCALE_FLOOR
     );
-    Ok(0)
-}
-
-/// The f64 reference calibration: a scales file with the same bytes on any machine.
-fn calibrate_exact(c: &CalibrateArgs, mut file: weights::WeightsFile, paths: &[PathBuf]) -> Result<i32, Fail> {
-    if c.pooling != neural_style::Pooling::Avg {
-        return Err(Fail::Usage("calibrate --exact: average pooling only (the paper's)".into()));
-    }
-    let mut images = Vec::new();
-    for p in paths {
-        images.push(weights::exact::prepare_image(&file, &weights::exact::load_png(p)?, c.size));
-    }
-    let means = weights::exact::mean_activations(&file, &images)?;
-    let floored = weights::normalise::store_scales(&mut file, &means);
-    let names: Vec<String> = paths.iter().map(|p| p.file_name().unwrap_or_default().to_string_lossy().into_owned()).collect();
-    let sizes: Vec<String> = images.iter().map(|i| format!("{}x{}", i.dim().2, i.dim().1)).collect();
-    let comment = format!(
-        "neural-style normalisation scales: each filter's mean activation (average pooling) over {} images,\n\
-         {} ({}), shrunk by whole-pixel box averages to at most {} px, f64 direct convolution in a\n\
-         fixed order (`neural-style calibrate --exact --size {}`); {} nearly dead filters floored at {}x their layer's median.",
-        paths.len(),
-        names.join(", "),
-        sizes.join(", "),
-        c.size,
-        c.size,
-        floored,
-        weights::normalise::SCALE_FLOOR
-    );
-    image_io::write_atomic(&c.output, weights::scales::to_text(&file, &comment).as_bytes())?;
-    eprintln!("neural-style: wrote {} ({} images, {} filters floored)", c.output.display(), paths.len(), floored);
     Ok(0)
 }
 

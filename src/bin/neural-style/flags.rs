@@ -126,132 +126,50 @@ use Section as S;
 
 /// Every flag. A name may appear once per subcommand (`--output` means the
 /// result of a run but the file `calibrate` writes).
+#[rustfmt::skip]
 pub static FLAGS: &[Flag] = &[
     // batch
     flag("--contents", Some("DIR|FILE,..."), Cmd::Batch as u8, S::Batch, "content images; a folder gives its .png/.jpg files by name"),
     flag("--styles", Some("FILE,..."), Cmd::Batch as u8, S::Batch, "each content is painted in each style, one at a time"),
-    sets("output_dir", flag(
-        "--output-dir",
-        Some("DIR"),
-        Cmd::Batch as u8,
-        S::Batch,
-        "results as DIR/{content stem}__{style stem}.png; existing ones are\nskipped, so a killed batch resumes where it stopped",
-    )),
-    flag(
-        "--sequence",
-        None,
-        Cmd::Batch as u8,
-        S::Batch,
-        "frames of a video: per style, contents in name order, each frame\nstarting from the previous frame's result",
-    ),
-    sets("shard", flag(
-        "--shard",
-        Some("K/N"),
-        Cmd::Batch as u8,
-        S::Batch,
-        "this worker's share (0 <= K < N): a contiguous run of the items,\nthe same on every machine (e.g. a Slurm array task)",
-    )),
+    sets("output_dir", flag("--output-dir", Some("DIR"), Cmd::Batch as u8, S::Batch, "results as DIR/{content stem}__{style stem}.png; existing ones are\nskipped, so a killed batch resumes where it stopped")),
+    flag("--sequence", None, Cmd::Batch as u8, S::Batch, "frames of a video: per style, contents in name order, each frame\nstarting from the previous frame's result"),
+    sets("shard", flag("--shard", Some("K/N"), Cmd::Batch as u8, S::Batch, "this worker's share (0 <= K < N): a contiguous run of the items,\nthe same on every machine (e.g. a Slurm array task)")),
     flag("--summary", Some("FILE.jsonl"), Cmd::Batch as u8, S::Batch, "one JSON line per item: inputs, output, status, seconds, loss, error"),
     // images
     flag("--content", Some("PATH"), Cmd::Run as u8, S::Images, "photograph (PNG or JPEG)"),
     flag("--style", Some("PATH[,PATH...]"), Cmd::Run as u8, S::Images, "painting(s); several are blended"),
     sets("style_blend", flag("--style-blend-weights", Some("W,.."), TRANSFER, S::Images, "weight of each style image (normalised to sum 1; default equal)")),
-    sets("style_masks", flag(
-        "--style-masks",
-        Some("M,.."),
-        TRANSFER,
-        S::Images,
-        "spatial control: one greyscale mask per style image over the content\n(resized to the result; white = this style); uncovered parts keep\nthe content only",
-    )),
-    sets("style_image_masks", flag(
-        "--style-image-masks",
-        Some("M,.."),
-        TRANSFER,
-        S::Images,
-        "with --style-masks: a mask over each style image (take the style\nfrom part of the painting)",
-    )),
+    sets("style_masks", flag("--style-masks", Some("M,.."), TRANSFER, S::Images, "spatial control: one greyscale mask per style image over the content\n(resized to the result; white = this style); uncovered parts keep\nthe content only")),
+    sets("style_image_masks", flag("--style-image-masks", Some("M,.."), TRANSFER, S::Images, "with --style-masks: a mask over each style image (take the style\nfrom part of the painting)")),
     flag("--output", Some("PATH"), Cmd::Run as u8, S::Images, "result, .png or .jpg (required)"),
     with_default(sets("size", flag("--size", Some("N"), TRANSFER, S::Images, "longest side of the result")), || Config::default().size.to_string()),
-    with_default(sets("style_scale", flag("--style-scale", Some("F"), TRANSFER, S::Images, "style images' longest side is size * F")), || {
-        format!("{:?}", Config::default().style_scale)
-    }),
-    sets("init", flag(
-        "--init",
-        Some("noise|content|style|PATH"),
-        TRANSFER,
-        S::Images,
-        "starting image [content if given, else noise; noise with\n--normalized]; 'random' and 'image' as in jcjohnson/neural-style;\nPATH is resized to the result's size",
-    )),
+    with_default(sets("style_scale", flag("--style-scale", Some("F"), TRANSFER, S::Images, "style images' longest side is size * F")), || { format!("{:?}", Config::default().style_scale) }),
+    sets("init", flag("--init", Some("noise|content|style|PATH"), TRANSFER, S::Images, "starting image [content if given, else noise; noise with\n--normalized]; 'random' and 'image' as in jcjohnson/neural-style;\nPATH is resized to the result's size")),
     with_default(flag("--seed", Some("N"), TRANSFER, S::Images, "seed of the noise start"), || Config::default().seed.to_string()),
-    sets("preserve_colors", flag(
-        "--preserve-colors",
-        Some("MODE"),
-        TRANSFER,
-        S::Images,
-        "keep the photograph's colours: luminance (transfer on luminance only),\nhistogram (style colours matched to the content's, eigen square roots),\nhistogram-cholesky (the same with Cholesky factors) [off]",
-    )),
+    sets("preserve_colors", flag("--preserve-colors", Some("MODE"), TRANSFER, S::Images, "keep the photograph's colours: luminance (transfer on luminance only),\nhistogram (style colours matched to the content's, eigen square roots),\nhistogram-cholesky (the same with Cholesky factors) [off]")),
     // objective
-    with_default(
-        sets("weights.content", flag(
-            "--content-weight",
-            Some("F"),
-            TRANSFER,
-            S::Objective,
-            "content weight [{d}]; alpha = F / positions\nat the content layer",
-        )),
-        || format!("{}; {} with --normalized", transfer::DEFAULT_CONTENT_WEIGHT, transfer::DEFAULT_CONTENT_WEIGHT_NORMALIZED),
-    ),
+    with_default(sets("weights.content", flag("--content-weight", Some("F"), TRANSFER, S::Objective, "content weight [{d}]; alpha = F / positions\nat the content layer")), || format!("{}; {} with --normalized", transfer::DEFAULT_CONTENT_WEIGHT, transfer::DEFAULT_CONTENT_WEIGHT_NORMALIZED)),
     with_default(sets("weights.style", flag("--style-weight", Some("F"), TRANSFER, S::Objective, "beta")), || transfer::DEFAULT_STYLE_WEIGHT.to_string()),
-    with_default(
-        sets("weights.tv", flag("--tv-weight", Some("F"), TRANSFER, S::Objective, "TV weight [{d}]; gamma = F / pixels (on the preprocessed image)")),
-        || transfer::DEFAULT_TV_WEIGHT.to_string(),
-    ),
-    flag(
-        "--loss-scale",
-        Some("mean|paper"),
-        TRANSFER,
-        S::Objective,
-        "mean: the weights above, the same look at any size [mean];\npaper: the weights are the paper's literal alpha, beta, gamma",
-    ),
+    with_default(sets("weights.tv", flag("--tv-weight", Some("F"), TRANSFER, S::Objective, "TV weight [{d}]; gamma = F / pixels (on the preprocessed image)")), || transfer::DEFAULT_TV_WEIGHT.to_string()),
+    flag("--loss-scale", Some("mean|paper"), TRANSFER, S::Objective, "mean: the weights above, the same look at any size [mean];\npaper: the weights are the paper's literal alpha, beta, gamma"),
     with_default(sets("content_layers", flag("--content-layers", Some("L,.."), TRANSFER, S::Objective, "")), || taps(&Config::default().content_layers)),
     with_default(sets("style_layers", flag("--style-layers", Some("L,.."), TRANSFER, S::Objective, "")), || taps(&Config::default().style_layers)),
     sets("style_layer_weights", flag("--style-layer-weights", Some("W,.."), TRANSFER, S::Objective, "w_l per style layer [1/number of layers each]")),
     flag("--pooling", Some("avg|max"), TRANSFER, S::Objective, "[avg, as in the paper]"),
     flag("--weights", Some("PATH"), TRANSFER, S::Objective, "another weights file (.nsw; see tools/) [the built-in VGG19]"),
-    flag(
-        "--normalized",
-        None,
-        TRANSFER,
-        S::Objective,
-        "the paper's normalised network: each filter's mean activation 1\n(scales shipped for the built-in VGG19; for --weights, from `calibrate`)",
-    ),
+    flag("--normalized", None, TRANSFER, S::Objective, "the paper's normalised network: each filter's mean activation 1\n(scales shipped for the built-in VGG19; for --weights, from `calibrate`)"),
     // optimiser
-    with_default(flag("--iterations", Some("N"), TRANSFER, S::Optimiser, "optimiser iterations"), || {
-        transfer::DEFAULT_ITERATIONS.to_string()
-    }),
+    with_default(flag("--iterations", Some("N"), TRANSFER, S::Optimiser, "optimiser iterations"), || { transfer::DEFAULT_ITERATIONS.to_string() }),
     flag("--max-evals", Some("N"), TRANSFER, S::Optimiser, "cap on forward+backward passes [none]"),
     flag("--optimizer", Some("lbfgs|adam"), TRANSFER, S::Optimiser, "[lbfgs]"),
     with_default(sets("optimizer.history", flag("--lbfgs-history", Some("N"), TRANSFER, S::Optimiser, "L-BFGS memory")), || DEFAULT_HISTORY.to_string()),
-    with_default(
-        sets("scales", flag(
-            "--scales",
-            Some("N"),
-            TRANSFER,
-            S::Optimiser,
-            "coarse to fine: optimise at size/2^(N-1) first, upsample, ..., up to\n--size; each smaller scale runs {d}x the iterations of the next [1]",
-        )),
-        || transfer::COARSE_ITERATION_FACTOR.to_string(),
-    ),
+    with_default(sets("scales", flag("--scales", Some("N"), TRANSFER, S::Optimiser, "coarse to fine: optimise at size/2^(N-1) first, upsample, ..., up to\n--size; each smaller scale runs {d}x the iterations of the next [1]")), || transfer::COARSE_ITERATION_FACTOR.to_string()),
     sets("scale_iterations", flag("--scale-iterations", Some("I,.."), TRANSFER, S::Optimiser, "iterations at each scale, smallest first [from --iterations]")),
-    with_default(sets("optimizer.learning_rate", flag("--learning-rate", Some("F"), TRANSFER, S::Optimiser, "Adam step in 0..255 pixel units")), || {
-        DEFAULT_LEARNING_RATE.to_string()
-    }),
+    with_default(sets("optimizer.learning_rate", flag("--learning-rate", Some("F"), TRANSFER, S::Optimiser, "Adam step in 0..255 pixel units")), || { DEFAULT_LEARNING_RATE.to_string() }),
     // run
     flag("--threads", Some("N"), TRANSFER, S::Run, "worker threads [all cores]"),
     flag("--max-memory", Some("MB"), TRANSFER, S::Run, "refuse runs estimated to need more [what the machine has available]"),
-    with_default(flag("--print-every", Some("N"), TRANSFER, S::Run, "progress line every N evaluations"), || {
-        DEFAULT_PRINT_EVERY.to_string()
-    }),
+    with_default(flag("--print-every", Some("N"), TRANSFER, S::Run, "progress line every N evaluations"), || { DEFAULT_PRINT_EVERY.to_string() }),
     flag("--save-every", Some("N"), TRANSFER, S::Run, "write OUT_NNNN.ext every N iterations [never]"),
     flag("--trace", Some("PATH"), TRANSFER, S::Run, "one JSON line per evaluation, written as each ends"),
     flag("--quiet", None, TRANSFER, S::Run, "no progress on stderr"),
@@ -261,17 +179,9 @@ pub static FLAGS: &[Flag] = &[
     flag("--images", Some("DIR"), Cmd::Calibrate as u8, S::Calibrate, "the PNG or JPEG images to average over (required)"),
     flag("--output", Some("PATH"), Cmd::Calibrate as u8, S::Calibrate, "the weights file (.nsw) or, with --exact, the scales file to write (required)"),
     flag("--weights", Some("PATH"), Cmd::Calibrate as u8, S::Calibrate, "the weights to calibrate [the built-in VGG19]"),
-    with_default(flag("--size", Some("N"), Cmd::Calibrate as u8, S::Calibrate, "longest side of each image"), || {
-        DEFAULT_CALIBRATE_SIZE.to_string()
-    }),
+    with_default(flag("--size", Some("N"), Cmd::Calibrate as u8, S::Calibrate, "longest side of each image"), || { DEFAULT_CALIBRATE_SIZE.to_string() }),
     flag("--pooling", Some("avg|max"), Cmd::Calibrate as u8, S::Calibrate, "[avg]"),
-    flag(
-        "--exact",
-        None,
-        Cmd::Calibrate as u8,
-        S::Calibrate,
-        "the f64 reference path (PNG only): a scales file with the same bytes\non any machine (how weights/vgg19.scales is made)",
-    ),
+    flag("--exact", None, Cmd::Calibrate as u8, S::Calibrate, "the f64 reference path (PNG only): a scales file with the same bytes\non any machine (how weights/vgg19.scales is made)"),
     // sheet
     flag("--output", Some("PATH"), Cmd::Sheet as u8, S::Sheet, "the sheet, .png or .jpg (required)"),
     with_default(flag("--cols", Some("N"), Cmd::Sheet as u8, S::Sheet, "pictures per row"), || DEFAULT_SHEET_COLS.to_string()),

@@ -94,29 +94,10 @@ fn pool(threads: Option<usize>) -> Result<rayon::ThreadPool, Fail> {
         .map_err(|e| Fail::Run(Error::Config(format!("cannot start threads: {e}"))))
 }
 
-/// Checks, before any long work, that `path` can be written: its folder exists
-/// and accepts a file, and it is none of the inputs.
+/// [`neural_style::image_io::check_output`], its complaints naming `flag`.
 pub(crate) fn check_writable(flag: &str, path: &Path, inputs: &[&Path]) -> Result<(), Fail> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    if !dir.is_dir() {
-        return Err(Fail::Usage(format!("{flag}: folder {} does not exist", dir.display())));
-    }
-    let probe = dir.join(format!(".neural-style-probe-{}", std::process::id()));
-    match std::fs::write(&probe, b"") {
-        Ok(()) => {
-            let _ = std::fs::remove_file(&probe);
-        }
-        Err(e) => return Err(Fail::Run(Error::io(dir, e))),
-    }
-    if path.is_dir() {
-        return Err(Fail::Usage(format!("{flag}: {} is a folder", path.display())));
-    }
-    let canon = |p: &Path| std::fs::canonicalize(p).ok();
-    let target = canon(dir).map(|d| d.join(path.file_name().unwrap_or_default()));
-    for input in inputs {
-        if target.is_some() && canon(input) == target {
-            return Err(Fail::Usage(format!("{flag}: {} is also an input; it would be overwritten", path.display())));
-        }
-    }
-    Ok(())
+    neural_style::image_io::check_output(path, inputs).map_err(|e| match e {
+        Error::Invalid { reason, .. } => Fail::Usage(format!("{flag}: {reason}")),
+        e => Fail::Run(e),
+    })
 }

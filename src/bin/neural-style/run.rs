@@ -103,18 +103,18 @@ pub(crate) fn run(a: &Args) -> Result<i32, Fail> {
     let mut init = None;
     if let Some(p) = &a.init_path {
         let img = image_io::load(p)?;
-        let (h, w) = a.config.output_size(content.as_ref().map(|c| image_io::dims(&c.view())), styles.first().map(|s| image_io::dims(&s.view())))?;
+        let (h, w) =
+            a.config.output_size(content.as_ref().map(|c| image_io::dims(&c.view())), styles.first().map(|s| image_io::dims(&s.view())))?;
         if image_io::dims(&img.view()) != (h, w) && !a.quiet {
             eprintln!("neural-style: --init: {} is {}x{}; resized to the result's {w}x{h}", p.display(), img.dim().2, img.dim().1);
         }
         init = Some(img);
     }
-    let picture = Picture { content: content.as_ref().map(|c| c.view()), styles: &style_views, output: Some(&a.output), init, ..Default::default() };
-    let painted = session.paint(
-        &picture,
-        &mut |k, schedule, prepared| scale_line(a, "", k, schedule, prepared, started),
-        &mut |sp| progress_line(a, "", sp, None),
-    )?;
+    let picture =
+        Picture { content: content.as_ref().map(|c| c.view()), styles: &style_views, output: Some(&a.output), init, ..Default::default() };
+    let painted = session.paint(&picture, &mut |k, schedule, prepared| scale_line(a, "", k, schedule, prepared, started), &mut |sp| {
+        progress_line(a, "", sp, None)
+    })?;
     let outcome = &painted.outcome;
     let (_, h, w) = outcome.image.dim();
     image_io::save(outcome.image.view(), &a.output)?;
