@@ -59,5 +59,16 @@ pub mod vgg;
 pub mod weights;
 
 pub use error::Error;
+
+/// The README's and the documents' Rust blocks, compiled and run as doctests.
+#[cfg(doctest)]
+mod documents {
+    #[doc = include_str!("../README.md")]
+    struct Readme;
+    #[doc = include_str!("../docs/usage.md")]
+    struct Usage;
+    #[doc = include_str!("../docs/design.md")]
+    struct Design;
+}
 pub use objective::{ContentTarget, Evaluation, LossWeights, Objective, StyleTarget};
 pub use vgg::{Pooling, Tap, Vgg19};

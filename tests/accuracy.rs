@@ -85,8 +85,7 @@ fn every_layer_on_real_weights_and_activations() {
         worst_fwd = worst_fwd.max(fwd);
         worst_bwd = worst_bwd.max(bwd);
     }
-    // Measured 2026-11-27 (AVX-512): forward 0.8e-6 (conv1_1) to 5.2e-6
-    // (conv4_3); input gradient (random dy) 6.0e-6 to 3.3e-5 (conv4_2).
+    // What these bounds leave room for: `docs/performance.md` (accuracy).
     assert!(worst_fwd < 1e-5, "worst forward relative error {worst_fwd}");
     assert!(worst_bwd < 1e-4, "worst input-gradient relative error {worst_bwd}");
 }

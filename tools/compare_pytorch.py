@@ -25,79 +25,9 @@ import time
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import nsw  # noqa: E402
-
-LAYERS = ["conv1_1", "conv1_2", "conv2_1", "conv2_2", "conv3_1", "conv3_2", "conv3_3", "conv3_4",
-          "conv4_1", "conv4_2", "conv4_3", "conv4_4", "conv5_1"]
-POOL_BEFORE = {"conv2_1", "conv3_1", "conv4_1", "conv5_1"}
-CONTENT = "conv4_2"
-STYLE = ["conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1"]
-
-
-def load_net(path):
-    d = nsw.read(path)
-    net = {}
-    for l in d["layers"]:
-        if l["name"] in LAYERS:
-            w = np.array(nsw.dequantise(l), dtype=np.float32).reshape(l["shape"])
-            net[l["name"]] = (torch.from_numpy(w), torch.tensor(l["bias"], dtype=torch.float32))
-    return net, d
-
-
-def features(net, x):
-    """relu outputs at the content and style layers for x (1, 3, H, W)."""
-    out = {}
-    for name in LAYERS:
-        if name in POOL_BEFORE:
-            x = F.avg_pool2d(x, 2)
-        w, b = net[name]
-        x = F.relu(F.conv2d(x, w, b, padding=1))
-        if name == CONTENT or name in STYLE:
-            out[name] = x
-    return out
-
-
-def gram(f):
-    n = f.shape[1]
-    m = f.shape[2] * f.shape[3]
-    f = f.reshape(n, m)
-    return f @ f.t() / m
-
-
-class Objective:
-    def __init__(self, net, content, style, alpha=1e-3, beta=1.0):
-        self.net, self.alpha, self.beta = net, alpha, beta
-        with torch.no_grad():
-            self.p = features(net, content)[CONTENT]
-            fs = features(net, style)
-            self.a = {k: gram(fs[k]) for k in STYLE}
-
-    def loss(self, x):
-        f = features(self.net, x)
-        lc = 0.5 * ((f[CONTENT] - self.p) ** 2).sum()
-        ls = 0.0
-        for k in STYLE:
-            n = f[k].shape[1]
-            ls = ls + 0.2 * ((gram(f[k]) - self.a[k]) ** 2).sum() / (4.0 * n * n)
-        return self.alpha * lc + self.beta * ls
-
-    def evaluate(self, x):
-        x = x.detach().requires_grad_(True)
-        l = self.loss(x)
-        l.backward()
-        return l.item(), x.grad
-
-
-def preprocess(rgb, d):
-    """RGB (H, W, 3) in [0, 1] to the network's input (1, 3, H, W)."""
-    x = rgb * d["scale"]
-    if d["order"] == nsw.BGR:
-        x = x[:, :, ::-1]
-    x = (x - np.array(d["mean"], dtype=np.float32)) / np.array(d["std"], dtype=np.float32)
-    return torch.from_numpy(np.ascontiguousarray(x.transpose(2, 0, 1)[None].astype(np.float32)))
+from torch_objective import Objective, load_net, preprocess  # noqa: E402
 
 
 def cmd_eval(args, net, d):
@@ -105,9 +35,9 @@ def cmd_eval(args, net, d):
     print("|---|---|---|---|---|")
     for size in args.sizes:
         rng = np.random.default_rng(1)
-        img = lambda: preprocess(rng.random((size, size, 3), dtype=np.float32), d)
+        img = lambda: preprocess(rng.random((3, size, size), dtype=np.float32), d)
         content, style, x = img(), img(), img()
-        obj = Objective(net, content, style)
+        obj = Objective(net, content, [style])
         for threads in args.threads:
             torch.set_num_threads(threads)
             obj.evaluate(x)  # warm-up
@@ -120,14 +50,15 @@ def cmd_eval(args, net, d):
 
 
 def load_png(path):
+    """RGB (3, H, W) in [0, 1]."""
     from PIL import Image
-    return np.asarray(Image.open(path).convert("RGB"), dtype=np.float32) / 255.0
+    return (np.asarray(Image.open(path).convert("RGB"), dtype=np.float32) / 255.0).transpose(2, 0, 1)
 
 
 def cmd_job(args, net, d):
     torch.set_num_threads(args.threads)
     t0 = time.perf_counter()
-    obj = Objective(net, preprocess(load_png(args.content), d), preprocess(load_png(args.style), d), alpha=args.alpha)
+    obj = Objective(net, preprocess(load_png(args.content), d), [preprocess(load_png(args.style), d)], alpha=args.alpha)
     x = preprocess(load_png(args.content), d).requires_grad_(True)
     # As neural-style does: the objective scaled by 1/max|g0| (a constant: it
     # sets L-BFGS's first trial step to about one unit, not the minimiser).

@@ -4,7 +4,7 @@
 # (median, min, max of N runs after a warm-up) and their ratios.
 #
 #   tools/compare_pytorch.sh [SIZES] [RUNS]        # default: 256,512 5
-#   tools/compare_pytorch.sh job CONTENT STYLE     # the README's default job, both ways
+#   tools/compare_pytorch.sh job CONTENT STYLE     # the default job, both ways
 #
 # Makes its own venv with torch, numpy and pillow from PyPI (in
 # ${NS_TORCH_VENV:-~/.cache/neural-style-torch}); not part of CI.

@@ -14,23 +14,17 @@ import sys
 
 import nsw
 import torch_legacy
+import vgg19
 
-# Indices of the 16 convolutions in torchvision's vgg19().features.
-CONV_INDICES = [0, 2, 5, 7, 10, 12, 14, 16, 19, 21, 23, 25, 28, 30, 32, 34]
-BLOCKS = [2, 2, 4, 4, 4]
 NOTE = (
     "VGG19 (Simonyan & Zisserman, ICLR 2015) from torchvision's vgg19 checkpoint; "
     "converted by neural-style tools/convert_torchvision.py."
 )
 
 
-def names():
-    return ["conv%d_%d" % (b, c) for b, n in enumerate(BLOCKS, start=1) for c in range(1, n + 1)]
-
-
 def convert(state):
     layers = []
-    for name, idx in zip(names(), CONV_INDICES):
+    for name, idx in zip(vgg19.CONVS, vgg19.TORCHVISION_INDICES):
         wkey, bkey = "features.%d.weight" % idx, "features.%d.bias" % idx
         if wkey not in state or bkey not in state:
             raise SystemExit("checkpoint has no %s / %s: not a torchvision VGG19" % (wkey, bkey))

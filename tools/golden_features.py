@@ -18,10 +18,9 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import nsw  # noqa: E402
+import vgg19  # noqa: E402
 
 H, W = 24, 20
-LAYERS = ["conv1_1", "conv1_2", "conv2_1", "conv2_2", "conv3_1", "conv3_2", "conv3_3", "conv3_4", "conv4_1", "conv4_2"]
-POOL_BEFORE = {"conv2_1", "conv3_1", "conv4_1"}
 TAPS = ["relu1_1", "relu2_1", "relu3_1", "relu4_2"]
 STRIDE = 97
 
@@ -53,9 +52,9 @@ def main():
     x = (x - np.array(d["mean"])[:, None, None]) / np.array(d["std"])[:, None, None]
     layers = {l["name"]: l for l in d["layers"]}
     print("# golden features of weights/vgg19.nsw, written by tools/golden_features.py (numpy %s)" % np.__version__)
-    for name in LAYERS:
+    for name in vgg19.upto(TAPS):
         l = layers[name]
-        if name in POOL_BEFORE:
+        if name in vgg19.POOL_BEFORE:
             c, h, wd = x.shape
             x = x[:, :h // 2 * 2, :wd // 2 * 2].reshape(c, h // 2, 2, wd // 2, 2).mean(axis=(2, 4))
         w = np.array(nsw.dequantise(l), dtype=np.float32).astype(np.float64).reshape(l["shape"])

@@ -19,16 +19,11 @@ import sys
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import nsw  # noqa: E402
+import torch_objective as to  # noqa: E402
 
 H, W = 20, 16
-LAYERS = ["conv1_1", "conv1_2", "conv2_1", "conv2_2", "conv3_1", "conv3_2", "conv3_3", "conv3_4",
-          "conv4_1", "conv4_2", "conv4_3", "conv4_4", "conv5_1"]
-POOL_BEFORE = {"conv2_1", "conv3_1", "conv4_1", "conv5_1"}
-CONTENT = "relu4_2"
 STYLE = ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"]
 ALPHA, BETA, GAMMA = 1e-3, 1.0, 1e-3
 
@@ -39,51 +34,18 @@ def made(f):
 
 def main():
     path = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "weights", "vgg19.nsw")
-    d = nsw.read(path)
-    net = {}
-    for l in d["layers"]:
-        if l["name"] in LAYERS:
-            w = np.array(nsw.dequantise(l), dtype=np.float32).reshape(l["shape"])
-            net[l["name"]] = (torch.from_numpy(w).double(), torch.tensor(l["bias"], dtype=torch.float32).double())
+    net, d = to.load_net(path, dtype=torch.float64)
 
     def pre(rgb):
-        x = rgb.astype(np.float64) * d["scale"]
-        if d["order"] == nsw.BGR:
-            x = x[::-1]
-        x = (x - np.array(d["mean"])[:, None, None]) / np.array(d["std"])[:, None, None]
-        return torch.from_numpy(np.ascontiguousarray(x))[None]
-
-    def feats(x):
-        out = {}
-        for name in LAYERS:
-            if name in POOL_BEFORE:
-                x = F.avg_pool2d(x, 2)
-            w, b = net[name]
-            x = F.relu(F.conv2d(x, w, b, padding=1))
-            out["relu" + name[4:]] = x[0]
-        return out
-
-    def gram(f):
-        n, h, w = f.shape
-        f = f.reshape(n, h * w)
-        return f @ f.t() / (h * w)
+        return to.preprocess(rgb, d, dtype=np.float64)
 
     content = pre(made(lambda c, y, x: ((3 * c + 5 * y + 7 * x) % 13) / 12))
     sa = pre(made(lambda c, y, x: ((11 * c + y * y + 2 * x) % 19) / 18))
     sb = pre(made(lambda c, y, x: abs(math.sin(0.7 * x + 0.3 * y + c))))
-    with torch.no_grad():
-        p = feats(content)[CONTENT]
-        fa, fb = feats(sa), feats(sb)
-        a = {k: 0.7 * gram(fa[k]) + 0.3 * gram(fb[k]) for k in STYLE}
+    obj = to.Objective(net, content, [sa, sb], blend=[0.7, 0.3], style_taps=STYLE, alpha=ALPHA, beta=BETA, gamma=GAMMA)
     x0 = made(lambda c, y, x: ((5 * c + 2 * y + 3 * x) % 11) / 10 + 0.05 * math.cos(x * y))
     x = pre(x0).clone().requires_grad_(True)
-    f = feats(x)
-    lc = 0.5 * ((f[CONTENT] - p) ** 2).sum()
-    es = {k: ((gram(f[k]) - a[k]) ** 2).sum() / (4.0 * f[k].shape[0] ** 2) for k in STYLE}
-    ls = sum(0.2 * e for e in es.values())
-    xi = x[0]
-    tv = ((xi[:, :, 1:] - xi[:, :, :-1]) ** 2).sum() + ((xi[:, 1:, :] - xi[:, :-1, :]) ** 2).sum()
-    loss = ALPHA * lc + BETA * ls + GAMMA * tv
+    lc, es, tv, loss = obj.parts(x)
     loss.backward()
     g = x.grad[0].numpy()
     print("# golden objective on weights/vgg19.nsw, written by tools/golden_objective.py (torch %s, float64)" % torch.__version__)

@@ -17,8 +17,7 @@ import sys
 import types
 import zipfile
 
-WIDTHS = [64, 64, 128, 128, 256, 256, 256, 256, 512, 512, 512, 512, 512, 512, 512, 512]
-CONV_INDICES = [0, 2, 5, 7, 10, 12, 14, 16, 19, 21, 23, 25, 28, 30, 32, 34]
+import vgg19
 
 
 def _rebuild_tensor_v2(*args):
@@ -68,7 +67,7 @@ def main(argv):
     state = collections.OrderedDict()
     blobs = {}
     c_in = 3
-    for L, (idx, width) in enumerate(zip(CONV_INDICES, WIDTHS)):
+    for L, (idx, width) in enumerate(zip(vgg19.TORCHVISION_INDICES, vgg19.WIDTHS)):
         c_out = max(1, width // div)
         n = c_out * c_in * 9
         w = [((i * 7 + L) % 101 - 50) / 1000 for i in range(n)]

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Re-measures the figures README.md gives outside its Performance section, one
-# paragraph at a time. Each prints what it measured; the README quotes it with
-# the date and the machine (`lscpu`). Not part of CI.
+# Re-measures the figures the documents quote (docs/performance.md, docs/design.md,
+# docs/normalised.md), one at a time. Each prints what it measured; the performance
+# document quotes it with the date, the commit and the machine (`lscpu`). Not part of CI.
 #
 #   tools/measure.sh defaults CONTENT STYLE [--1024]   "Defaults, and why": the loss over the
 #                                                       default job, L-BFGS history, content/style

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Mutation testing (cargo-mutants) of the library's modules, each against the
 # tests that guard it; what survives is either fixed by a test or explained in
-# tests/MUTANTS.md. Not part of CI: a mutant costs an incremental rebuild and a
+# docs/testing.md. Not part of CI: a mutant costs an incremental rebuild and a
 # test run (10-30 s here), so a module takes up to an hour or two on 2 cores;
 # shard it across machines.
 #

@@ -36,7 +36,7 @@ pub enum ConvAlgo {
 
 /// Layers with at least this many input channels use Winograd under
 /// [`ConvAlgo::Auto`]: every layer, conv1_1 (3 channels in) included.
-/// `cargo bench --bench engine -- layers 512 --threads 1` (README, Performance)
+/// `cargo bench --bench engine -- layers 512 --threads 1` (`docs/performance.md`)
 /// measured F(4x4,3x3) faster than im2col on every layer, conv1_1 too (10.3
 /// against 15.6 ms forward, 10.9 against 62.0 input gradient).
 pub const WINOGRAD_MIN_CHANNELS: usize = 1;

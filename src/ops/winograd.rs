@@ -70,8 +70,8 @@ const K: usize = 36;
 /// The tiles of a task, at most. Each task streams all of `U` (4x the
 /// layer's weights) once, so fewer, larger tasks save memory traffic on the
 /// deep layers, while `V (36, c_in, tiles)` must stay small enough to be
-/// re-read from cache: `cargo bench --bench engine -- layers` (see the module
-/// notes in the README) chose this.
+/// re-read from cache: `cargo bench --bench engine -- layers` chose this
+/// (`docs/performance.md`).
 pub const MAX_TILES: usize = 256;
 
 /// Bytes of `V` per task, at most (the tile count shrinks to fit).
@@ -179,7 +179,7 @@ pub struct WinogradWeights {
     pub c_in: usize,
     /// (36, c_out, c_in). Rows padded off multiples of 256 bytes (so the input
     /// gradient's reads down a column spread over the L1 sets) cost 9 MB at
-    /// 512x512 and measured no faster (`engine layers 512`, 2026-11-27).
+    /// 512x512 and measured no faster (`engine layers 512`, `docs/performance.md`).
     u: Vec<f32>,
 }
 

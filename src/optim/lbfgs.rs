@@ -12,7 +12,7 @@ use std::cell::Cell;
 use std::rc::Rc;
 
 /// History of 10 pairs: measured in `benches/` and by eye on the paper's images
-/// (see README, "Defaults"); memory is `2 * history * 3 * H * W` floats.
+/// (`docs/design.md`, "The defaults and why"); memory is `2 * history * 3 * H * W` floats.
 pub const DEFAULT_HISTORY: usize = 10;
 
 struct Problem<'e, 'a>(&'e Evaluator<'a>);

@@ -5,10 +5,8 @@
 //! iteration makes and drops a few dozen image-sized vectors (two-loop
 //! recursion, line search states, the history's pairs). With plain `Vec`s,
 //! glibc's dynamic mmap threshold soon serves them from the heap, and the holes
-//! they leave there, split by smaller allocations, stayed resident: a 512x512
-//! run of 12 iterations on 1 thread peaked at 531 MiB (544,156 kbytes),
-//! against 486 MiB with glibc's mmap threshold fixed so that every freed
-//! vector went back at once (README, Performance). Pooled, no more
+//! they leave there, split by smaller allocations, stayed resident, so a run's
+//! peak grew with its path (`docs/performance.md`, the memory figures). Pooled, no more
 //! image-sized buffers exist than were ever alive at once, and the arithmetic
 //! is the same as argmin's for `Vec` (same operations in the same order:
 //! results are bit-identical).

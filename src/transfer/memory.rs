@@ -11,10 +11,8 @@ use crate::vgg::{Tap, Vgg19};
 /// (the largest layer's, [`winograd::scratch_bytes`]), the optimiser's and
 /// the evaluator's vectors (L-BFGS: `2 * history + 22` images, Adam 18), and
 /// 64 MB for the rest (the binary with its embedded weights, decoded images,
-/// buffers of the loss). Square runs with L-BFGS history 10, history full,
-/// against `/usr/bin/time -v` (2 threads, 2026-11-27): 256: 334 said, 310
-/// measured; 512: 508 said, 483-491 measured (1 thread: 504 said, 480-483
-/// measured); 1024: 1192 said, 1145 measured (MiB, kbytes / 1024). argmin's
+/// buffers of the loss). It is a few percent above `/usr/bin/time -v` of
+/// square runs with the history full (`docs/performance.md`). argmin's
 /// vectors are pooled ([`crate::optim`]): at history 10 at most 33 exist.
 ///
 /// `threads`: the threads the run will use (each keeps its own Winograd

@@ -65,30 +65,6 @@ pub fn store_scales(weights: &mut WeightsFile, means: &[Vec<f64>]) -> usize {
     floored
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Scales are the means, floored at 1% of the layer's median (the upper
-    /// one for an even count); a layer whose median is 0 keeps 1 everywhere.
-    #[test]
-    fn scales_are_the_means_floored_at_a_hundredth_of_the_median() {
-        let mut f = crate::weights::shipped();
-        f.layers.truncate(3);
-        let means = vec![
-            vec![5.0, 0.001, 100.0, 2.0, 0.02], // median 2: floor 0.02, one filter below, one at it
-            vec![4.0, 1.0, 3.0, 0.001],         // upper median 3: floor 0.03
-            vec![0.0, 0.0, 7.0],                // median 0: a dead layer
-        ];
-        assert_eq!(store_scales(&mut f, &means), 2);
-        let got: Vec<Vec<f32>> = f.layers.iter().map(|l| l.scales.clone().unwrap()).collect();
-        assert_eq!(got[0], [5.0, 0.02, 100.0, 2.0, 0.02]);
-        assert_eq!(got[1], [4.0, 1.0, 3.0, 0.03]);
-        assert_eq!(got[2], [1.0, 1.0, 1.0]);
-        assert!(mean_activations(&f, Pooling::Avg, &[]).is_err());
-    }
-}
-
 /// The calibration scan (`neural-style calibrate`): each image in `paths`
 /// (PNG or JPEG) brought to `size` px on its longest side, every filter's
 /// mean activation with `pooling` stored as its scale. Returns how many nearly
@@ -123,4 +99,28 @@ pub fn calibrate_exact(weights: &mut WeightsFile, paths: &[std::path::PathBuf], 
         sizes.join(", "),
     );
     Ok(super::scales::to_text(weights, &comment))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Scales are the means, floored at 1% of the layer's median (the upper
+    /// one for an even count); a layer whose median is 0 keeps 1 everywhere.
+    #[test]
+    fn scales_are_the_means_floored_at_a_hundredth_of_the_median() {
+        let mut f = crate::weights::shipped();
+        f.layers.truncate(3);
+        let means = vec![
+            vec![5.0, 0.001, 100.0, 2.0, 0.02], // median 2: floor 0.02, one filter below, one at it
+            vec![4.0, 1.0, 3.0, 0.001],         // upper median 3: floor 0.03
+            vec![0.0, 0.0, 7.0],                // median 0: a dead layer
+        ];
+        assert_eq!(store_scales(&mut f, &means), 2);
+        let got: Vec<Vec<f32>> = f.layers.iter().map(|l| l.scales.clone().unwrap()).collect();
+        assert_eq!(got[0], [5.0, 0.02, 100.0, 2.0, 0.02]);
+        assert_eq!(got[1], [4.0, 1.0, 3.0, 0.03]);
+        assert_eq!(got[2], [1.0, 1.0, 1.0]);
+        assert!(mean_activations(&f, Pooling::Avg, &[]).is_err());
+    }
 }

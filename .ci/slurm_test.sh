@@ -4,7 +4,7 @@
 # exactly once. Then a resubmission is cancelled mid-way, and a third
 # submission must paint only what is missing.
 #
-#   tools/slurm_test.sh [path/to/neural-style]
+#   .ci/slurm_test.sh [path/to/neural-style]
 #
 # Installs Debian's slurm-wlm and munge where missing (needs root and apt),
 # runs munged, slurmctld and slurmd with their own pid files and stops them by
