@@ -78,10 +78,18 @@ impl fmt::Display for Error {
             Error::Io { path, source } => write!(f, "{}: {}", path.display(), source),
             Error::Image { path, reason } => write!(f, "{}: {}", path.display(), reason),
             Error::Weights(m) => write!(f, "weights: {m}"),
-            Error::UnknownLayer(name) => write!(
-                f,
-                "unknown layer '{name}': expected one of relu1_1, relu1_2, relu2_1, relu2_2, relu3_1 ... relu3_4, relu4_1 ... relu4_4, relu5_1 ... relu5_4"
-            ),
+            Error::UnknownLayer(name) => {
+                write!(f, "unknown layer '{name}': ")?;
+                let known = crate::vgg::VGG19.iter().map(|l| l.relu);
+                match name.strip_prefix("conv").map(|rest| format!("relu{rest}")).filter(|r| known.clone().any(|k| k == r)) {
+                    // The loss reads the ReLU after the convolution.
+                    Some(relu) => write!(f, "the losses read the ReLUs after the convolutions: did you mean {relu}?"),
+                    None => match closest(name, known) {
+                        Some(near) => write!(f, "did you mean {near}? (relu1_1 ... relu5_4)"),
+                        None => write!(f, "expected one of relu1_1, relu1_2, relu2_1, relu2_2, relu3_1 ... relu3_4, relu4_1 ... relu4_4, relu5_1 ... relu5_4"),
+                    },
+                }
+            }
             Error::Config(m) => f.write_str(m),
             Error::Invalid { field, reason } => write!(f, "{field}: {reason}"),
             Error::NonFinite { evaluation, loss, grad_norm } => {
@@ -130,7 +138,31 @@ pub(crate) fn one_of<T: Copy>(field: &'static str, words: &[(&str, T)], v: &str)
             let names: Vec<&str> = words.iter().map(|(w, _)| *w).collect();
             let (last, rest) = names.split_last().expect("at least one word");
             let list = if rest.is_empty() { last.to_string() } else { format!("{} or {last}", rest.join(", ")) };
-            Err(Error::Invalid { field, reason: format!("expected {list}, got '{v}'") })
+            let hint = closest(v, names.iter().copied()).map(|w| format!(" (did you mean {w}?)")).unwrap_or_default();
+            Err(Error::Invalid { field, reason: format!("expected {list}, got '{v}'{hint}") })
         }
     }
+}
+
+/// Levenshtein distance between two words, by characters.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diag = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let next = (row[j + 1] + 1).min(row[j] + 1).min(diag + usize::from(ca != *cb));
+            diag = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
+}
+
+/// The word of `known` nearest to `word`, if it is near enough to be a slip
+/// of the keyboard: at most 2 edits, and fewer than a third of the word.
+pub fn closest<'a>(word: &str, known: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    let limit = 2.min(word.chars().count().div_ceil(3));
+    known.map(|k| (edit_distance(word, k), k)).filter(|(d, _)| *d <= limit).min_by_key(|(d, _)| *d).map(|(_, k)| k)
 }

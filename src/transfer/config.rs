@@ -212,55 +212,56 @@ fn check_weight(field: &'static str, v: f32) -> Result<(), Error> {
 impl Config {
     /// Checks settings that do not depend on the images.
     pub fn validate(&self) -> Result<(), Error> {
+        self.problems().into_iter().next().map_or(Ok(()), Err)
+    }
+
+    /// Every setting that does not depend on the images and is wrong, each
+    /// named by its field ([`Error::Invalid`]), in the order of the fields:
+    /// a front end can report them all at once.
+    pub fn problems(&self) -> Vec<Error> {
+        let mut out = Vec::new();
         if self.size == 0 {
-            return Err(invalid("size", "must be at least 1"));
+            out.push(invalid("size", "must be at least 1"));
         }
         if !(self.style_scale.is_finite() && self.style_scale > 0.0) {
-            return Err(invalid("style_scale", format!("must be > 0, got {}", self.style_scale)));
+            out.push(invalid("style_scale", format!("must be > 0, got {}", self.style_scale)));
         }
-        if let Some(c) = self.weights.content {
-            check_weight("weights.content", c)?;
-        }
-        check_weight("weights.style", self.weights.style)?;
-        check_weight("weights.tv", self.weights.tv)?;
+        let weights =
+            [("weights.content", self.weights.content), ("weights.style", Some(self.weights.style)), ("weights.tv", Some(self.weights.tv))];
+        out.extend(weights.into_iter().filter_map(|(field, w)| check_weight(field, w?).err()));
         if let Some(w) = &self.style_layer_weights {
             if w.len() != self.style_layers.len() {
-                return Err(invalid("style_layer_weights", format!("{} values for {} style layers", w.len(), self.style_layers.len())));
+                out.push(invalid("style_layer_weights", format!("{} values for {} style layers", w.len(), self.style_layers.len())));
             }
-            for v in w {
-                check_weight("style_layer_weights", *v)?;
-            }
+            out.extend(w.iter().find_map(|v| check_weight("style_layer_weights", *v).err()));
         }
         for (list, field) in [(&self.content_layers, "content_layers"), (&self.style_layers, "style_layers")] {
             let mut seen = list.clone();
             seen.sort();
             seen.dedup();
             if seen.len() != list.len() {
-                return Err(invalid(field, "names a layer twice"));
+                out.push(invalid(field, "names a layer twice"));
             }
         }
         if self.style_image_masks.is_some() && self.style_masks.is_none() {
-            return Err(invalid("style_image_masks", "needs style masks"));
+            out.push(invalid("style_image_masks", "needs style masks"));
         }
         if self.style_masks.is_some() && self.style_blend.is_some() {
-            return Err(invalid("style_blend", "does not apply with style masks: each region has its own style"));
+            out.push(invalid("style_blend", "does not apply with style masks: each region has its own style"));
         }
-        for m in self.style_masks.iter().chain(&self.style_image_masks).flatten() {
-            if m.is_empty() || m.iter().any(|v| !(v.is_finite() && (0.0..=1.0).contains(v))) {
-                return Err(invalid("style_masks", "masks must be non-empty with values in [0, 1]"));
-            }
+        let masks = self.style_masks.iter().chain(&self.style_image_masks).flatten();
+        if masks.into_iter().any(|m| m.is_empty() || m.iter().any(|v| !(v.is_finite() && (0.0..=1.0).contains(v)))) {
+            out.push(invalid("style_masks", "masks must be non-empty with values in [0, 1]"));
         }
-        if self.scales == 0 {
-            return Err(invalid("scales", "must be at least 1"));
-        }
-        super::coarse_to_fine(self.size, self.scales, self.iterations, self.scale_iterations.as_deref())?;
+        out.extend(super::coarse_to_fine(self.size.max(1), self.scales, self.iterations, self.scale_iterations.as_deref()).err());
         match self.optimizer {
-            Optimizer::Lbfgs { history: 0 } => Err(invalid("optimizer.history", "must be at least 1")),
+            Optimizer::Lbfgs { history: 0 } => out.push(invalid("optimizer.history", "must be at least 1")),
             Optimizer::Adam { learning_rate } if !(learning_rate.is_finite() && learning_rate > 0.0) => {
-                Err(invalid("optimizer.learning_rate", format!("must be > 0, got {learning_rate}")))
+                out.push(invalid("optimizer.learning_rate", format!("must be > 0, got {learning_rate}")))
             }
-            _ => Ok(()),
+            _ => {}
         }
+        out
     }
 
     /// The settings left to the library filled in for a run in `mode` on the

@@ -78,38 +78,54 @@ pub enum Command {
     Plot(PlotArgs),
     /// Help for one subcommand, or for all (`None`).
     Help(Option<Cmd>),
+    /// No arguments at all: the short usage, exit 2.
+    Usage,
     Version,
 }
 
-/// A usage error: printed as one line, exit code 2.
+/// A usage error: one line per problem, exit code 2.
 pub struct Usage(pub String);
 
 fn usage<T>(msg: impl Into<String>) -> Result<T, Usage> {
     Err(Usage(msg.into()))
 }
 
+/// The problems found so far: parsing goes on after one, so that every
+/// mistake of a command line is reported at once.
+#[derive(Default)]
+struct Problems(Vec<String>);
+
+impl Problems {
+    /// `r`'s value, or `None` with its complaint kept.
+    fn take<T>(&mut self, r: Result<T, Usage>) -> Option<T> {
+        r.map_err(|u| self.0.push(u.0)).ok()
+    }
+
+    /// Sets `slot` to `r`'s value, or keeps its complaint.
+    fn set<T>(&mut self, slot: &mut T, r: Result<T, Usage>) {
+        if let Some(v) = self.take(r) {
+            *slot = v;
+        }
+    }
+
+    fn push(&mut self, msg: impl Into<String>) {
+        self.0.push(msg.into());
+    }
+}
+
 fn number<T: std::str::FromStr>(flag: &str, v: &str) -> Result<T, Usage> {
     v.trim().parse().or_else(|_| usage(format!("{flag}: '{v}' is not a valid number")))
 }
 
-fn finite(flag: &str, v: &str) -> Result<f32, Usage> {
-    let x: f32 = number(flag, v)?;
-    if !x.is_finite() || x < 0.0 {
-        return usage(format!("{flag}: must be a finite number >= 0, got '{v}'"));
-    }
-    Ok(x)
-}
-
-fn list_f32(flag: &str, v: &str) -> Result<Vec<f32>, Usage> {
-    v.split(',').map(|s| finite(flag, s)).collect()
+fn list<T: std::str::FromStr>(flag: &str, v: &str) -> Result<Vec<T>, Usage> {
+    v.split(',').map(|s| number(flag, s)).collect()
 }
 
 fn positive(flag: &str, v: &str) -> Result<usize, Usage> {
-    let n: usize = number(flag, v)?;
-    if n == 0 {
-        return usage(format!("{flag}: must be at least 1"));
+    match number(flag, v)? {
+        0 => usage(format!("{flag}: must be at least 1")),
+        n => Ok(n),
     }
-    Ok(n)
 }
 
 /// A library setting read from its word (`avg`, `luminance`), complaints naming `flag`.
@@ -124,41 +140,27 @@ fn taps(flag: &str, v: &str) -> Result<Vec<Tap>, Usage> {
     Tap::parse_list(v).map_err(|e| Usage(format!("{flag}: {e}")))
 }
 
-/// The flags of jcjohnson/neural-style and neural-style-pt, and what to use
-/// here instead (matched with any number of leading dashes, `_` or `-`).
-const PEER_FLAGS: [(&str, &str); 22] = [
-    ("content-image", "did you mean --content?"),
-    ("style-image", "did you mean --style?"),
-    ("output-image", "did you mean --output?"),
-    ("image-size", "did you mean --size?"),
-    ("num-iterations", "did you mean --iterations?"),
-    ("content-weight", "did you mean --content-weight?"),
-    ("style-weight", "did you mean --style-weight?"),
-    ("tv-weight", "did you mean --tv-weight?"),
-    ("original-colors", "did you mean --preserve-colors luminance?"),
-    ("init", "did you mean --init (content, noise, style or a file; 'image' and 'random' work too)?"),
-    ("print-iter", "did you mean --print-every?"),
-    ("save-iter", "did you mean --save-every?"),
-    ("style-blend-weights", "did you mean --style-blend-weights?"),
-    ("style-scale", "did you mean --style-scale?"),
-    ("pooling", "did you mean --pooling?"),
-    ("optimizer", "did you mean --optimizer?"),
-    ("learning-rate", "did you mean --learning-rate?"),
-    ("lbfgs-num-correction", "did you mean --lbfgs-history?"),
-    ("seed", "did you mean --seed?"),
-    ("content-layers", "did you mean --content-layers (relu4_2, ...)?"),
-    ("gpu", "neural-style runs on the CPU: drop it (--threads N sets the threads)"),
-    ("backend", "neural-style has its own engine: drop it"),
-];
+fn paths(v: &str) -> Vec<PathBuf> {
+    v.split(',').filter(|s| !s.is_empty()).map(PathBuf::from).collect()
+}
 
-/// The hint for a peer's flag written the peer's way (`-content_image`,
-/// `--image_size`), if `arg` is one.
-fn peer_hint(arg: &str) -> Option<&'static str> {
-    if !arg.starts_with('-') || arg.starts_with("--") && !arg.contains('_') {
-        return None;
+/// The start `--init` names: one of its words, or an image file that exists
+/// (`Init::Auto` then, replaced by the loaded image).
+fn init_word(v: &str, a: &Args) -> Result<Init, Usage> {
+    const WORDS: [&str; 5] = ["noise", "content", "style", "random", "image"];
+    match v {
+        // jcjohnson/neural-style's words: "random" is noise, "image" the content.
+        "noise" | "random" => Ok(Init::Noise),
+        "content" | "image" if a.content.is_some() => Ok(Init::Content),
+        "content" | "image" => usage(format!("--init {v}: needs --content")),
+        "style" if !a.styles.is_empty() => Ok(Init::Style),
+        "style" => usage("--init style: needs --style"),
+        path if Path::new(path).is_file() => Ok(Init::Auto),
+        other => {
+            let near = neural_style::error::closest(other, WORDS.into_iter()).map(|w| format!("; did you mean {w}?")).unwrap_or_default();
+            usage(format!("--init: expected noise, content, style or an image file; '{other}' is neither{near}"))
+        }
     }
-    let name = arg.trim_start_matches('-').split('=').next().unwrap_or("").replace('_', "-");
-    PEER_FLAGS.iter().find(|(peer, _)| *peer == name).map(|(_, hint)| *hint)
 }
 
 /// `-h` or `--help` anywhere (every subcommand too), or `help` as the first word.
@@ -180,18 +182,22 @@ pub fn parse(argv: &[String]) -> Result<Command, Usage> {
     if argv.iter().any(|a| a == "--version") {
         return Ok(Command::Version);
     }
-    if let Some((a, hint)) = argv.iter().find_map(|a| peer_hint(a).map(|h| (a, h))) {
-        return usage(format!("{a}: {hint}"));
+    if argv.is_empty() {
+        return Ok(Command::Usage);
     }
     let cmd = sub.unwrap_or(Cmd::Run);
-    let rest = if sub.is_some() { &argv[1..] } else { argv };
-    let raw = flags::lex(cmd, rest).map_err(Usage)?;
-    match cmd {
-        Cmd::Run => parse_run(&raw, None).map(Command::Run),
-        Cmd::Batch => parse_batch(&raw),
-        Cmd::Calibrate => parse_calibrate(&raw),
-        Cmd::Sheet => parse_sheet(&raw),
-        Cmd::Plot => parse_plot(&raw),
+    let raw = flags::lex(cmd, if sub.is_some() { &argv[1..] } else { argv });
+    let mut problems = Problems(raw.errors.clone());
+    let command = match cmd {
+        Cmd::Run => parse_run(&raw, None, &mut problems).map(Command::Run),
+        Cmd::Batch => parse_batch(&raw, &mut problems),
+        Cmd::Calibrate => parse_calibrate(&raw, &mut problems),
+        Cmd::Sheet => parse_sheet(&raw, &mut problems),
+        Cmd::Plot => parse_plot(&raw, &mut problems),
+    };
+    match command {
+        Some(c) if problems.0.is_empty() => Ok(c),
+        _ => Err(Usage(problems.0.join("\n"))),
     }
 }
 
@@ -203,8 +209,8 @@ struct Preset {
 }
 
 /// The transfer flags. In a batch (`preset`) the images and the output come
-/// from the batch's own flags, and `--content`, `--style`, `--output` are refused.
-fn parse_run(raw: &Raw, preset: Option<Preset>) -> Result<Box<Args>, Usage> {
+/// from the batch's own flags. Every problem goes to `p`.
+fn parse_run(raw: &Raw, preset: Option<Preset>, p: &mut Problems) -> Option<Box<Args>> {
     let mut a = Args {
         content: None,
         styles: Vec::new(),
@@ -224,15 +230,12 @@ fn parse_run(raw: &Raw, preset: Option<Preset>) -> Result<Box<Args>, Usage> {
         style_image_masks: None,
     };
     let mut output = None;
-    let mut init: Option<String> = None;
-    let mut history = DEFAULT_HISTORY;
-    let mut lr = neural_style::optim::adam::DEFAULT_LEARNING_RATE;
-    let mut optimizer = "lbfgs".to_string();
+    let mut init: Option<&str> = None;
+    let (mut history, mut lr) = (DEFAULT_HISTORY, neural_style::optim::adam::DEFAULT_LEARNING_RATE);
+    let mut optimizer = "lbfgs";
     let mut blend: Option<Vec<f32>> = None;
-    if let Some(p) = preset {
-        a.content = Some(p.content);
-        a.styles = p.styles;
-        output = Some(p.output);
+    if let Some(pre) = preset {
+        (a.content, a.styles, output) = (Some(pre.content), pre.styles, Some(pre.output));
     }
     // In the order given: a later value of a flag wins.
     for (k, v) in raw.pairs() {
@@ -240,100 +243,96 @@ fn parse_run(raw: &Raw, preset: Option<Preset>) -> Result<Box<Args>, Usage> {
         let c = &mut a.config;
         match k {
             "--content" => a.content = Some(PathBuf::from(v)),
-            "--style" => a.styles = v.split(',').filter(|s| !s.is_empty()).map(PathBuf::from).collect(),
-            "--style-blend-weights" => blend = Some(list_f32(k, v)?),
-            "--style-masks" => a.style_masks = Some(v.split(',').filter(|s| !s.is_empty()).map(PathBuf::from).collect()),
-            "--style-image-masks" => a.style_image_masks = Some(v.split(',').filter(|s| !s.is_empty()).map(PathBuf::from).collect()),
+            "--style" => a.styles = paths(v),
+            "--style-blend-weights" => blend = p.take(list(k, v)),
+            "--style-masks" => a.style_masks = Some(paths(v)),
+            "--style-image-masks" => a.style_image_masks = Some(paths(v)),
             "--output" => output = Some(PathBuf::from(v)),
-            "--size" => c.size = positive(k, v)?,
-            "--style-scale" => c.style_scale = number(k, v)?,
-            "--iterations" => c.iterations = number(k, v)?,
-            "--max-evals" => c.max_evals = Some(positive(k, v)?),
-            "--content-weight" => c.weights.content = Some(number(k, v)?),
-            "--loss-scale" => c.loss_scale = word(k, v)?,
-            "--style-weight" => c.weights.style = number(k, v)?,
-            "--tv-weight" => c.weights.tv = number(k, v)?,
-            "--content-layers" => c.content_layers = taps(k, v)?,
-            "--style-layers" => c.style_layers = taps(k, v)?,
-            "--style-layer-weights" => c.style_layer_weights = Some(list_f32(k, v)?),
-            "--init" => init = Some(v.to_string()),
-            "--seed" => c.seed = number(k, v)?,
-            "--preserve-colors" => c.preserve_colors = word(k, v)?,
-            "--pooling" => a.pooling = word(k, v)?,
-            "--optimizer" => optimizer = v.to_string(),
-            "--lbfgs-history" => history = positive(k, v)?,
-            "--learning-rate" => lr = number(k, v)?,
+            "--size" => p.set(&mut c.size, positive(k, v)),
+            "--style-scale" => p.set(&mut c.style_scale, number(k, v)),
+            "--iterations" => p.set(&mut c.iterations, number(k, v)),
+            "--max-evals" => c.max_evals = p.take(positive(k, v)),
+            "--content-weight" => c.weights.content = p.take(number(k, v)),
+            "--loss-scale" => p.set(&mut c.loss_scale, word(k, v)),
+            "--style-weight" => p.set(&mut c.weights.style, number(k, v)),
+            "--tv-weight" => p.set(&mut c.weights.tv, number(k, v)),
+            "--content-layers" => p.set(&mut c.content_layers, taps(k, v)),
+            "--style-layers" => p.set(&mut c.style_layers, taps(k, v)),
+            "--style-layer-weights" => c.style_layer_weights = p.take(list(k, v)),
+            "--init" => init = Some(v),
+            "--seed" => p.set(&mut c.seed, number(k, v)),
+            "--preserve-colors" => p.set(&mut c.preserve_colors, word(k, v)),
+            "--pooling" => p.set(&mut a.pooling, word(k, v)),
+            "--optimizer" => optimizer = v,
+            "--lbfgs-history" => p.set(&mut history, number(k, v)),
+            "--learning-rate" => p.set(&mut lr, number(k, v)),
             "--weights" => a.weights = Some(PathBuf::from(v)),
             "--normalized" => a.normalized = true,
-            "--threads" => a.threads = Some(positive(k, v)?),
-            "--max-memory" => a.max_memory_mb = Some(positive(k, v)? as u64),
-            "--print-every" => a.print_every = positive(k, v)?,
-            "--save-every" => a.save_every = Some(positive(k, v)?),
+            "--threads" => a.threads = p.take(positive(k, v)),
+            "--max-memory" => a.max_memory_mb = p.take(positive(k, v)).map(|mb| mb as u64),
+            "--print-every" => p.set(&mut a.print_every, positive(k, v)),
+            "--save-every" => a.save_every = p.take(positive(k, v)),
             "--trace" => a.trace = Some(PathBuf::from(v)),
             "--quiet" => a.quiet = true,
-            "--scales" => c.scales = number(k, v)?,
-            "--scale-iterations" => c.scale_iterations = Some(v.split(',').map(|x| number(k, x)).collect::<Result<_, _>>()?),
+            "--scales" => p.set(&mut c.scales, number(k, v)),
+            "--scale-iterations" => c.scale_iterations = p.take(list(k, v)),
             // The batch's own flags, --help and --version: taken elsewhere.
             _ => {}
         }
     }
-    a.output = output.ok_or_else(|| Usage("--output: required (where to write the result)".into()))?;
-    if a.content.is_none() && a.styles.is_empty() {
-        return usage("give --content, --style, or both (see --help)");
+    // What is missing is worth saying only when no flag was misspelt.
+    match output {
+        Some(o) => a.output = o,
+        None if raw.errors.is_empty() => p.push("--output: required (where to write the result; -o for short)"),
+        None => {}
     }
-    a.config.optimizer = match optimizer.as_str() {
+    if a.content.is_none() && a.styles.is_empty() && raw.errors.is_empty() {
+        p.push("give --content, --style, or both (see --help)");
+    }
+    a.config.optimizer = match optimizer {
         "lbfgs" => Optimizer::Lbfgs { history },
         "adam" => Optimizer::Adam { learning_rate: lr },
-        _ => return usage(format!("--optimizer: expected lbfgs or adam, got '{optimizer}'")),
+        _ => {
+            p.push(format!("--optimizer: expected lbfgs or adam, got '{optimizer}'"));
+            Optimizer::default()
+        }
     };
     if let Some(b) = blend {
-        if b.len() != a.styles.len() {
-            return usage(format!("--style-blend-weights: {} weights for {} style images", b.len(), a.styles.len()));
-        }
         let sum: f32 = b.iter().sum();
-        if sum <= 0.0 {
-            return usage("--style-blend-weights: the weights must not all be zero");
+        if b.len() != a.styles.len() {
+            p.push(format!("--style-blend-weights: {} weights for {} style images", b.len(), a.styles.len()));
+        } else if !(sum > 0.0 && b.iter().all(|w| w.is_finite() && *w >= 0.0)) {
+            p.push("--style-blend-weights: finite weights >= 0, not all zero");
+        } else {
+            a.config.style_blend = Some(b.iter().map(|w| w / sum).collect());
         }
-        a.config.style_blend = Some(b.iter().map(|w| w / sum).collect());
     }
-    match (&a.style_masks, &a.style_image_masks) {
-        (None, Some(_)) => return usage("--style-image-masks: needs --style-masks"),
-        (Some(m), _) if m.len() != a.styles.len() => {
-            return usage(format!("--style-masks: {} masks for {} style images (one per style)", m.len(), a.styles.len()))
+    for (masks, flag) in [(&a.style_masks, "--style-masks"), (&a.style_image_masks, "--style-image-masks")] {
+        if let Some(m) = masks.as_ref().filter(|m| m.len() != a.styles.len()) {
+            p.push(format!("{flag}: {} masks for {} style images (one per style)", m.len(), a.styles.len()));
         }
-        (_, Some(m)) if m.len() != a.styles.len() => {
-            return usage(format!("--style-image-masks: {} masks for {} style images (one per style)", m.len(), a.styles.len()))
-        }
-        (Some(_), _) if a.config.style_blend.is_some() => {
-            return usage("--style-blend-weights: does not apply with --style-masks (each region has its own style)")
-        }
-        _ => {}
     }
     if a.content.is_some() && a.styles.is_empty() && a.config.content_layers.is_empty() {
-        return usage("--content-layers: content reconstruction needs at least one layer");
+        p.push("--content-layers: content reconstruction needs at least one layer");
     }
     if a.content.is_none() && a.config.style_layers.is_empty() {
-        return usage("--style-layers: texture synthesis needs at least one layer");
+        p.push("--style-layers: texture synthesis needs at least one layer");
     }
-    a.config.init = match init.as_deref() {
-        // The library's choice (`Config::resolved`).
-        None => Init::Auto,
-        // jcjohnson/neural-style's words: "random" is noise, "image" the content.
-        Some("noise" | "random") => Init::Noise,
-        Some("content" | "image") if a.content.is_some() => Init::Content,
-        Some(w @ ("content" | "image")) => return usage(format!("--init {w}: needs --content")),
-        Some("style") if !a.styles.is_empty() => Init::Style,
-        Some("style") => return usage("--init style: needs --style"),
-        Some(path) => {
-            a.init_path = Some(PathBuf::from(path));
-            Init::Noise // replaced by the loaded image
-        }
-    };
+    if let Some(v) = init {
+        a.config.init = p.take(init_word(v, &a)).unwrap_or_default();
+        a.init_path = (a.config.init == Init::Auto).then(|| PathBuf::from(v)).filter(|p| p.is_file());
+    }
     if a.config.preserve_colors != PreserveColors::None && (a.content.is_none() || a.styles.is_empty()) {
-        return usage("--preserve-colors: needs both --content and --style");
+        p.push("--preserve-colors: needs both --content and --style");
     }
-    a.config.validate().map_err(|e| Usage(crate::describe(&e)))?;
-    Ok(Box::new(a))
+    // The masks are paths here; the library sees whether they are given.
+    let mut given = a.config.clone();
+    given.style_masks = a.style_masks.as_ref().map(|_| vec![ndarray::Array2::ones((1, 1))]);
+    given.style_image_masks = a.style_image_masks.as_ref().map(|_| vec![ndarray::Array2::ones((1, 1))]);
+    for e in given.problems() {
+        p.push(crate::describe(&e));
+    }
+    Some(Box::new(a))
 }
 
 /// Image files by name: a folder's `.png`/`.jpg`/`.jpeg` files sorted, a file as
@@ -371,53 +370,81 @@ fn shard(v: &str) -> Result<(usize, usize), Usage> {
     Ok((k, n))
 }
 
-fn parse_batch(raw: &Raw) -> Result<Command, Usage> {
-    let required = |flag: &str, what: &str| raw.value(flag).ok_or_else(|| Usage(format!("batch: {flag} {what} is required")));
-    let contents = image_list("--contents", required("--contents", "DIR|FILE,...")?)?;
-    let styles = image_list("--styles", required("--styles", "FILE,...")?)?;
-    let output_dir = PathBuf::from(required("--output-dir", "DIR")?);
-    let shard = raw.value("--shard").map(shard).transpose()?;
+fn parse_batch(raw: &Raw, p: &mut Problems) -> Option<Command> {
+    let mut required = |flag: &str, what: &str| {
+        let v = raw.value(flag);
+        if v.is_none() {
+            p.push(format!("batch: {flag} {what} is required"));
+        }
+        v
+    };
+    let (contents, styles, output_dir) =
+        (required("--contents", "DIR|FILE,..."), required("--styles", "FILE,..."), required("--output-dir", "DIR"));
+    let contents = contents.and_then(|v| p.take(image_list("--contents", v)));
+    let styles = styles.and_then(|v| p.take(image_list("--styles", v)));
+    let shard = raw.value("--shard").and_then(|v| p.take(shard(v)));
+    let (contents, styles, output_dir) = (contents?, styles?, PathBuf::from(output_dir?));
     let preset = Preset { content: contents[0].clone(), styles: vec![styles[0].clone()], output: output_dir.join("item.png") };
-    let run = parse_run(raw, Some(preset))?;
+    let run = parse_run(raw, Some(preset), p)?;
     let (sequence, summary) = (raw.has("--sequence"), raw.value("--summary").map(PathBuf::from));
-    Ok(Command::Batch(BatchArgs { run, contents, styles, output_dir, sequence, shard, summary }))
+    Some(Command::Batch(BatchArgs { run, contents, styles, output_dir, sequence, shard, summary }))
 }
 
-fn parse_calibrate(raw: &Raw) -> Result<Command, Usage> {
-    Ok(Command::Calibrate(CalibrateArgs {
-        images: raw.value("--images").map(PathBuf::from).ok_or_else(|| Usage("calibrate: --images DIR is required".into()))?,
-        output: raw.value("--output").map(PathBuf::from).ok_or_else(|| Usage("calibrate: --output PATH is required".into()))?,
+/// The value of the required flag `flag` of subcommand `cmd`.
+fn required(raw: &Raw, cmd: &str, flag: &str, what: &str, p: &mut Problems) -> Option<PathBuf> {
+    let v = raw.value(flag).map(PathBuf::from);
+    if v.is_none() {
+        p.push(format!("{cmd}: {flag} {what} is required"));
+    }
+    v
+}
+
+fn parse_calibrate(raw: &Raw, p: &mut Problems) -> Option<Command> {
+    let images = required(raw, "calibrate", "--images", "DIR", p);
+    let output = required(raw, "calibrate", "--output", "PATH", p);
+    let mut c = CalibrateArgs {
+        images: images.unwrap_or_default(),
+        output: output.unwrap_or_default(),
         weights: raw.value("--weights").map(PathBuf::from),
-        size: raw.value("--size").map_or(Ok(flags::DEFAULT_CALIBRATE_SIZE), |v| positive("--size", v))?,
-        pooling: raw.value("--pooling").map_or(Ok(Pooling::Avg), |v| word("--pooling", v))?,
+        size: flags::DEFAULT_CALIBRATE_SIZE,
+        pooling: Pooling::Avg,
         exact: raw.has("--exact"),
-    }))
+    };
+    if let Some(v) = raw.value("--size") {
+        p.set(&mut c.size, positive("--size", v));
+    }
+    if let Some(v) = raw.value("--pooling") {
+        p.set(&mut c.pooling, word("--pooling", v));
+    }
+    Some(Command::Calibrate(c))
 }
 
-fn parse_sheet(raw: &Raw) -> Result<Command, Usage> {
+fn parse_sheet(raw: &Raw, p: &mut Problems) -> Option<Command> {
+    let stem = |a: &str| Path::new(a).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
     let items: Vec<(PathBuf, String)> = raw
         .positionals
         .iter()
         .map(|a| match a.split_once('=') {
-            Some((p, l)) => (PathBuf::from(p), l.to_string()),
-            None => (PathBuf::from(a), Path::new(a).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()),
+            Some((path, label)) => (PathBuf::from(path), label.to_string()),
+            None => (PathBuf::from(a), stem(a)),
         })
         .collect();
     if items.is_empty() {
-        return usage("sheet: give at least one IMAGE[=LABEL]");
+        p.push("sheet: give at least one IMAGE[=LABEL]");
     }
-    Ok(Command::Sheet(SheetArgs {
-        output: raw.value("--output").map(PathBuf::from).ok_or_else(|| Usage("sheet: --output is required".into()))?,
-        cols: raw.value("--cols").map_or(Ok(flags::DEFAULT_SHEET_COLS), |v| positive("--cols", v))?,
-        cell: raw.value("--cell").map(|v| positive("--cell", v)).transpose()?,
-        items,
-    }))
+    let output = required(raw, "sheet", "--output", "PATH", p).unwrap_or_default();
+    let mut c = SheetArgs { output, cols: flags::DEFAULT_SHEET_COLS, cell: None, items };
+    if let Some(v) = raw.value("--cols") {
+        p.set(&mut c.cols, positive("--cols", v));
+    }
+    c.cell = raw.value("--cell").and_then(|v| p.take(positive("--cell", v)));
+    Some(Command::Sheet(c))
 }
 
-fn parse_plot(raw: &Raw) -> Result<Command, Usage> {
-    Ok(Command::Plot(PlotArgs {
-        trace: raw.value("--trace").map(PathBuf::from).ok_or_else(|| Usage("plot: --trace is required".into()))?,
-        output: raw.value("--output").map(PathBuf::from).ok_or_else(|| Usage("plot: --output is required".into()))?,
+fn parse_plot(raw: &Raw, p: &mut Problems) -> Option<Command> {
+    Some(Command::Plot(PlotArgs {
+        trace: required(raw, "plot", "--trace", "PATH", p).unwrap_or_default(),
+        output: required(raw, "plot", "--output", "PATH", p).unwrap_or_default(),
         title: raw.value("--title").unwrap_or(flags::DEFAULT_PLOT_TITLE).to_string(),
     }))
 }

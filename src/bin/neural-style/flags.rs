@@ -62,11 +62,11 @@ enum Section {
 
 impl Section {
     const ORDER: [Section; 8] = [
-        Section::Batch,
         Section::Images,
         Section::Objective,
         Section::Optimiser,
         Section::Run,
+        Section::Batch,
         Section::Calibrate,
         Section::Sheet,
         Section::Plot,
@@ -75,7 +75,7 @@ impl Section {
     fn heading(self) -> &'static str {
         match self {
             Section::Batch => {
-                "BATCH  (every transfer flag below applies to each item; the network is loaded once and each\n        style's targets computed once per size)"
+                "BATCH  (every transfer flag above applies to each item; the network is loaded once and each\n        style's targets computed once per size)"
             }
             Section::Images => "IMAGES",
             Section::Objective => "OBJECTIVE  (alpha * content + beta * style + gamma * total variation)",
@@ -196,17 +196,68 @@ fn taps(t: &[neural_style::Tap]) -> String {
     t.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(",")
 }
 
-/// The flag `name` of subcommand `cmd`, if it has one.
+/// The flag `name` of subcommand `cmd`, if it has one (short forms too).
 fn lookup(cmd: Cmd, name: &str) -> Option<&'static Flag> {
+    let name = SHORT.iter().find(|(short, _)| *short == name).map_or(name, |(_, long)| long);
     FLAGS.iter().find(|f| f.name == name && f.cmds & cmd.bit() != 0)
 }
 
+/// Short forms, wherever the long one is a flag.
+const SHORT: [(&str, &str); 3] = [("-c", "--content"), ("-s", "--style"), ("-o", "--output")];
+
+/// The flags of jcjohnson/neural-style and neural-style-pt whose names differ
+/// from ours (matched with any number of leading dashes, `_` or `-`).
+const PEERS: [(&str, &str); 10] = [
+    ("content-image", "did you mean --content?"),
+    ("style-image", "did you mean --style?"),
+    ("output-image", "did you mean --output?"),
+    ("image-size", "did you mean --size?"),
+    ("num-iterations", "did you mean --iterations?"),
+    ("original-colors", "did you mean --preserve-colors luminance?"),
+    ("print-iter", "did you mean --print-every?"),
+    ("save-iter", "did you mean --save-every?"),
+    ("lbfgs-num-correction", "did you mean --lbfgs-history?"),
+    ("gpu", "neural-style runs on the CPU: drop it (--threads N sets the threads)"),
+];
+
+/// What to say of `arg`, which is no flag of `cmd`: the peers' name for one of
+/// ours, ours written another way, another subcommand's flag, or a slip of
+/// the keyboard (the nearest flag).
+fn unknown(cmd: Cmd, arg: &str) -> String {
+    let name = arg.trim_start_matches('-').replace('_', "-").to_ascii_lowercase();
+    let ours = FLAGS.iter().filter(|f| f.cmds & cmd.bit() != 0);
+    let hint = if let Some((_, hint)) = PEERS.iter().find(|(peer, _)| *peer == name) {
+        hint.to_string()
+    } else if let Some(f) = lookup(cmd, &format!("--{name}")) {
+        format!("did you mean {}?", f.name)
+    } else if cmd == Cmd::Batch && lookup(Cmd::Run, &format!("--{name}")).is_some() {
+        "use --contents, --styles and --output-dir".to_string()
+    } else if let Some(near) = neural_style::error::closest(&name, ours.map(|f| &f.name[2..])) {
+        format!("did you mean --{near}?")
+    } else if let Some(other) = FLAGS.iter().find(|f| f.name[2..] == name) {
+        let all = [
+            (Cmd::Run, "a single run"),
+            (Cmd::Batch, "`batch`"),
+            (Cmd::Calibrate, "`calibrate`"),
+            (Cmd::Sheet, "`sheet`"),
+            (Cmd::Plot, "`plot`"),
+        ];
+        let owners: Vec<&str> = all.iter().filter(|(c, _)| other.cmds & c.bit() != 0).map(|(_, w)| *w).collect();
+        format!("a flag of {}", owners.join(" and "))
+    } else {
+        "see --help".to_string()
+    };
+    format!("{}{arg}: unknown flag; {hint}", cmd.prefix())
+}
+
 /// What the command line said, not yet checked: each flag's values in order
-/// (a later one wins) and the words that are not flags (only `sheet` takes any).
+/// (a later one wins), the words that are not flags (only `sheet` takes any),
+/// and what could not be read, every problem at once.
 #[derive(Debug, Default)]
 pub struct Raw {
     values: Vec<(&'static str, Option<String>)>,
     pub positionals: Vec<String>,
+    pub errors: Vec<String>,
 }
 
 impl Raw {
@@ -228,64 +279,94 @@ impl Raw {
 
 /// Splits `argv` (after the subcommand's word) into `--flag value`,
 /// `--flag=value` and switches, by the table. Unknown flags, switches given a
-/// value, flags missing theirs and stray words are one-line errors.
-pub fn lex(cmd: Cmd, argv: &[String]) -> Result<Raw, String> {
+/// value, flags missing theirs and stray words are each one line of
+/// [`Raw::errors`].
+pub fn lex(cmd: Cmd, argv: &[String]) -> Raw {
     let mut raw = Raw::default();
     let mut i = 0;
     while i < argv.len() {
         let a = &argv[i];
         i += 1;
-        if !a.starts_with("--") {
-            if cmd == Cmd::Sheet {
-                raw.positionals.push(a.clone());
-                continue;
+        if !a.starts_with('-') || a.len() == 1 {
+            match cmd {
+                Cmd::Sheet => raw.positionals.push(a.clone()),
+                _ => raw.errors.push(format!("{}unexpected argument '{a}' (flags start with --; see --help)", cmd.prefix())),
             }
-            return Err(format!("{}unexpected argument '{a}' (flags start with --; see --help)", cmd.prefix()));
+            continue;
         }
         let (name, inline) = match a.split_once('=') {
             Some((k, v)) => (k, Some(v.to_string())),
             None => (a.as_str(), None),
         };
         let Some(flag) = lookup(cmd, name) else {
-            if cmd == Cmd::Batch && lookup(Cmd::Run, name).is_some() {
-                return Err(format!("batch: {name}: use --contents, --styles and --output-dir (see --help)"));
+            raw.errors.push(unknown(cmd, name));
+            // A value after it is the unknown flag's, not a stray word.
+            if inline.is_none() && argv.get(i).is_some_and(|v| !v.starts_with("--")) {
+                i += 1;
             }
-            return Err(format!("{}unknown flag '{name}' (see --help)", cmd.prefix()));
+            continue;
         };
         let value = match (flag.value, inline) {
             (None, None) => None,
-            (None, Some(_)) => return Err(format!("{}{name}: takes no value", cmd.prefix())),
+            (None, Some(_)) => {
+                raw.errors.push(format!("{}{name}: takes no value", cmd.prefix()));
+                continue;
+            }
             (Some(_), Some(v)) => Some(v),
             (Some(_), None) => match argv.get(i) {
                 Some(v) if !v.starts_with("--") => {
                     i += 1;
                     Some(v.clone())
                 }
-                _ => return Err(format!("{}{name}: missing value", cmd.prefix())),
+                _ => {
+                    raw.errors.push(format!("{}{name}: missing value", cmd.prefix()));
+                    continue;
+                }
             },
         };
         raw.values.push((flag.name, value));
     }
-    Ok(raw)
+    raw
 }
 
-const USAGE: &str = "\
-neural-style: paint a photograph in the style of a painting (Gatys, Ecker & Bethge, CVPR 2016), on the CPU, offline.
+/// What bare `neural-style` prints: the one command to try.
+pub const SHORT_USAGE: &str = "\
+neural-style: paint a photograph in the style of a painting (Gatys, Ecker & Bethge, CVPR 2016).
 
-USAGE
-  neural-style --content PHOTO --style PAINTING[,PAINTING...] --output OUT.png [options]
-  neural-style --content PHOTO --output OUT.png [options]       content reconstruction
-  neural-style --style PAINTING --output OUT.png [options]      texture synthesis
-  neural-style batch --contents DIR|FILE,.. --styles FILE,.. --output-dir OUT [options]   many pictures
-  neural-style calibrate [--exact] --images DIR --output PATH [options]   normalisation scales
-  neural-style sheet --output SHEET.png [options] IMAGE[=LABEL] ...   contact sheet
-  neural-style plot --trace TRACE.jsonl --output LOSS.svg [options]   loss plot
-  (`neural-style SUBCOMMAND --help` gives a subcommand's flags alone)
+  neural-style -c PHOTO -s PAINTING -o OUT.png     try it; add --size 256 for a quick look
+  neural-style --help                              every flag, by topic
 ";
 
-/// The help: every flag of `cmd` (all of them for `None`), by section.
+/// Each subcommand's usage line(s).
+fn usage_of(cmd: Cmd) -> &'static str {
+    match cmd {
+        Cmd::Run => {
+            "  neural-style --content PHOTO --style PAINTING[,PAINTING...] --output OUT.png [options]   transfer\n  \
+             neural-style --content PHOTO --output OUT.png [options]       content reconstruction\n  \
+             neural-style --style PAINTING --output OUT.png [options]      texture synthesis\n"
+        }
+        Cmd::Batch => "  neural-style batch --contents DIR|FILE,.. --styles FILE,.. --output-dir OUT [options]   many pictures\n",
+        Cmd::Calibrate => "  neural-style calibrate [--exact] --images DIR --output PATH [options]   normalisation scales\n",
+        Cmd::Sheet => "  neural-style sheet --output SHEET.png [options] IMAGE[=LABEL] ...   contact sheet\n",
+        Cmd::Plot => "  neural-style plot --trace TRACE.jsonl --output LOSS.svg [options]   loss plot\n",
+    }
+}
+
+/// The help: every flag of `cmd` (all of them for `None`), by section, the
+/// images first; a subcommand's help has its own usage line only.
 pub fn help(cmd: Option<Cmd>) -> String {
-    let mut out = String::from(USAGE);
+    let mut out = String::from(
+        "neural-style: paint a photograph in the style of a painting (Gatys, Ecker & Bethge, CVPR 2016), on the CPU, offline.\n\nUSAGE\n",
+    );
+    match cmd {
+        Some(c) => out.push_str(usage_of(c)),
+        None => {
+            for c in [Cmd::Run, Cmd::Batch, Cmd::Calibrate, Cmd::Sheet, Cmd::Plot] {
+                out.push_str(usage_of(c));
+            }
+            out.push_str("  (`neural-style SUBCOMMAND --help` gives a subcommand's flags alone; -c, -s, -o are short for --content, --style, --output)\n");
+        }
+    }
     let wanted = |f: &Flag| match cmd {
         None => true,
         Some(c) => f.cmds & c.bit() != 0,
@@ -308,9 +389,10 @@ pub fn help(cmd: Option<Cmd>) -> String {
 /// `  --name VALUE   help [default]`, continuation lines under the help.
 fn line(f: &Flag) -> String {
     const COL: usize = 29;
+    let short = SHORT.iter().find(|(_, long)| *long == f.name).map(|(s, _)| format!("{s}, ")).unwrap_or_default();
     let head = match f.value {
-        Some(v) => format!("  {} {v}", f.name),
-        None => format!("  {}", f.name),
+        Some(v) => format!("  {short}{} {v}", f.name),
+        None => format!("  {short}{}", f.name),
     };
     let mut text = f.help.to_string();
     if let Some(d) = f.default {
@@ -358,7 +440,11 @@ mod tests {
             assert!(mine.len() >= 3, "{cmd:?} has flags");
             for f in &mine {
                 assert_eq!(mine.iter().filter(|g| g.name == f.name).count(), 1, "{cmd:?} {} twice", f.name);
-                assert!(text.lines().any(|l| l.trim_start().starts_with(f.name)), "{cmd:?} help lacks {}", f.name);
+                let long = |l: &str| {
+                    let l = l.trim_start();
+                    SHORT.iter().find_map(|(s, _)| l.strip_prefix(&format!("{s}, "))).unwrap_or(l).to_string()
+                };
+                assert!(text.lines().any(|l| long(l).starts_with(f.name)), "{cmd:?} help lacks {}", f.name);
             }
             for f in FLAGS.iter().filter(|f| f.cmds & cmd.bit() == 0) {
                 if lookup(cmd, f.name).is_none() {
@@ -377,7 +463,8 @@ mod tests {
                     None => (argv(&[f.name]), argv(&[f.name])),
                 };
                 for words in [spaced, joined] {
-                    let raw = lex(cmd, &words).unwrap_or_else(|e| panic!("{cmd:?} {words:?}: {e}"));
+                    let raw = lex(cmd, &words);
+                    assert!(raw.errors.is_empty(), "{cmd:?} {words:?}: {:?}", raw.errors);
                     assert!(raw.has(f.name));
                     assert_eq!(raw.value(f.name), f.value.map(|_| "7"));
                 }
@@ -386,18 +473,34 @@ mod tests {
     }
 
     #[test]
-    fn the_lexer_refuses_what_the_table_does_not_allow() {
-        let err = |cmd, words: &[&str]| lex(cmd, &argv(words)).unwrap_err();
-        assert_eq!(err(Cmd::Run, &["--colour", "x"]), "unknown flag '--colour' (see --help)");
-        assert_eq!(err(Cmd::Plot, &["--cols", "3"]), "plot: unknown flag '--cols' (see --help)");
-        assert_eq!(err(Cmd::Run, &["--quiet=1"]), "--quiet: takes no value");
-        assert_eq!(err(Cmd::Run, &["--size"]), "--size: missing value");
-        assert_eq!(err(Cmd::Run, &["--size", "--quiet"]), "--size: missing value");
-        assert_eq!(err(Cmd::Run, &["photo.png"]), "unexpected argument 'photo.png' (flags start with --; see --help)");
-        assert_eq!(err(Cmd::Batch, &["--content", "a.png"]), "batch: --content: use --contents, --styles and --output-dir (see --help)");
-        let raw = lex(Cmd::Sheet, &argv(&["a.png=A", "--cols", "2", "b.png"])).unwrap();
+    fn the_lexer_refuses_what_the_table_does_not_allow_all_at_once() {
+        let err = |cmd, words: &[&str]| lex(cmd, &argv(words)).errors;
+        assert_eq!(err(Cmd::Run, &["--colour", "x"]), ["--colour: unknown flag; see --help"]);
+        assert_eq!(err(Cmd::Plot, &["--cols", "3"]), ["plot: --cols: unknown flag; a flag of `sheet`"]);
+        assert_eq!(err(Cmd::Run, &["--quiet=1"]), ["--quiet: takes no value"]);
+        assert_eq!(err(Cmd::Run, &["--size"]), ["--size: missing value"]);
+        assert_eq!(err(Cmd::Run, &["--size", "--quiet"]), ["--size: missing value"]);
+        assert_eq!(err(Cmd::Run, &["photo.png"]), ["unexpected argument 'photo.png' (flags start with --; see --help)"]);
+        assert_eq!(err(Cmd::Batch, &["--content", "a.png"]), ["batch: --content: unknown flag; use --contents, --styles and --output-dir"]);
+        // Every problem, in order, each with the nearest flag.
+        let all = err(Cmd::Run, &["--sytle", "s.png", "--iteration", "5", "--image-size", "64", "--styles", "a,b", "-o"]);
+        assert_eq!(
+            all,
+            [
+                "--sytle: unknown flag; did you mean --style?",
+                "--iteration: unknown flag; did you mean --iterations?",
+                "--image-size: unknown flag; did you mean --size?",
+                "--styles: unknown flag; did you mean --style?",
+                "-o: missing value",
+            ]
+        );
+        assert_eq!(err(Cmd::Run, &["--output-dir", "x"]), ["--output-dir: unknown flag; a flag of `batch`"]);
+        assert_eq!(err(Cmd::Run, &["-content_image", "a", "--num_iterations", "9"]).len(), 2);
+        let raw = lex(Cmd::Run, &argv(&["-c", "a.png", "-s", "b.png", "-o", "out.png"]));
+        assert!(raw.errors.is_empty() && raw.value("--content") == Some("a.png") && raw.value("--output") == Some("out.png"));
+        let raw = lex(Cmd::Sheet, &argv(&["a.png=A", "--cols", "2", "b.png"]));
         assert_eq!(raw.positionals, ["a.png=A", "b.png"]);
-        let raw = lex(Cmd::Run, &argv(&["--size", "64", "--size=128"])).unwrap();
+        let raw = lex(Cmd::Run, &argv(&["--size", "64", "--size=128"]));
         assert_eq!(raw.value("--size"), Some("128"), "the last value wins");
     }
 

@@ -58,7 +58,10 @@ fn main() {
     let code = match real_main(&argv) {
         Ok(code) => code,
         Err(Fail::Usage(m)) => {
-            eprintln!("neural-style: {m}");
+            // Every problem of the command line, one per line.
+            for line in m.lines() {
+                eprintln!("neural-style: {line}");
+            }
             2
         }
         Err(Fail::Run(e)) => {
@@ -74,6 +77,10 @@ fn real_main(argv: &[String]) -> Result<i32, Fail> {
         Command::Help(sub) => {
             print!("{}", flags::help(sub));
             Ok(0)
+        }
+        Command::Usage => {
+            eprint!("{}", flags::SHORT_USAGE);
+            Ok(2)
         }
         Command::Version => {
             println!("neural-style {}", env!("CARGO_PKG_VERSION"));
