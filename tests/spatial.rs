@@ -126,7 +126,7 @@ fn masks_from_the_command_line_with_colours_coarse_to_fine_and_batch() {
     // Refused before anything starts: one line, exit 2.
     for (extra, needle) in [
         (vec!["--style-masks", s(&left)], "2 style images"),
-        (vec!["--style-image-masks", &masks], "needs --style-masks"),
+        (vec!["--style-image-masks", &masks], "--style-image-masks: needs style masks"),
         (vec!["--style-masks", &masks, "--style-blend-weights", "1,2"], "does not apply"),
     ] {
         let _ = std::fs::remove_file(&out);
