@@ -24,12 +24,24 @@ pub enum PreserveColors {
     Luminance,
     /// The style image's colours matched to the photograph's before the transfer.
     Histogram(Histogram),
+    /// Painted as usual, then the result's luminance with the photograph's
+    /// chroma (jcjohnson/neural-style's `-original_colors 1`): every stroke
+    /// kept, the photograph's colours back.
+    Original,
+}
+
+impl PreserveColors {
+    /// Whether the style images are changed before the transfer (so their
+    /// targets depend on the content and cannot be cached).
+    pub fn changes_styles(self) -> bool {
+        matches!(self, PreserveColors::Luminance | PreserveColors::Histogram(_))
+    }
 }
 
 impl std::str::FromStr for PreserveColors {
     type Err = Error;
 
-    /// `none`, `luminance`, `histogram` or `histogram-cholesky`.
+    /// `none`, `luminance`, `histogram`, `histogram-cholesky` or `original`.
     fn from_str(v: &str) -> Result<Self, Error> {
         use PreserveColors as P;
         let words = [
@@ -37,6 +49,7 @@ impl std::str::FromStr for PreserveColors {
             ("luminance", P::Luminance),
             ("histogram", P::Histogram(Histogram::Eigen)),
             ("histogram-cholesky", P::Histogram(Histogram::Cholesky)),
+            ("original", P::Original),
         ];
         crate::error::one_of("preserve_colors", &words, v)
     }
@@ -213,19 +226,17 @@ pub fn luminance_rgb(x: ArrayView3<f32>) -> Array3<f32> {
     Array3::from_shape_fn((3, h, w), |(_, i, j)| y[[i, j]].clamp(0.0, 1.0))
 }
 
-/// The style's luminance image with its mean and standard deviation moved to
-/// the content's (both as three equal channels).
+/// The style's luminance image with its mean moved to the content's (both as
+/// three equal channels), its contrast kept: matching the standard deviation
+/// too (Gatys et al. 2017) took most of the strokes away from a painting of
+/// stronger contrast than the photograph (`docs/usage.md`, Colour).
 pub fn match_luminance(style_lum: ArrayView3<f32>, content_lum: ArrayView3<f32>) -> Array3<f32> {
     let stats = |x: ArrayView3<f32>| {
         let y = x.index_axis(ndarray::Axis(0), 0);
-        let n = y.len().max(1) as f64;
-        let m = y.iter().map(|&v| v as f64).sum::<f64>() / n;
-        let v = y.iter().map(|&v| (v as f64 - m).powi(2)).sum::<f64>() / n;
-        (m, v.sqrt().max(1e-6))
+        y.iter().map(|&v| v as f64).sum::<f64>() / y.len().max(1) as f64
     };
-    let (ms, ss) = stats(style_lum);
-    let (mc, sc) = stats(content_lum);
-    style_lum.mapv(|v| (((v as f64 - ms) * sc / ss + mc) as f32).clamp(0.0, 1.0))
+    let (ms, mc) = (stats(style_lum), stats(content_lum));
+    style_lum.mapv(|v| ((v as f64 - ms + mc) as f32).clamp(0.0, 1.0))
 }
 
 /// The result's luminance with the content's chroma (I, Q), clamped to [0, 1].

@@ -216,7 +216,7 @@ fn the_peers_flags_get_one_line_naming_ours() {
         (&["-output_image", "o.png"], "did you mean --output?"),
         (&["-image_size", "512"], "did you mean --size?"),
         (&["-num_iterations", "1000"], "did you mean --iterations?"),
-        (&["-original_colors", "1"], "--preserve-colors luminance"),
+        (&["-original_colors", "1"], "--preserve-colors original"),
         (&["-lbfgs_num_correction", "5"], "--lbfgs-history"),
         (&["-gpu", "-1"], "CPU"),
     ];
@@ -287,7 +287,7 @@ fn preserve_colors_modes_run() {
     let d = Dir::new("colors");
     let c = d.image("c.png", 32, 32);
     let st = d.image("style.png", 32, 32);
-    for mode in ["luminance", "histogram", "histogram-cholesky"] {
+    for mode in ["luminance", "histogram", "histogram-cholesky", "original"] {
         let out = d.path(&format!("{mode}.png"));
         let o = run(&[
             "--content",
@@ -392,7 +392,7 @@ fn preserve_colors_keeps_the_photographs_hue() {
     let (photo, painting, plain) = (redness(&c), redness(&st), paint(None));
     assert!(photo > 0.2 && painting < -0.2, "made pictures: {photo} {painting}");
     assert!(plain < photo - 0.1, "the plain transfer keeps the photograph's hue ({plain} vs {photo}): the test cannot tell");
-    for mode in ["luminance", "histogram", "histogram-cholesky"] {
+    for mode in ["luminance", "histogram", "histogram-cholesky", "original"] {
         let kept = paint(Some(mode));
         assert!(kept > plain + 0.1 && kept > 0.5 * photo, "{mode}: redness {kept}, photograph {photo}, plain transfer {plain}");
     }

@@ -1,5 +1,5 @@
 //! Colour control: the colour transforms round-trip, histogram matching gives
-//! the content's mean and covariance, luminance matching its mean and std, and
+//! the content's mean and covariance, luminance matching its mean (contrast kept), and
 //! luminance-only transfer keeps the content's chroma.
 
 mod common;
@@ -81,8 +81,10 @@ fn luminance_matching_and_recombination() {
         let m = y.iter().sum::<f64>() / y.len() as f64;
         (m, (y.iter().map(|v| (v - m).powi(2)).sum::<f64>() / y.len() as f64).sqrt())
     };
-    let ((m1, s1), (m2, s2)) = (stats(&sl), stats(&cl));
-    assert!((m1 - m2).abs() < 1e-4 && (s1 - s2).abs() < 1e-4);
+    let ((m1, s1), (m2, _)) = (stats(&sl), stats(&cl));
+    let (_, s0) = stats(&luminance_rgb(style.view()));
+    assert!((m1 - m2).abs() < 1e-4, "the content's mean luminance: {m1} against {m2}");
+    assert!((s1 - s0).abs() < 1e-4, "the style's own contrast kept: {s1} against {s0}");
     // A result recombined with the content keeps the content's I and Q, and its own Y.
     let result = picture(6, [0.2, 0.2, 0.2]);
     let out = recombine(result.view(), content.view());

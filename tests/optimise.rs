@@ -621,3 +621,36 @@ fn run_scaled_counts_over_its_scales_and_starts_each_from_the_last() {
     let out = run_scaled(net(), &config, Some(content.view()), &[style.view()], options, &mut |_| Control::Continue).unwrap();
     assert_eq!(out.outcome.image.dim(), (3, 48, 64));
 }
+
+/// What tells the colour modes apart: `original` paints the plain problem and
+/// gives back the result's luminance with the photograph's chroma; the modes
+/// that change the paintings raise beta by how much weaker their style loss
+/// starts, so a grey or recoloured painting keeps its strength.
+#[test]
+fn colour_modes_paint_the_plain_problem_or_raise_the_style_weight() {
+    use neural_style::color::{self, Histogram, PreserveColors};
+    // A grey-ish photograph and a painting of saturated colours.
+    let photo = image(71, 24, 32).mapv(|v| 0.4 + 0.2 * v);
+    let mut painting = image(72, 24, 24);
+    painting.index_axis_mut(ndarray::Axis(0), 1).mapv_inplace(|v| 0.2 * v);
+    let config = |m| Config { preserve_colors: m, init: Init::Content, ..small_config() };
+    let prepare = |m| transfer::prepare(net(), &config(m), Some(photo.view()), &[painting.view()]).unwrap();
+    let plain = prepare(PreserveColors::None);
+    let original = prepare(PreserveColors::Original);
+    assert_eq!(original.objective.weights, plain.objective.weights, "original: the plain problem");
+    assert_eq!(original.x0, plain.x0);
+    let x = plain.x0.mapv(|v| v * 0.5 + 3.0);
+    let (_, h, w) = x.dim();
+    let want = color::recombine(plain.picture(x.view()).view(), neural_style::image_io::resize(photo.view(), h, w).view());
+    assert_eq!(original.picture(x.view()), want, "original: the result's luminance, the photograph's chroma");
+    for m in [PreserveColors::Luminance, PreserveColors::Histogram(Histogram::Eigen)] {
+        let raised = prepare(m).objective.weights;
+        assert_eq!(raised.content, plain.objective.weights.content, "{m:?}");
+        assert!(
+            raised.style > 1.5 * plain.objective.weights.style,
+            "{m:?}: beta {} against {}",
+            raised.style,
+            plain.objective.weights.style
+        );
+    }
+}

@@ -15,16 +15,19 @@
 #   tools/measure.sh memory CONTENT STYLE               peak RSS of a 512x512 run, history full
 #   tools/measure.sh normalised CONTENT STYLE           "The normalised network": the paper's
 #                                                       alpha/beta from white noise (losses only)
+#   tools/measure.sh colour CONTENT STYLE               the style's strength in each colour mode
+#                                                       against the plain run (256 px, 60 iterations;
+#                                                       examples/style_strength; any load)
 #
 # e.g. tools/measure.sh defaults ../shared/images/tubingen.jpg ../shared/images/starry_night.jpg
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[[ $# -ge 3 ]] || { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+[[ $# -ge 3 ]] || { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 what=$1
 content=$(realpath "$2")
 style=$(realpath "$3")
 shift 3
-cargo build --release --quiet --bin neural-style --example frames
+cargo build --release --quiet --bin neural-style --example frames --example style_strength
 bin=target/release/neural-style
 frames=target/release/examples/frames
 out=$(mktemp -d)
@@ -208,6 +211,21 @@ EOF
         --content-weight "$a" --style-weight 1
       echo -n "alpha/beta $a: "
       summary "$out/norm$a.jsonl"
+    done
+    ;;
+
+  colour)
+    # How far each result's fine luminance moved from the photograph's, and as
+    # a share of the plain run's: the style's strength as the eye sees it.
+    modes="none luminance histogram histogram-cholesky original"
+    for m in $modes; do
+      run "colour-$m" --size 256 --iterations 60 --preserve-colors "$m"
+    done
+    plain=""
+    for m in $modes; do
+      d=$(target/release/examples/style_strength "$content" "$out/colour-$m.png" | awk '{print $2}')
+      plain=${plain:-$d}
+      echo "$m: $d ($(awk -v a="$d" -v b="$plain" 'BEGIN { printf "%.2f", a / b }')x plain)"
     done
     ;;
 

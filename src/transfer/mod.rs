@@ -29,7 +29,7 @@ use style_cache::StyleKey;
 use crate::color::{self, PreserveColors};
 use crate::error::Error;
 use crate::image_io::{dims, resize, resize_longest};
-use crate::objective::{content_targets, guided_style_targets, guides, style_targets, Objective, StyleTarget};
+use crate::objective::{content_targets, guided_style_targets, guides, style_targets, LossWeights, Objective, StyleTarget};
 use crate::optim::{adam, lbfgs, Callback, Evaluator};
 use crate::rng::Rng;
 use crate::vgg::Vgg19;
@@ -127,6 +127,8 @@ pub fn prepare_cached(
     let content_full = content.map(|c| resize(c, h, w));
     let style_size = ((config.size as f32 * config.style_scale).round() as usize).max(1);
     let mut styles_rgb: Vec<Array3<f32>> = styles.iter().map(|s| resize_longest(*s, style_size)).collect();
+    // The paintings as they are, for the style's strength in colour modes.
+    let plain_styles = config.preserve_colors.changes_styles().then(|| styles_rgb.clone());
     // Colour control: what the network sees of the content and the styles.
     let (content_rgb, recolor) = match (config.preserve_colors, &content_full) {
         (PreserveColors::None, _) => (content_full.clone(), None),
@@ -138,6 +140,7 @@ pub fn prepare_cached(
             }
             (Some(lum), Some(c.clone()))
         }
+        (PreserveColors::Original, Some(c)) => (Some(c.clone()), Some(c.clone())),
         (PreserveColors::Histogram(how), Some(c)) => {
             for s in styles_rgb.iter_mut() {
                 *s = color::match_histogram(s.view(), c.view(), how);
@@ -164,12 +167,20 @@ pub fn prepare_cached(
             Vec::new()
         }
         (_, _) if config.style_masks.is_some() => guided_targets(&net, config, &styles_rgb, h, w)?,
-        (_, Some((cache, key))) if config.preserve_colors == PreserveColors::None => {
+        (_, Some((cache, key))) if !config.preserve_colors.changes_styles() => {
             cache.get_or_insert(StyleKey::new(key, config, style_size), compute_styles)?
         }
         _ => compute_styles()?,
     };
 
+    // Colours kept in the loop make the style loss start smaller (a grey or
+    // recoloured painting is nearer the photograph), so the style would lose
+    // its strength: beta is raised by how much smaller it starts.
+    if let (Some(plain), Some(photo), Some(seen), Mode::Transfer, None) =
+        (&plain_styles, &content_full, &content_rgb, mode, &config.style_masks)
+    {
+        weights.style *= colour_balance(&net, config, plain, &style_t, photo, seen)?;
+    }
     let start_rgb = match &config.init {
         // `Auto` is resolved above; it reads as noise.
         Init::Noise | Init::Auto => {
@@ -190,9 +201,9 @@ pub fn prepare_cached(
                 let reason = format!("the image is {}x{} but the result is {}x{}", img.dim().2, img.dim().1, w, h);
                 return Err(Error::Invalid { field: "init", reason });
             }
-            match recolor {
-                Some(_) => color::luminance_rgb(img.view()),
-                None => img.clone(),
+            match config.preserve_colors {
+                PreserveColors::Luminance => color::luminance_rgb(img.view()),
+                _ => img.clone(),
             }
         }
     };
@@ -200,6 +211,31 @@ pub fn prepare_cached(
     let positions = content_t.first().map_or(1, |c| c.features.dim().1 * c.features.dim().2);
     let weights = config.loss_scale.literal(weights, positions, h * w);
     Ok(Prepared { objective: Objective::new(net, content_t, style_t, weights), x0, mode, recolor })
+}
+
+/// How much weaker the style loss starts in a colour mode that changes the
+/// paintings: the plain run's style loss at the photograph over this mode's at
+/// the photograph as the mode sees it (`seen`), never below 1.
+fn colour_balance(
+    net: &Arc<Vgg19>,
+    config: &Config,
+    plain_styles: &[Array3<f32>],
+    targets: &[StyleTarget],
+    photo: &Array3<f32>,
+    seen: &Array3<f32>,
+) -> Result<f32, Error> {
+    let conv = net.convention;
+    let pre: Vec<Array3<f32>> = plain_styles.iter().map(|s| conv.preprocess(s.view())).collect();
+    let views: Vec<ArrayView3<f32>> = pre.iter().map(|p| p.view()).collect();
+    let n = plain_styles.len();
+    let blend = config.style_blend.clone().unwrap_or_else(|| vec![1.0 / n as f32; n]);
+    let plain_targets = style_targets(net, &views, &blend, &config.style_layers, &config.layer_weights())?;
+    let unit = LossWeights { content: 0.0, style: 1.0, tv: 0.0 };
+    let style_at = |t: Vec<StyleTarget>, x: &Array3<f32>| {
+        Objective::new(net.clone(), Vec::new(), t, unit).evaluate(conv.preprocess(x.view()).view()).style
+    };
+    let (plain, here) = (style_at(plain_targets, photo), style_at(targets.to_vec(), seen));
+    Ok(if here > 0.0 && plain > here { (plain / here) as f32 } else { 1.0 })
 }
 
 /// Spatial control: one guided style term per style image and tap, its guide

@@ -146,7 +146,7 @@ pub static FLAGS: &[Flag] = &[
     with_default(sets("style_scale", flag("--style-scale", Some("F"), TRANSFER, S::Images, "style images' longest side is size * F")), || { format!("{:?}", Config::default().style_scale) }),
     sets("init", flag("--init", Some("noise|content|style|PATH"), TRANSFER, S::Images, "starting image [content if given, else noise; noise with\n--normalized]; 'random' and 'image' as in jcjohnson/neural-style;\nPATH is resized to the result's size")),
     with_default(flag("--seed", Some("N"), TRANSFER, S::Images, "seed of the noise start"), || Config::default().seed.to_string()),
-    sets("preserve_colors", flag("--preserve-colors", Some("MODE"), TRANSFER, S::Images, "keep the photograph's colours: luminance (transfer on luminance only),\nhistogram (style colours matched to the content's, eigen square roots),\nhistogram-cholesky (the same with Cholesky factors) [off]")),
+    sets("preserve_colors", flag("--preserve-colors", Some("MODE"), TRANSFER, S::Images, "keep the photograph's colours: original (paint, then put the\nphotograph's colours back: every stroke kept), luminance (transfer on\nluminance only), histogram (style colours matched to the content's, eigen\nsquare roots), histogram-cholesky (the same with Cholesky factors) [off]")),
     // objective
     with_default(sets("weights.content", flag("--content-weight", Some("F"), TRANSFER, S::Objective, "content weight [{d}]; alpha = F / positions\nat the content layer")), || format!("{}; {} with --normalized", transfer::DEFAULT_CONTENT_WEIGHT, transfer::DEFAULT_CONTENT_WEIGHT_NORMALIZED)),
     with_default(sets("weights.style", flag("--style-weight", Some("F"), TRANSFER, S::Objective, "beta")), || transfer::DEFAULT_STYLE_WEIGHT.to_string()),
@@ -213,7 +213,7 @@ const PEERS: [(&str, &str); 10] = [
     ("output-image", "did you mean --output?"),
     ("image-size", "did you mean --size?"),
     ("num-iterations", "did you mean --iterations?"),
-    ("original-colors", "did you mean --preserve-colors luminance?"),
+    ("original-colors", "did you mean --preserve-colors original?"),
     ("print-iter", "did you mean --print-every?"),
     ("save-iter", "did you mean --save-every?"),
     ("lbfgs-num-correction", "did you mean --lbfgs-history?"),
