@@ -26,8 +26,9 @@ fn main() -> Result<(), Error> {
         eprintln!("usage: batch PHOTOS_DIR STYLE OUTPUT_DIR");
         std::process::exit(2);
     };
-    let net = Arc::new(weights::shipped().to_network(Pooling::Avg, false)?);
-    let mut session = Session::new(net, Config { size: 256, iterations: 50, ..Config::default() })?;
+    let config = Config { size: 256, iterations: 50, ..Config::default() };
+    let net = Arc::new(weights::network(None, Pooling::Avg, false, config.deepest_tap())?);
+    let mut session = Session::new(net, config)?;
     std::fs::create_dir_all(out).map_err(|e| Error::io(std::path::Path::new(out), e))?;
     // Every photograph in the folder, by name; no sequence, no shard.
     let plan = Plan::new(image_io::images_in(photos.as_ref())?, vec![PathBuf::from(style)], PathBuf::from(out), false, None)?;

@@ -15,12 +15,12 @@ fn main() -> Result<(), Error> {
         eprintln!("usage: embed CONTENT STYLE OUTPUT");
         std::process::exit(2);
     };
-    // The built-in VGG19, average pooling as in the paper.
-    let net = Arc::new(weights::shipped().to_network(Pooling::Avg, false)?);
-    let content = image_io::load(content.as_ref())?;
-    let style = image_io::load(style.as_ref())?;
     // 512 px, reached from 256 (two scales: 150 iterations at 256, then 60).
     let config = Config { size: 512, iterations: 60, scales: 2, ..Config::default() };
+    // The built-in VGG19, average pooling as in the paper, as deep as the run reads.
+    let net = Arc::new(weights::network(None, Pooling::Avg, false, config.deepest_tap())?);
+    let content = image_io::load(content.as_ref())?;
+    let style = image_io::load(style.as_ref())?;
     // Refuses a picture the machine lacks the memory for, naming a size that fits.
     let mut session = Session::new(net, config)?.memory_limit(MemoryLimit::Available);
 

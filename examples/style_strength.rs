@@ -3,10 +3,14 @@
 //!
 //!     cargo run --release --example style_strength -- PHOTO RESULT [RESULT...]
 //!
-//! For each result: mean |hp(result) - hp(photo)| in 0-255 units, hp being the
-//! luminance (Rec. 601) minus its Gaussian blur (sigma 3 px), the photograph
-//! resampled to the result's size first. A plain transfer and a colour mode of
-//! the same pair and settings can then be compared as a ratio.
+//! For each result, in 0-255 units, the photograph resampled to the result's
+//! size first:
+//! - `strokes`: mean |hp(result) - hp(photo)|, hp being the luminance (Rec.
+//!   601) minus its Gaussian blur (sigma 3 px): how far the fine structure
+//!   moved, the style's strength (a plain transfer and a colour mode of the
+//!   same pair and settings compare as a ratio);
+//! - `layout`: mean |blur(result) - blur(photo)| of the luminance (sigma 4 px):
+//!   how far the picture's large shapes moved, whether the photograph is there.
 
 use ndarray::{Array2, ArrayView3};
 use neural_style::{image_io, Error};
@@ -54,9 +58,11 @@ fn main() -> Result<(), Error> {
     for r in results {
         let result = image_io::load(r.as_ref())?;
         let (_, h, w) = result.dim();
-        let hp_photo = high_pass(image_io::resize(photo.view(), h, w).view());
-        let d = (&high_pass(result.view()) - &hp_photo).mapv(f64::abs).mean().unwrap_or(0.0);
-        println!("{r}: {d:.2}");
+        let photo = image_io::resize(photo.view(), h, w);
+        let mean_abs = |a: Array2<f64>, b: Array2<f64>| (&a - &b).mapv(f64::abs).mean().unwrap_or(0.0);
+        let strokes = mean_abs(high_pass(result.view()), high_pass(photo.view()));
+        let layout = mean_abs(blur(&luminance(result.view()), 4.0), blur(&luminance(photo.view()), 4.0));
+        println!("{r}: strokes {strokes:.2} layout {layout:.2}");
     }
     Ok(())
 }

@@ -223,7 +223,7 @@ EOF
     done
     plain=""
     for m in $modes; do
-      d=$(target/release/examples/style_strength "$content" "$out/colour-$m.png" | awk '{print $2}')
+      d=$(target/release/examples/style_strength "$content" "$out/colour-$m.png" | awk '{print $3}')
       plain=${plain:-$d}
       echo "$m: $d ($(awk -v a="$d" -v b="$plain" 'BEGIN { printf "%.2f", a / b }')x plain)"
     done

@@ -100,6 +100,18 @@ impl Prepared {
     }
 }
 
+/// `net` without the layers below the deepest tap `config` reads, when the
+/// caller handed it over (no other owner): a run never needs them, and
+/// conv5_2 ... conv5_4 alone are about 110 MB of transformed weights, which a
+/// program that built the whole network would otherwise pay for.
+pub(crate) fn fitted(net: Arc<Vgg19>, config: &Config) -> Arc<Vgg19> {
+    match (config.deepest_tap(), Arc::try_unwrap(net)) {
+        (Some(t), Ok(n)) if n.layers().len() > t.index() + 1 => Arc::new(n.truncated(t)),
+        (_, Ok(n)) => Arc::new(n),
+        (_, Err(shared)) => shared,
+    }
+}
+
 /// Resamples the images, computes the targets and the start. `content` and
 /// `styles` are RGB `(3, H, W)` in [0, 1] at any size.
 pub fn prepare(net: Arc<Vgg19>, config: &Config, content: Option<ArrayView3<f32>>, styles: &[ArrayView3<f32>]) -> Result<Prepared, Error> {
@@ -314,13 +326,13 @@ pub fn optimise(prepared: &Prepared, config: &Config, callback: &mut Callback) -
 /// use neural_style::{transfer, image_io, weights, Pooling};
 /// use std::sync::Arc;
 /// # fn main() -> Result<(), neural_style::Error> {
-/// let net = Arc::new(weights::shipped().to_network(Pooling::Avg, false)?);
+/// let config = transfer::Config { size: 256, iterations: 50, ..Default::default() };
+/// let net = Arc::new(weights::network(None, Pooling::Avg, false, config.deepest_tap())?);
 /// let content = image_io::load("photo.jpg".as_ref())?;
 /// let style = image_io::load("painting.jpg".as_ref())?;
-/// let config = transfer::Config { size: 256, iterations: 50, ..Default::default() };
 /// let out = transfer::run(net, &config, Some(content.view()), &[style.view()], &mut |p| {
 ///     eprintln!("eval {} loss {:.3e}", p.eval, p.evaluation.loss);
-///     neural_style::optim::Control::Continue
+///     transfer::Control::Continue
 /// })?;
 /// image_io::save(out.image.view(), "out.png".as_ref())?;
 /// # Ok(()) }
@@ -332,6 +344,6 @@ pub fn run(
     styles: &[ArrayView3<f32>],
     callback: &mut dyn FnMut(&Progress) -> Control,
 ) -> Result<Outcome, Error> {
-    let prepared = prepare(net, config, content, styles)?;
+    let prepared = prepare(fitted(net, config), config, content, styles)?;
     optimise(&prepared, config, callback)
 }

@@ -70,6 +70,7 @@ impl Session {
     /// no trace.
     pub fn new(net: Arc<Vgg19>, config: Config) -> Result<Session, Error> {
         config.validate()?;
+        let net = super::fitted(net, &config);
         Ok(Session { net, config, cache: StyleCache::new(), memory: MemoryLimit::Available, save_every: None, trace: None, cancel: None })
     }
 

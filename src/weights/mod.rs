@@ -36,13 +36,16 @@ pub fn load(path: &Path) -> Result<WeightsFile, Error> {
 }
 
 /// The network for a run: the weights in `path` (the shipped ones if `None`),
-/// decoded only as deep as `deepest`; a bad file's error names it.
-pub fn network(path: Option<&Path>, pooling: Pooling, normalised: bool, deepest: Tap) -> Result<Vgg19, Error> {
+/// decoded only as deep as `deepest` (all 16 layers if `None`; a run's is
+/// `Config::deepest_tap`); a bad file's error names it. Decoding layers a run
+/// never reads costs their memory at the start: conv5_2 ... conv5_4 are about
+/// 110 MB once transformed.
+pub fn network(path: Option<&Path>, pooling: Pooling, normalised: bool, deepest: Option<Tap>) -> Result<Vgg19, Error> {
     let file = match path {
         Some(p) => load(p)?,
         None => shipped(),
     };
-    file.to_network_upto(pooling, normalised, Some(deepest)).map_err(|e| match (e, path) {
+    file.to_network_upto(pooling, normalised, deepest).map_err(|e| match (e, path) {
         (Error::Weights(m), Some(p)) => Error::Weights(format!("{}: {m}", p.display())),
         (e, _) => e,
     })

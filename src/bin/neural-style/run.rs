@@ -13,8 +13,7 @@ use std::time::Instant;
 /// The session the flags ask for: the network as deep as the deepest tap, the
 /// masks loaded, the memory limit, snapshots, the trace and Ctrl-C.
 pub(crate) fn session(a: &Args) -> Result<Session, Fail> {
-    let deepest = a.config.deepest_tap().expect("parse requires a content or style layer");
-    let net = weights::network(a.weights.as_deref(), a.pooling, a.normalized, deepest)?;
+    let net = weights::network(a.weights.as_deref(), a.pooling, a.normalized, a.config.deepest_tap())?;
     let mut config = a.config.clone();
     config.style_masks = a.style_masks.as_deref().map(load_masks).transpose()?;
     config.style_image_masks = a.style_image_masks.as_deref().map(load_masks).transpose()?;
