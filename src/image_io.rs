@@ -152,7 +152,9 @@ pub fn check_output(path: &Path, inputs: &[&Path]) -> Result<(), Error> {
         return invalid(format!("folder {} does not exist", dir.display()));
     }
     let probe = dir.join(format!(".neural-style-probe-{}", std::process::id()));
-    std::fs::write(&probe, b"").map_err(|e| Error::io(dir, e))?;
+    if let Err(e) = std::fs::write(&probe, b"") {
+        return invalid(format!("cannot write a file in {}: {e}", dir.display()));
+    }
     let _ = std::fs::remove_file(&probe);
     if path.is_dir() {
         return invalid(format!("{} is a folder", path.display()));

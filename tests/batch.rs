@@ -187,6 +187,7 @@ fn init_path_applies_to_every_item() {
     let (out, trace) = (d.path("out"), d.path("t.jsonl"));
     let o = batch(&["--contents", s(&d.path("c")), "--styles", s(&st), "--output-dir", s(&out), "--init", s(&start), "--trace", s(&trace)]);
     assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).trim_end().ends_with("style targets reused 1 time"), "one style, two items: {}", stderr(&o));
     let text = std::fs::read_to_string(&trace).unwrap();
     let firsts: Vec<f64> =
         text.lines().filter(|l| json_number(l, "eval") == Some(1.0)).map(|l| json_number(l, "content").unwrap()).collect();

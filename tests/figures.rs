@@ -49,3 +49,12 @@ fn loss_plot_from_a_trace() {
     let out = svg(&series, "a < b & \"c\"");
     assert!(out.contains("a &lt; b &amp; &quot;c&quot;") && !out.contains("a < b"), "{out}");
 }
+
+#[test]
+fn long_labels_are_cut_to_their_cell() {
+    use neural_style::figures::sheet::fit;
+    assert_eq!(fit("relu1_1", 200), "relu1_1");
+    let long = "a label far too long for its picture";
+    let cut = fit(long, 120);
+    assert!(text_width(&cut) <= 120 && cut.ends_with("..") && long.starts_with(cut.trim_end_matches('.')), "{cut}");
+}

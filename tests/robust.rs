@@ -348,3 +348,69 @@ fn a_second_ctrl_c_exits_at_once() {
     assert_eq!(status.code(), Some(130));
     assert!(!c.out.exists(), "the second Ctrl-C quits without saving");
 }
+
+/// Ctrl-C in a batch says what happens: the item is not written, and running
+/// the batch again paints it.
+#[test]
+fn ctrl_c_in_a_batch_says_the_item_is_not_written() {
+    let c = case("batch-signal");
+    let (frames, out, trace) = (c.d.join("frames"), c.d.join("out"), c.d.join("trace.jsonl"));
+    std::fs::create_dir_all(&frames).unwrap();
+    picture(&frames.join("a.png"), 64, 48, 3);
+    let mut child = Command::new(BIN)
+        .args(["batch", "--contents", &s(&frames), "--styles", &s(&c.style), "--output-dir", &s(&out)])
+        .args(["--size", "64", "--iterations", "100000", "--trace", &s(&trace)])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let t = Instant::now();
+    while std::fs::read_to_string(&trace).map_or(0, |t| t.lines().count()) < 3 && t.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    kill("-INT", child.id());
+    let status = wait_for(&mut child, Duration::from_secs(60)).expect("exits after the signal");
+    assert_eq!(status.code(), Some(130));
+    let mut err = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
+    assert!(err.contains("not written") && !err.contains("best image so far will be written"), "{err}");
+    assert!(!out.join("a__s.png").exists());
+}
+
+/// The rough edges a first user met, each answered plainly.
+#[test]
+fn first_contact_rough_edges() {
+    let c = case("rough");
+    // Without --quiet: what the user reads.
+    let run = |args: &[String]| {
+        let o = Command::new(BIN).args(args.iter().filter(|a| *a != "--quiet")).output().unwrap();
+        (o.status.code(), String::from_utf8_lossy(&o.stderr).into_owned())
+    };
+    // A folder that takes no file: said as such, before anything starts.
+    let (code, err) = run(&c.with("--output", "/proc/out.png"));
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("--output: cannot write a file in /proc"), "{err}");
+    // No style weight: the run converges, said in words, not the optimiser's.
+    let (code, err) = run(&c.args(&["--size", "24", "--iterations", "30", "--style-weight", "0"]));
+    assert_eq!(code, Some(0), "{err}");
+    let last = err.lines().last().unwrap_or_default();
+    assert!(last.contains("stopped: ") && !last.contains("Converged(") && !last.contains("MoreThuente"), "{last}");
+    // Forgetting --style says which mode runs.
+    let (code, err) = run(&[
+        "--content".into(),
+        s(&c.content),
+        "--output".into(),
+        s(&c.out),
+        "--size".into(),
+        "24".into(),
+        "--iterations".into(),
+        "1".into(),
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("no --style given: a content reconstruction"), "{err}");
+    // A mask of another shape than the photograph is said to be stretched.
+    let mask = c.d.join("tall.png");
+    picture(&mask, 10, 40, 2);
+    let (code, err) = run(&c.args(&["--size", "24", "--iterations", "1", "--style-masks", &s(&mask)]));
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("tall.png is 10x40") && err.contains("stretched"), "{err}");
+}

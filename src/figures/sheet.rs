@@ -70,6 +70,16 @@ pub fn text_width(text: &str) -> usize {
     text.chars().count() * 6 * GLYPH_SCALE
 }
 
+/// `text` shortened to `width` pixels, its end replaced by `..` when cut, so
+/// that neighbouring labels never overlap.
+pub fn fit(text: &str, width: usize) -> String {
+    if text_width(text) <= width {
+        return text.to_string();
+    }
+    let keep = (width / (6 * GLYPH_SCALE)).saturating_sub(2);
+    format!("{}..", text.chars().take(keep).collect::<String>())
+}
+
 /// Draws `text` in black with its top-left corner at `(y, x)`, clipped to the canvas.
 pub fn draw_text(canvas: &mut Array3<f32>, y: usize, x: usize, text: &str) {
     let (_, h, w) = canvas.dim();
@@ -137,8 +147,9 @@ pub fn contact_sheet(cells: &[(ArrayView3<f32>, String)], cols: usize) -> Array3
         let (_, ih, iw) = img.dim();
         let (y, x) = (y0 + (layout.cell_h - ih) / 2, x0 + (layout.cell_w - iw) / 2);
         canvas.slice_mut(s![.., y..y + ih, x..x + iw]).assign(img);
-        let tx = x0 + layout.cell_w.saturating_sub(text_width(label)) / 2;
-        draw_text(&mut canvas, y0 + layout.cell_h + 4, tx, label);
+        let label = fit(label, layout.cell_w);
+        let tx = x0 + layout.cell_w.saturating_sub(text_width(&label)) / 2;
+        draw_text(&mut canvas, y0 + layout.cell_h + 4, tx, &label);
     }
     canvas
 }

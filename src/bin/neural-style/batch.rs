@@ -51,7 +51,7 @@ impl Listener for Printer<'_> {
 }
 
 pub(crate) fn run(b: &BatchArgs) -> Result<i32, Fail> {
-    crate::signals::install();
+    crate::signals::install(true);
     let started = Instant::now();
     let a = &b.run;
     // Bad input is found before anything starts: one line, exit 2.

@@ -78,9 +78,29 @@ pub(crate) fn progress_line(a: &Args, prefix: &str, sp: &ScaledProgress, batch_l
     }
 }
 
+/// What the user may not expect: the mode picked by the images alone, and
+/// masks of another shape than the photograph (stretched to it).
+fn notes(a: &Args, content: Option<&ndarray::Array3<f32>>) {
+    match (content, a.styles.is_empty()) {
+        (Some(_), true) => eprintln!("neural-style: no --style given: a content reconstruction (add --style PAINTING for a transfer)"),
+        (None, false) => eprintln!("neural-style: no --content given: texture synthesis from the painting"),
+        _ => {}
+    }
+    let Some(c) = content else { return };
+    let aspect = |h: usize, w: usize| w as f64 / h as f64;
+    let want = aspect(c.dim().1, c.dim().2);
+    for p in a.style_masks.iter().flatten() {
+        if let Ok((w, h)) = image::image_dimensions(p) {
+            if (aspect(h as usize, w as usize) / want - 1.0).abs() > 0.02 {
+                eprintln!("neural-style: note: {} is {w}x{h}, another shape than the photograph: it is stretched to it", p.display());
+            }
+        }
+    }
+}
+
 /// One picture from the command line.
 pub(crate) fn run(a: &Args) -> Result<i32, Fail> {
-    signals::install();
+    signals::install(false);
     let started = Instant::now();
     image_io::format_for(&a.output).map_err(|e| Fail::Usage(format!("--output: {e}")))?;
     let mut inputs: Vec<&Path> = a.styles.iter().map(PathBuf::as_path).collect();
@@ -108,6 +128,9 @@ pub(crate) fn run(a: &Args) -> Result<i32, Fail> {
             eprintln!("neural-style: --init: {} is {}x{}; resized to the result's {w}x{h}", p.display(), img.dim().2, img.dim().1);
         }
         init = Some(img);
+    }
+    if !a.quiet {
+        notes(a, content.as_ref());
     }
     let picture =
         Picture { content: content.as_ref().map(|c| c.view()), styles: &style_views, output: Some(&a.output), init, ..Default::default() };

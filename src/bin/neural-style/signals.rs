@@ -23,6 +23,11 @@ const STDERR: i32 = 2;
 const SIG_ERR: usize = usize::MAX;
 #[cfg(unix)]
 const STOPPING: &[u8] = b"\nneural-style: stopping: the best image so far will be written (press Ctrl-C again to quit without saving)\n";
+#[cfg(unix)]
+const STOPPING_BATCH: &[u8] =
+    b"\nneural-style: stopping after this item, which is not written: running the batch again paints it (press Ctrl-C again to quit at once)\n";
+/// Whether a batch runs (its first Ctrl-C writes nothing).
+static BATCH: AtomicBool = AtomicBool::new(false);
 
 #[cfg(unix)]
 extern "C" {
@@ -41,14 +46,16 @@ extern "C" fn on_signal(_: i32) {
     if let Some(flag) = CANCEL.get() {
         flag.store(true, Ordering::SeqCst);
     }
+    let text = if BATCH.load(Ordering::SeqCst) { STOPPING_BATCH } else { STOPPING };
     // SAFETY: write(2) is async-signal-safe; the buffer is a static byte string.
-    unsafe { write(STDERR, STOPPING.as_ptr(), STOPPING.len()) };
+    unsafe { write(STDERR, text.as_ptr(), text.len()) };
 }
 
-/// Installs the handlers (Unix; elsewhere the default behaviour stays). A
-/// handler that cannot be installed is said once on stderr: the run goes on,
-/// but that signal then ends it without saving.
-pub fn install() {
+/// Installs the handlers (Unix; elsewhere the default behaviour stays) for a
+/// single run or a `batch`. A handler that cannot be installed is said once on
+/// stderr: the run goes on, but that signal then ends it without saving.
+pub fn install(batch: bool) {
+    BATCH.store(batch, Ordering::SeqCst);
     cancel_flag();
     #[cfg(unix)]
     for (sig, name) in [(SIGINT, "SIGINT"), (SIGTERM, "SIGTERM")] {
