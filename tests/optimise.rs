@@ -654,3 +654,23 @@ fn colour_modes_paint_the_plain_problem_or_raise_the_style_weight() {
         );
     }
 }
+
+/// The content weight left to the library means what the documents say: 0.6
+/// over the content layer's positions from the photograph, 3 from noise, and
+/// under the paper's literal scale those at the reference size (64x48
+/// positions at relu4_2).
+#[test]
+fn the_default_content_weight_follows_the_start() {
+    use neural_style::transfer::{LossScale, DEFAULT_CONTENT_WEIGHT, DEFAULT_CONTENT_WEIGHT_NOISE, REFERENCE_CONTENT_POSITIONS};
+    let (photo, painting) = (image(81, 48, 64), image(82, 24, 24));
+    let alpha = |init: Init, scale: LossScale| {
+        let config = Config { size: 64, init, loss_scale: scale, ..Config::default() };
+        transfer::prepare(net(), &config, Some(photo.view()), &[painting.view()]).unwrap().objective.weights.content
+    };
+    let positions = (64 / 8 * 48 / 8) as f32; // relu4_2 of a 64x48 picture
+    assert_eq!(alpha(Init::Auto, LossScale::Mean), DEFAULT_CONTENT_WEIGHT / positions, "a transfer starts from the photograph");
+    assert_eq!(alpha(Init::Content, LossScale::Mean), DEFAULT_CONTENT_WEIGHT / positions);
+    assert_eq!(alpha(Init::Noise, LossScale::Mean), DEFAULT_CONTENT_WEIGHT_NOISE / positions);
+    assert_eq!(alpha(Init::Noise, LossScale::Paper), DEFAULT_CONTENT_WEIGHT_NOISE / REFERENCE_CONTENT_POSITIONS as f32);
+    assert_eq!(alpha(Init::Content, LossScale::Paper), DEFAULT_CONTENT_WEIGHT / REFERENCE_CONTENT_POSITIONS as f32);
+}

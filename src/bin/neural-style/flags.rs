@@ -148,7 +148,7 @@ pub static FLAGS: &[Flag] = &[
     with_default(flag("--seed", Some("N"), TRANSFER, S::Images, "seed of the noise start"), || Config::default().seed.to_string()),
     sets("preserve_colors", flag("--preserve-colors", Some("MODE"), TRANSFER, S::Images, "keep the photograph's colours: original (paint, then put the\nphotograph's colours back: every stroke kept), luminance (transfer on\nluminance only), histogram (style colours matched to the content's, eigen\nsquare roots), histogram-cholesky (the same with Cholesky factors) [off]")),
     // objective
-    with_default(sets("weights.content", flag("--content-weight", Some("F"), TRANSFER, S::Objective, "content weight [{d}]; alpha = F / positions\nat the content layer")), || format!("{}; {} with --normalized", transfer::DEFAULT_CONTENT_WEIGHT, transfer::DEFAULT_CONTENT_WEIGHT_NORMALIZED)),
+    with_default(sets("weights.content", flag("--content-weight", Some("F"), TRANSFER, S::Objective, "content weight [{d}]; alpha = F / positions\nat the content layer")), || format!("{}; {} from --init noise; {} with --normalized", transfer::DEFAULT_CONTENT_WEIGHT, transfer::DEFAULT_CONTENT_WEIGHT_NOISE, transfer::DEFAULT_CONTENT_WEIGHT_NORMALIZED)),
     with_default(sets("weights.style", flag("--style-weight", Some("F"), TRANSFER, S::Objective, "beta")), || transfer::DEFAULT_STYLE_WEIGHT.to_string()),
     with_default(sets("weights.tv", flag("--tv-weight", Some("F"), TRANSFER, S::Objective, "TV weight [{d}]; gamma = F / pixels (on the preprocessed image)")), || transfer::DEFAULT_TV_WEIGHT.to_string()),
     flag("--loss-scale", Some("mean|paper"), TRANSFER, S::Objective, "mean: the weights above, the same look at any size [mean];\npaper: the weights are the paper's literal alpha, beta, gamma"),
@@ -514,8 +514,9 @@ mod tests {
         assert!(line("--lbfgs-history").ends_with(&format!("[{DEFAULT_HISTORY}]")));
         assert!(line("--style-layers").ends_with("[relu1_1,relu2_1,relu3_1,relu4_1,relu5_1]"));
         assert!(line("--content-weight").contains(&format!(
-            "[{}; {} with",
+            "[{}; {} from --init noise; {} with",
             transfer::DEFAULT_CONTENT_WEIGHT,
+            transfer::DEFAULT_CONTENT_WEIGHT_NOISE,
             transfer::DEFAULT_CONTENT_WEIGHT_NORMALIZED
         )));
         assert!(text.contains(&format!("{}x the iterations", transfer::COARSE_ITERATION_FACTOR)));
