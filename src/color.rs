@@ -227,16 +227,21 @@ pub fn luminance_rgb(x: ArrayView3<f32>) -> Array3<f32> {
 }
 
 /// The style's luminance image with its mean moved to the content's (both as
-/// three equal channels), its contrast kept: matching the standard deviation
-/// too (Gatys et al. 2017) took most of the strokes away from a painting of
-/// stronger contrast than the photograph (`docs/usage.md`, Colour).
+/// three equal channels) and its contrast (standard deviation) raised to the
+/// content's if lower, never lowered: lowering it to the content's (Gatys et
+/// al. 2017) took most of the strokes away from a painting of stronger
+/// contrast than the photograph (`docs/performance.md`, Colour).
 pub fn match_luminance(style_lum: ArrayView3<f32>, content_lum: ArrayView3<f32>) -> Array3<f32> {
     let stats = |x: ArrayView3<f32>| {
         let y = x.index_axis(ndarray::Axis(0), 0);
-        y.iter().map(|&v| v as f64).sum::<f64>() / y.len().max(1) as f64
+        let n = y.len().max(1) as f64;
+        let m = y.iter().map(|&v| v as f64).sum::<f64>() / n;
+        let v = y.iter().map(|&v| (v as f64 - m).powi(2)).sum::<f64>() / n;
+        (m, v.sqrt().max(1e-6))
     };
-    let (ms, mc) = (stats(style_lum), stats(content_lum));
-    style_lum.mapv(|v| ((v as f64 - ms + mc) as f32).clamp(0.0, 1.0))
+    let ((ms, ss), (mc, sc)) = (stats(style_lum), stats(content_lum));
+    let gain = (sc / ss).max(1.0);
+    style_lum.mapv(|v| (((v as f64 - ms) * gain + mc) as f32).clamp(0.0, 1.0))
 }
 
 /// The result's luminance with the content's chroma (I, Q), clamped to [0, 1].

@@ -154,8 +154,13 @@ pub fn prepare_cached(
         }
         (PreserveColors::Original, Some(c)) => (Some(c.clone()), Some(c.clone())),
         (PreserveColors::Histogram(how), Some(c)) => {
+            // The painting's colours moved to the photograph's, under the
+            // painting's own luminance (its contrast kept, as in luminance mode).
+            let photo_lum = color::luminance_rgb(c.view());
             for s in styles_rgb.iter_mut() {
-                *s = color::match_histogram(s.view(), c.view(), how);
+                let matched = color::match_histogram(s.view(), c.view(), how);
+                let lum = color::match_luminance(color::luminance_rgb(s.view()).view(), photo_lum.view());
+                *s = color::recombine(lum.view(), matched.view());
             }
             (Some(c.clone()), None)
         }
