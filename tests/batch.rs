@@ -5,6 +5,7 @@
 mod common;
 
 use common::cli::{json_number, json_string, run, s, stderr, Dir};
+use common::messages::{batch_counts, reused};
 use std::path::Path;
 
 /// Flags that make each item take a fraction of a second.
@@ -48,8 +49,8 @@ fn every_item_once_style_targets_reused_and_a_rerun_does_only_what_is_missing() 
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(pngs(&out), ["a__scream.png", "a__starry.png", "b__scream.png", "b__starry.png"]);
     // Two styles at one size: computed twice, reused for the other two items.
-    assert!(stderr(&o).contains("4 done, 0 skipped, 0 failed"), "{}", stderr(&o));
-    assert!(stderr(&o).contains("style targets reused 2 times"), "{}", stderr(&o));
+    assert!(stderr(&o).contains(&batch_counts(4, 0, 0)), "{}", stderr(&o));
+    assert!(stderr(&o).contains(&reused(2)), "{}", stderr(&o));
     assert!(stderr(&o).contains("[3/4] b__starry"), "items are named in the progress: {}", stderr(&o));
     let st = statuses(&sum);
     assert_eq!(st.len(), 4);
@@ -63,7 +64,7 @@ fn every_item_once_style_targets_reused_and_a_rerun_does_only_what_is_missing() 
     std::fs::remove_file(out.join("b__scream.png")).unwrap();
     let o = batch(&["--contents", s(&d.path("frames")), "--styles", &styles, "--output-dir", s(&out), "--summary", s(&sum)]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(stderr(&o).contains("1 done, 3 skipped, 0 failed"), "{}", stderr(&o));
+    assert!(stderr(&o).contains(&batch_counts(1, 3, 0)), "{}", stderr(&o));
     let st = statuses(&sum);
     assert_eq!(st.iter().filter(|(_, x)| x == "skipped").count(), 3, "{st:?}");
     assert!(st.contains(&("b__scream".to_string(), "done".to_string())), "{st:?}");
@@ -82,7 +83,7 @@ fn a_content_that_cannot_be_read_is_reported_and_the_rest_go_on() {
     let contents = format!("{},{}", s(&bad), s(&good));
     let o = batch(&["--contents", &contents, "--styles", s(&st), "--output-dir", s(&out), "--summary", s(&sum)]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    assert!(stderr(&o).contains("1 done, 0 skipped, 1 failed"), "{}", stderr(&o));
+    assert!(stderr(&o).contains(&batch_counts(1, 0, 1)), "{}", stderr(&o));
     assert_eq!(pngs(&out), ["good__style.png"]);
     let text = std::fs::read_to_string(&sum).unwrap();
     let failed = text.lines().find(|l| l.contains("\"status\":\"failed\"")).expect("a failed line");
@@ -187,7 +188,7 @@ fn init_path_applies_to_every_item() {
     let (out, trace) = (d.path("out"), d.path("t.jsonl"));
     let o = batch(&["--contents", s(&d.path("c")), "--styles", s(&st), "--output-dir", s(&out), "--init", s(&start), "--trace", s(&trace)]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(stderr(&o).trim_end().ends_with("style targets reused 1 time"), "one style, two items: {}", stderr(&o));
+    assert!(stderr(&o).trim_end().ends_with(&reused(1)), "one style, two items: {}", stderr(&o));
     let text = std::fs::read_to_string(&trace).unwrap();
     let firsts: Vec<f64> =
         text.lines().filter(|l| json_number(l, "eval") == Some(1.0)).map(|l| json_number(l, "content").unwrap()).collect();

@@ -4,6 +4,7 @@
 mod common;
 
 use common::cli::{run, s, stderr, Dir};
+use common::messages::{self, did_you_mean};
 
 #[test]
 fn transfer_content_reconstruction_and_texture_synthesis() {
@@ -210,15 +211,15 @@ fn help_in_every_spelling_and_for_every_subcommand() {
 
 #[test]
 fn the_peers_flags_get_one_line_naming_ours() {
-    let cases: [(&[&str], &str); 8] = [
-        (&["-content_image", "a.png", "-style_image", "b.png"], "did you mean --content?"),
-        (&["--style_image", "b.png"], "did you mean --style?"),
-        (&["-output_image", "o.png"], "did you mean --output?"),
-        (&["-image_size", "512"], "did you mean --size?"),
-        (&["-num_iterations", "1000"], "did you mean --iterations?"),
-        (&["-original_colors", "1"], "--preserve-colors original"),
-        (&["-lbfgs_num_correction", "5"], "--lbfgs-history"),
-        (&["-gpu", "-1"], "CPU"),
+    let cases: [(&[&str], String); 8] = [
+        (&["-content_image", "a.png", "-style_image", "b.png"], did_you_mean("--content")),
+        (&["--style_image", "b.png"], did_you_mean("--style")),
+        (&["-output_image", "o.png"], did_you_mean("--output")),
+        (&["-image_size", "512"], did_you_mean("--size")),
+        (&["-num_iterations", "1000"], did_you_mean("--iterations")),
+        (&["-original_colors", "1"], did_you_mean("--preserve-colors original")),
+        (&["-lbfgs_num_correction", "5"], did_you_mean("--lbfgs-history")),
+        (&["-gpu", "-1"], "CPU".to_string()),
     ];
     for (args, hint) in cases {
         let o = run(args);
@@ -227,7 +228,7 @@ fn the_peers_flags_get_one_line_naming_ours() {
         // One line for each of the peers' flags, the first naming ours.
         let peers = args.iter().filter(|a| a.starts_with('-') && a.contains('_')).count().max(1);
         assert_eq!(err.trim_end().lines().count(), peers, "{args:?}: {err}");
-        assert!(err.lines().next().unwrap().contains(args[0]) && err.contains(hint), "{args:?}: {err}");
+        assert!(err.lines().next().unwrap().contains(args[0]) && err.contains(&hint), "{args:?}: {err}");
     }
 }
 
@@ -279,7 +280,7 @@ fn coarse_to_fine_runs_each_scale_and_traces_them_in_one_sequence() {
     for (i, l) in text.lines().enumerate() {
         assert!(l.starts_with(&format!("{{\"eval\":{},", i + 1)), "evaluations number on across scales: {l}");
     }
-    assert!(stderr(&o).contains("scale 2 of 2"));
+    assert!(stderr(&o).contains(messages::SCALE_2_OF_2));
 }
 
 #[test]

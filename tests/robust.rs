@@ -1,6 +1,9 @@
 //! Bad input, interruption, non-finite values: one clear line on stderr, exit 2
 //! for usage errors and 1 at run time, never a panic, and no output file.
 
+mod common;
+
+use common::messages;
 use neural_style::weights::WeightsFile;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -228,7 +231,7 @@ fn output_checked_before_the_long_work() {
     let before = std::fs::read(&c.content).unwrap();
     let o = Command::new(BIN).args(c.with("--output", &s(&c.content))).output().unwrap();
     assert_eq!(o.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("also an input"));
+    assert!(String::from_utf8_lossy(&o.stderr).contains(messages::ALSO_AN_INPUT));
     assert_eq!(std::fs::read(&c.content).unwrap(), before, "the input was touched");
 }
 
@@ -263,7 +266,7 @@ fn non_finite_loss_stops_with_a_message_and_keeps_an_image() {
     let o = Command::new(BIN).args(c.with("--weights", &s(&p))).output().unwrap();
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(1), "{err}");
-    assert!(err.contains("non-finite") && err.lines().count() == 1, "{err}");
+    assert!(err.contains(messages::NON_FINITE) && err.lines().count() == 1, "{err}");
     assert!(c.out.exists(), "the last finite image (the start) is written");
 }
 
@@ -302,8 +305,8 @@ fn sigint_and_sigterm_write_the_best_image_and_exit_130() {
         assert_eq!(status.code(), Some(130), "{sig}");
         let mut err = String::new();
         std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
-        assert!(err.contains("interrupted"), "{err}");
-        assert!(err.contains("stopping") && err.contains("again to quit"), "the first signal is answered at once: {err}");
+        assert!(err.contains(messages::INTERRUPTED), "{err}");
+        assert!(err.contains(messages::STOPPING) && err.contains(messages::AGAIN_TO_QUIT), "the first signal is answered at once: {err}");
         assert_eq!(image::image_dimensions(&c.out).unwrap(), (64, 48));
         // No temporary file left behind.
         let leftovers: Vec<_> =
@@ -334,7 +337,7 @@ fn a_second_ctrl_c_exits_at_once() {
     std::thread::spawn(move || {
         use std::io::BufRead;
         for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
-            if line.contains("stopping") {
+            if line.contains(messages::STOPPING) {
                 let _ = tx.send(());
             }
         }
@@ -372,7 +375,7 @@ fn ctrl_c_in_a_batch_says_the_item_is_not_written() {
     assert_eq!(status.code(), Some(130));
     let mut err = String::new();
     std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
-    assert!(err.contains("not written") && !err.contains("best image so far will be written"), "{err}");
+    assert!(err.contains(messages::NOT_WRITTEN) && !err.contains(messages::BEST_SO_FAR), "{err}");
     assert!(!out.join("a__s.png").exists());
 }
 
@@ -388,12 +391,12 @@ fn first_contact_rough_edges() {
     // A folder that takes no file: said as such, before anything starts.
     let (code, err) = run(&c.with("--output", "/proc/out.png"));
     assert_eq!(code, Some(2), "{err}");
-    assert!(err.contains("--output: cannot write a file in /proc"), "{err}");
+    assert!(err.contains(&messages::cannot_write_in("--output", "/proc")), "{err}");
     // No style weight: the run converges, said in words, not the optimiser's.
     let (code, err) = run(&c.args(&["--size", "24", "--iterations", "30", "--style-weight", "0"]));
     assert_eq!(code, Some(0), "{err}");
     let last = err.lines().last().unwrap_or_default();
-    assert!(last.contains("stopped: ") && !last.contains("Converged(") && !last.contains("MoreThuente"), "{last}");
+    assert!(last.contains(messages::STOPPED) && !last.contains("Converged(") && !last.contains("MoreThuente"), "{last}");
     // Forgetting --style says which mode runs.
     let (code, err) = run(&[
         "--content".into(),
@@ -406,11 +409,11 @@ fn first_contact_rough_edges() {
         "1".into(),
     ]);
     assert_eq!(code, Some(0), "{err}");
-    assert!(err.contains("no --style given: a content reconstruction"), "{err}");
+    assert!(err.contains(messages::NO_STYLE), "{err}");
     // A mask of another shape than the photograph is said to be stretched.
     let mask = c.d.join("tall.png");
     picture(&mask, 10, 40, 2);
     let (code, err) = run(&c.args(&["--size", "24", "--iterations", "1", "--style-masks", &s(&mask)]));
     assert_eq!(code, Some(0), "{err}");
-    assert!(err.contains("tall.png is 10x40") && err.contains("stretched"), "{err}");
+    assert!(err.contains("tall.png is 10x40") && err.contains(messages::STRETCHED), "{err}");
 }

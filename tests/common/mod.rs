@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod cli;
+pub mod messages;
 pub mod oracles;
 
 use neural_style::rng::Rng;
