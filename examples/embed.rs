@@ -16,7 +16,7 @@ fn main() -> Result<(), Error> {
         std::process::exit(2);
     };
     // 512 px, reached from 256 (two scales: 150 iterations at 256, then 60).
-    let config = Config { size: 512, iterations: 60, scales: 2, ..Config::default() };
+    let config = Config { size: 512, iterations: 60, scales: Some(2), ..Config::default() };
     // The built-in VGG19, average pooling as in the paper, as deep as the run reads.
     let net = Arc::new(weights::network(None, Pooling::Avg, false, config.deepest_tap())?);
     let content = image_io::load(content.as_ref())?;

@@ -232,6 +232,62 @@ fn coarse_to_fine_schedule() {
     assert!(coarse_to_fine(800, 0, 10, None).is_err());
 }
 
+/// By default a picture larger than the start size is painted there first and
+/// refined at sizes doubling up to its own; a smaller one at its own size.
+#[test]
+fn the_default_schedule_forms_the_look_at_the_start_size() {
+    use neural_style::transfer::{Scale, DEFAULT_START_SIZE, REFINE_ITERATIONS};
+    let sizes = |size: usize, start_size: usize| {
+        let c = Config { size, start_size, ..Config::default() };
+        c.schedule().unwrap().iter().map(|s| (s.size, s.iterations)).collect::<Vec<_>>()
+    };
+    let (n, r) = (Config::default().iterations, REFINE_ITERATIONS);
+    assert_eq!(DEFAULT_START_SIZE, 512);
+    assert_eq!(sizes(512, 512), [(512, n)]);
+    assert_eq!(sizes(256, 512), [(256, n)], "smaller pictures at their own size");
+    assert_eq!(sizes(513, 512), [(512, n), (513, r)]);
+    assert_eq!(sizes(1024, 512), [(512, n), (1024, r)]);
+    assert_eq!(sizes(1500, 512), [(512, n), (1024, r), (1500, r)], "the last step may be less than double");
+    assert_eq!(sizes(2048, 512), [(512, n), (1024, r), (2048, r)]);
+    assert_eq!(sizes(1024, 256), [(256, n), (512, r), (1024, r)]);
+    // Given scales keep their meaning; one scale is the size alone.
+    let c = Config { size: 1024, scales: Some(1), ..Config::default() };
+    assert_eq!(c.schedule().unwrap(), [Scale { size: 1024, iterations: n }]);
+    let c = Config { size: 1024, scale_iterations: Some(vec![7, 3]), ..Config::default() };
+    assert_eq!(c.schedule().unwrap(), [Scale { size: 512, iterations: 7 }, Scale { size: 1024, iterations: 3 }]);
+    assert!(Config { size: 1024, scale_iterations: Some(vec![7]), ..Config::default() }.validate().is_err());
+    assert!(Config { start_size: 0, ..Config::default() }.validate().is_err());
+}
+
+/// The default coarse to fine at small sizes (64 -> 128): the larger scale
+/// starts from the smaller one's result, upsampled, not from the photograph.
+#[test]
+fn the_default_refinement_starts_from_the_look() {
+    use neural_style::transfer::{run_scaled, RunOptions};
+    let (content, style) = (image(91, 48, 64), image(92, 24, 24));
+    let config =
+        Config { size: 128, start_size: 64, iterations: 3, scale_iterations: Some(vec![3, 1]), init: Init::Content, ..small_config() };
+    let (mut best0, mut first1, mut convention) = (None, None, None);
+    let out = run_scaled(net(), &config, Some(content.view()), &[style.view()], RunOptions::default(), &mut |p| {
+        let best = ndarray::ArrayView3::from_shape(p.progress.x.dim(), p.progress.best).unwrap();
+        match p.scale {
+            0 => (best0, convention) = (Some(p.prepared.picture(best)), Some(p.prepared.objective.net.convention)),
+            _ if first1.is_none() => first1 = Some(p.progress.x.to_owned()),
+            _ => {}
+        }
+        Control::Continue
+    })
+    .unwrap();
+    assert_eq!(out.outcome.image.dim(), (3, 96, 128));
+    let best0 = best0.expect("a first scale");
+    assert_eq!(best0.dim(), (3, 48, 64), "the look is formed at the start size");
+    let want = convention.unwrap().preprocess(neural_style::image_io::resize(best0.view(), 96, 128).view());
+    let photo = convention.unwrap().preprocess(neural_style::image_io::resize(content.view(), 96, 128).view());
+    let x1 = first1.expect("a second scale");
+    assert_close("the refinement's start", x1.as_slice().unwrap(), want.as_slice().unwrap(), 1e-5);
+    assert!(common::rel_err(x1.as_slice().unwrap(), photo.as_slice().unwrap()) > 1e-3, "it started from the photograph");
+}
+
 #[test]
 fn a_cancelled_evaluation_gives_up_and_leaves_the_objective_usable() {
     use std::sync::atomic::{AtomicBool, Ordering};
@@ -567,7 +623,7 @@ fn available_memory_is_read_from_the_kernel() {
 fn run_scaled_counts_over_its_scales_and_starts_each_from_the_last() {
     use neural_style::transfer::{run_scaled, RunOptions};
     let (content, style) = (image(61, 24, 32), image(62, 20, 20));
-    let config = Config { size: 64, init: Init::Content, scales: 2, scale_iterations: Some(vec![3, 2]), ..small_config() };
+    let config = Config { size: 64, init: Init::Content, scales: Some(2), scale_iterations: Some(vec![3, 2]), ..small_config() };
     let options = RunOptions::default();
     // Per evaluation: scale, global eval, global iteration, seconds, total iterations.
     let mut seen = Vec::new();

@@ -323,7 +323,7 @@ fn a_second_ctrl_c_exits_at_once() {
     // run's save a good part of one more: the second Ctrl-C, sent as soon as
     // the first is answered, lands well before any image could be written.
     let mut child = Command::new(BIN)
-        .args(c.args(&["--size", "1024", "--iterations", "100000", "--trace", &s(&trace)]))
+        .args(c.args(&["--size", "1024", "--scales", "1", "--iterations", "100000", "--trace", &s(&trace)]))
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();

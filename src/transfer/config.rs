@@ -57,8 +57,13 @@ pub struct Config {
     /// Seed of the noise start.
     pub seed: u64,
     /// Scales of coarse to fine ([`super::coarse_to_fine`]): sizes doubling up
-    /// to `size`; 1 paints at `size` only.
-    pub scales: usize,
+    /// to `size`; 1 paints at `size` only. `None` (the default): the look is
+    /// painted at `start_size` and refined up to `size` when that is larger
+    /// ([`Config::schedule`]).
+    pub scales: Option<usize>,
+    /// Where the look is formed when `scales` is `None`: larger pictures are
+    /// painted at this longest side first, then refined.
+    pub start_size: usize,
     /// Iterations at each scale, smallest first; `None`: from `iterations`.
     pub scale_iterations: Option<Vec<usize>>,
     /// L-BFGS or Adam.
@@ -90,7 +95,8 @@ impl Default for Config {
             style_blend: None,
             init: Init::Auto,
             seed: 0,
-            scales: 1,
+            scales: None,
+            start_size: DEFAULT_START_SIZE,
             scale_iterations: None,
             optimizer: Optimizer::default(),
             preserve_colors: PreserveColors::None,
@@ -203,6 +209,13 @@ pub const DEFAULT_STYLE_WEIGHT: f32 = 1.0;
 /// the paper did: 1e-5 literal at 512x384, which gave its Figure 3's look
 /// (`docs/normalised.md`). Its 1e-3 and 1e-4 leave a photograph.
 pub const DEFAULT_CONTENT_WEIGHT_NORMALIZED: f32 = 0.03;
+/// The longest side where the look is formed: a larger picture is painted
+/// at 512 first and refined, so it is the 512 px picture with finer strokes
+/// (the strokes are set by the receptive fields, fixed in pixels).
+pub const DEFAULT_START_SIZE: usize = 512;
+/// Iterations at each scale above the first in the default coarse to fine
+/// (`docs/design.md`, "Large pictures").
+pub const REFINE_ITERATIONS: usize = 50;
 /// No total variation unless asked for.
 pub const DEFAULT_TV_WEIGHT: f32 = 0.0;
 
@@ -262,7 +275,10 @@ impl Config {
         if masks.into_iter().any(|m| m.is_empty() || m.iter().any(|v| !(v.is_finite() && (0.0..=1.0).contains(v)))) {
             out.push(invalid("style_masks", "masks must be non-empty with values in [0, 1]"));
         }
-        out.extend(super::coarse_to_fine(self.size.max(1), self.scales, self.iterations, self.scale_iterations.as_deref()).err());
+        if self.start_size == 0 {
+            out.push(invalid("start_size", "must be at least 1"));
+        }
+        out.extend(Config { size: self.size.max(1), start_size: self.start_size.max(1), ..self.clone() }.schedule().err());
         match self.optimizer {
             Optimizer::Lbfgs { history: 0 } => out.push(invalid("optimizer.history", "must be at least 1")),
             Optimizer::Adam { learning_rate } if !(learning_rate.is_finite() && learning_rate > 0.0) => {
@@ -288,6 +304,30 @@ impl Config {
             _ => Some(self.weights.content.unwrap_or_else(|| self.loss_scale.default_content_weight(normalised, from_noise))),
         };
         c
+    }
+
+    /// The sizes and iterations of the run: `scales` doubling up to `size` if
+    /// given ([`super::coarse_to_fine`]); otherwise `size` alone when it is at
+    /// most `start_size`, else `start_size` with `iterations` (the look) and
+    /// sizes doubling up to `size` (the last step may be less than double),
+    /// each with [`REFINE_ITERATIONS`] (or `scale_iterations`).
+    pub fn schedule(&self) -> Result<Vec<super::Scale>, Error> {
+        let per_scale = self.scale_iterations.as_deref();
+        if let Some(n) = self.scales {
+            return super::coarse_to_fine(self.size, n, self.iterations, per_scale);
+        }
+        let mut sizes = vec![self.size.min(self.start_size)];
+        while *sizes.last().unwrap() < self.size {
+            sizes.push((sizes.last().unwrap() * 2).min(self.size));
+        }
+        let iterations: Vec<usize> = match per_scale {
+            Some(p) if p.len() != sizes.len() => {
+                return Err(invalid("scale_iterations", format!("{} values for {} scales", p.len(), sizes.len())))
+            }
+            Some(p) => p.to_vec(),
+            None => (0..sizes.len()).map(|k| if k == 0 { self.iterations } else { REFINE_ITERATIONS }).collect(),
+        };
+        Ok(sizes.into_iter().zip(iterations).map(|(size, iterations)| super::Scale { size, iterations }).collect())
     }
 
     /// The deepest layer any loss reads: the network need not run further.

@@ -4,7 +4,7 @@
 //! fine (each scale starts from the last one's result, upsampled), with one
 //! progress callback that sees global counts and the weights in force.
 
-use super::{coarse_to_fine, estimate_memory, optimise, prepare_cached, Config, Init, Outcome, Prepared, Scale, StopReason, StyleCache};
+use super::{estimate_memory, optimise, prepare_cached, Config, Init, Outcome, Prepared, Scale, StopReason, StyleCache};
 use crate::error::Error;
 use crate::image_io::{dims, resize};
 use crate::objective::LossWeights;
@@ -130,13 +130,13 @@ pub fn run_scaled(
     mut options: RunOptions,
     callback: &mut dyn for<'a, 'p> FnMut(&ScaledProgress<'a, 'p>) -> Control,
 ) -> Result<Scaled, Error> {
-    let schedule = coarse_to_fine(config.size, config.scales, config.iterations, config.scale_iterations.as_deref())?;
+    let schedule = config.schedule()?;
     let total_iterations: usize = schedule.iter().map(|s| s.iterations).sum();
     let (c, s) = (content.as_ref().map(dims), styles.first().map(dims));
     let (mut iter_base, mut eval_base, mut seconds_base) = (0, 0, 0.0);
     let mut last: Option<Outcome> = None;
     for (k, step) in schedule.iter().enumerate() {
-        let mut cfg = Config { size: step.size, iterations: step.iterations, scales: 1, scale_iterations: None, ..config.clone() };
+        let mut cfg = Config { size: step.size, iterations: step.iterations, scales: Some(1), scale_iterations: None, ..config.clone() };
         let (h, w) = cfg.output_size(c, s)?;
         match &last {
             Some(prev) => cfg.init = Init::Image(resize(prev.image.view(), h, w)),

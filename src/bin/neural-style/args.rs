@@ -274,7 +274,8 @@ fn parse_run(raw: &Raw, preset: Option<Preset>, p: &mut Problems) -> Option<Box<
             "--save-every" => a.save_every = p.take(positive(k, v)),
             "--trace" => a.trace = Some(PathBuf::from(v)),
             "--quiet" => a.quiet = true,
-            "--scales" => p.set(&mut c.scales, number(k, v)),
+            "--scales" => c.scales = p.take(number(k, v)),
+            "--start-size" => p.set(&mut c.start_size, positive(k, v)),
             "--scale-iterations" => c.scale_iterations = p.take(list(k, v)),
             // The batch's own flags, --help and --version: taken elsewhere.
             _ => {}

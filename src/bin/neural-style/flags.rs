@@ -163,7 +163,8 @@ pub static FLAGS: &[Flag] = &[
     flag("--max-evals", Some("N"), TRANSFER, S::Optimiser, "cap on forward+backward passes [none]"),
     flag("--optimizer", Some("lbfgs|adam"), TRANSFER, S::Optimiser, "[lbfgs]"),
     with_default(sets("optimizer.history", flag("--lbfgs-history", Some("N"), TRANSFER, S::Optimiser, "L-BFGS memory")), || DEFAULT_HISTORY.to_string()),
-    with_default(sets("scales", flag("--scales", Some("N"), TRANSFER, S::Optimiser, "coarse to fine: optimise at size/2^(N-1) first, upsample, ..., up to\n--size; each smaller scale runs {d}x the iterations of the next [1]")), || transfer::COARSE_ITERATION_FACTOR.to_string()),
+    with_default(sets("scales", flag("--scales", Some("N"), TRANSFER, S::Optimiser, "coarse to fine in N scales: optimise at size/2^(N-1) first, upsample,\n..., up to --size; each smaller scale runs {d}x the iterations of the\nnext; 1: the size alone [above --start-size: from it]")), || transfer::COARSE_ITERATION_FACTOR.to_string()),
+    with_default(sets("start_size", flag("--start-size", Some("N"), TRANSFER, S::Optimiser, "where the look is formed: a larger --size is painted at N first\n(--iterations), then refined at sizes doubling up to --size,\n{d}")), || format!("{} iterations each [{}]", transfer::REFINE_ITERATIONS, transfer::DEFAULT_START_SIZE)),
     sets("scale_iterations", flag("--scale-iterations", Some("I,.."), TRANSFER, S::Optimiser, "iterations at each scale, smallest first [from --iterations]")),
     with_default(sets("optimizer.learning_rate", flag("--learning-rate", Some("F"), TRANSFER, S::Optimiser, "Adam step in 0..255 pixel units")), || { DEFAULT_LEARNING_RATE.to_string() }),
     // run
