@@ -3,6 +3,8 @@
 //!
 //!     cargo run --release --example style_strength -- PHOTO RESULT [RESULT...]
 //!
+//!     cargo run --release --example style_strength -- --look REFERENCE RESULT [RESULT...]
+//!
 //! For each result, in 0-255 units, the photograph resampled to the result's
 //! size first:
 //! - `strokes`: mean |hp(result) - hp(photo)|, hp being the luminance (Rec.
@@ -11,6 +13,11 @@
 //!   same pair and settings compare as a ratio);
 //! - `layout`: mean |blur(result) - blur(photo)| of the luminance (sigma 4 px):
 //!   how far the picture's large shapes moved, whether the photograph is there.
+//!
+//! With `--look`: whether a larger picture has the look of a smaller one (coarse
+//! to fine): each result brought down to the reference's size, both blurred
+//! (sigma 2 px at the reference's size), the mean absolute difference over the
+//! RGB channels.
 
 use ndarray::{Array2, ArrayView3};
 use neural_style::{image_io, Error};
@@ -48,20 +55,36 @@ fn high_pass(x: ArrayView3<f32>) -> Array2<f64> {
     &y - &blur(&y, 3.0)
 }
 
+/// Each RGB channel blurred (sigma 2 px), 0-255 units.
+fn blurred_rgb(x: ArrayView3<f32>) -> Vec<Array2<f64>> {
+    (0..3).map(|c| blur(&x.index_axis(ndarray::Axis(0), c).mapv(|v| 255.0 * v as f64), 2.0)).collect()
+}
+
 fn main() -> Result<(), Error> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let look = args.first().is_some_and(|a| a == "--look");
+    if look {
+        args.remove(0);
+    }
     let Some((photo, results)) = args.split_first().filter(|(_, r)| !r.is_empty()) else {
-        eprintln!("usage: style_strength PHOTO RESULT [RESULT...]");
+        eprintln!("usage: style_strength [--look] PHOTO RESULT [RESULT...]");
         std::process::exit(2);
     };
     let photo = image_io::load(photo.as_ref())?;
+    let mean_abs = |a: &Array2<f64>, b: &Array2<f64>| (a - b).mapv(f64::abs).mean().unwrap_or(0.0);
     for r in results {
         let result = image_io::load(r.as_ref())?;
+        if look {
+            let (_, h, w) = photo.dim();
+            let (got, want) = (blurred_rgb(image_io::resize(result.view(), h, w).view()), blurred_rgb(photo.view()));
+            let d = got.iter().zip(&want).map(|(a, b)| mean_abs(a, b)).sum::<f64>() / 3.0;
+            println!("{r}: look {d:.2}");
+            continue;
+        }
         let (_, h, w) = result.dim();
         let photo = image_io::resize(photo.view(), h, w);
-        let mean_abs = |a: Array2<f64>, b: Array2<f64>| (&a - &b).mapv(f64::abs).mean().unwrap_or(0.0);
-        let strokes = mean_abs(high_pass(result.view()), high_pass(photo.view()));
-        let layout = mean_abs(blur(&luminance(result.view()), 4.0), blur(&luminance(photo.view()), 4.0));
+        let strokes = mean_abs(&high_pass(result.view()), &high_pass(photo.view()));
+        let layout = mean_abs(&blur(&luminance(result.view()), 4.0), &blur(&luminance(photo.view()), 4.0));
         println!("{r}: strokes {strokes:.2} layout {layout:.2}");
     }
     Ok(())

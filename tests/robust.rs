@@ -398,16 +398,8 @@ fn first_contact_rough_edges() {
     let last = err.lines().last().unwrap_or_default();
     assert!(last.contains(messages::STOPPED) && !last.contains("Converged(") && !last.contains("MoreThuente"), "{last}");
     // Forgetting --style says which mode runs.
-    let (code, err) = run(&[
-        "--content".into(),
-        s(&c.content),
-        "--output".into(),
-        s(&c.out),
-        "--size".into(),
-        "24".into(),
-        "--iterations".into(),
-        "1".into(),
-    ]);
+    let no_style: Vec<String> = c.args(&[]).into_iter().filter(|a| *a != "--style" && *a != s(&c.style)).collect();
+    let (code, err) = run(&no_style);
     assert_eq!(code, Some(0), "{err}");
     assert!(err.contains(messages::NO_STYLE), "{err}");
     // A mask of another shape than the photograph is said to be stretched.
