@@ -281,6 +281,17 @@ fn wait_for(child: &mut std::process::Child, limit: Duration) -> Option<std::pro
     None
 }
 
+/// The binary started with `args`, once its optimisation is under way (the
+/// trace has lines), its stderr piped.
+fn under_way(args: &[String], trace: &Path) -> std::process::Child {
+    let child = Command::new(BIN).args(args).stderr(Stdio::piped()).spawn().unwrap();
+    let t = Instant::now();
+    while std::fs::read_to_string(trace).map_or(0, |t| t.lines().count()) < 3 && t.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child
+}
+
 fn kill(sig: &str, pid: u32) {
     assert!(Command::new("kill").args([sig, &pid.to_string()]).status().unwrap().success());
 }
@@ -290,16 +301,7 @@ fn sigint_and_sigterm_write_the_best_image_and_exit_130() {
     for sig in ["-INT", "-TERM"] {
         let c = case(&format!("signal{sig}"));
         let trace = c.d.join("trace.jsonl");
-        let mut child = Command::new(BIN)
-            .args(c.args(&["--size", "64", "--iterations", "100000", "--trace", &s(&trace)]))
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        // Wait until the optimisation is under way (the trace has lines).
-        let t = Instant::now();
-        while std::fs::read_to_string(&trace).map_or(0, |t| t.lines().count()) < 3 && t.elapsed() < Duration::from_secs(60) {
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        let mut child = under_way(&c.args(&["--size", "64", "--iterations", "100000", "--trace", &s(&trace)]), &trace);
         kill(sig, child.id());
         let status = wait_for(&mut child, Duration::from_secs(60)).expect("exits after the signal");
         assert_eq!(status.code(), Some(130), "{sig}");
@@ -360,16 +362,12 @@ fn ctrl_c_in_a_batch_says_the_item_is_not_written() {
     let (frames, out, trace) = (c.d.join("frames"), c.d.join("out"), c.d.join("trace.jsonl"));
     std::fs::create_dir_all(&frames).unwrap();
     picture(&frames.join("a.png"), 64, 48, 3);
-    let mut child = Command::new(BIN)
-        .args(["batch", "--contents", &s(&frames), "--styles", &s(&c.style), "--output-dir", &s(&out)])
-        .args(["--size", "64", "--iterations", "100000", "--trace", &s(&trace)])
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let t = Instant::now();
-    while std::fs::read_to_string(&trace).map_or(0, |t| t.lines().count()) < 3 && t.elapsed() < Duration::from_secs(60) {
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let args: Vec<String> = ["batch", "--contents", &s(&frames), "--styles", &s(&c.style), "--output-dir", &s(&out)]
+        .into_iter()
+        .chain(["--size", "64", "--iterations", "100000", "--trace", &s(&trace)])
+        .map(String::from)
+        .collect();
+    let mut child = under_way(&args, &trace);
     kill("-INT", child.id());
     let status = wait_for(&mut child, Duration::from_secs(60)).expect("exits after the signal");
     assert_eq!(status.code(), Some(130));
