@@ -208,7 +208,7 @@ const SHORT: [(&str, &str); 3] = [("-c", "--content"), ("-s", "--style"), ("-o",
 
 /// The flags of jcjohnson/neural-style and neural-style-pt whose names differ
 /// from ours (matched with any number of leading dashes, `_` or `-`).
-const PEERS: [(&str, &str); 10] = [
+const PEERS: [(&str, &str); 11] = [
     ("content-image", "did you mean --content?"),
     ("style-image", "did you mean --style?"),
     ("output-image", "did you mean --output?"),
@@ -219,6 +219,7 @@ const PEERS: [(&str, &str); 10] = [
     ("save-iter", "did you mean --save-every?"),
     ("lbfgs-num-correction", "did you mean --lbfgs-history?"),
     ("gpu", "neural-style runs on the CPU: drop it (--threads N sets the threads)"),
+    ("backend", "neural-style has its own engine: drop it"),
 ];
 
 /// What to say of `arg`, which is no flag of `cmd`: the peers' name for one of
