@@ -215,7 +215,7 @@ pub const DEFAULT_CONTENT_WEIGHT_NORMALIZED: f32 = 0.03;
 pub const DEFAULT_START_SIZE: usize = 512;
 /// Iterations at each scale above the first in the default coarse to fine
 /// (`docs/design.md`, "Large pictures").
-pub const REFINE_ITERATIONS: usize = 50;
+pub const REFINE_ITERATIONS: usize = 25;
 /// No total variation unless asked for.
 pub const DEFAULT_TV_WEIGHT: f32 = 0.0;
 
