@@ -407,3 +407,21 @@ fn first_contact_rough_edges() {
     assert_eq!(code, Some(0), "{err}");
     assert!(err.contains("tall.png is 10x40") && err.contains(messages::STRETCHED), "{err}");
 }
+
+/// `NEURAL_STYLE_ISA` pins the kernels' level; a word it does not know, or a
+/// level this CPU lacks, is refused in one line before anything starts.
+#[test]
+fn the_instruction_set_can_be_pinned_and_a_wrong_one_is_refused() {
+    let c = case("isa");
+    let with = |isa: &str| Command::new(BIN).args(c.args(&[])).env("NEURAL_STYLE_ISA", isa).output().unwrap();
+    for isa in neural_style::ops::simd::Isa::available() {
+        let o = with(isa.name());
+        assert!(o.status.success(), "{}: {}", isa.name(), String::from_utf8_lossy(&o.stderr));
+    }
+    let _ = std::fs::remove_file(&c.out);
+    let o = with("avx3");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("NEURAL_STYLE_ISA: expected avx512, avx2 or portable, got 'avx3'"), "{err}");
+    assert!(!c.out.exists());
+}

@@ -32,10 +32,46 @@ pub(crate) enum Level {
     Avx512,
 }
 
+/// The environment variable that pins the kernels' level (`avx512`, `avx2` or
+/// `portable`), so a slower level can be measured on a faster CPU.
+pub const ISA_VARIABLE: &str = "NEURAL_STYLE_ISA";
+
 impl Isa {
-    /// The best this CPU has (AVX-512F, else AVX2 with FMA, else the baseline).
+    /// The level the kernels run with: [`ISA_VARIABLE`]'s if it is set and
+    /// this CPU has it ([`Isa::pinned`] says why not otherwise, and then this
+    /// is the best level), else the best this CPU has (AVX-512F, else AVX2
+    /// with FMA, else the baseline). Read once.
     pub fn detect() -> Isa {
+        static CHOSEN: std::sync::OnceLock<Isa> = std::sync::OnceLock::new();
+        *CHOSEN.get_or_init(|| Isa::pinned().ok().flatten().unwrap_or_else(Isa::best))
+    }
+
+    /// The best level this CPU has.
+    pub fn best() -> Isa {
         *Isa::available().last().expect("the portable level is always available")
+    }
+
+    /// The level [`ISA_VARIABLE`] pins, `None` if it is unset, or why it
+    /// cannot be used (an unknown word, a level this CPU lacks).
+    pub fn pinned() -> Result<Option<Isa>, crate::Error> {
+        match std::env::var(ISA_VARIABLE) {
+            Err(_) => Ok(None),
+            Ok(word) => Isa::named(word.trim()).map(Some),
+        }
+    }
+
+    /// The level called `word` (`avx512`, `avx2`, `portable`), if this CPU has it.
+    pub fn named(word: &str) -> Result<Isa, crate::Error> {
+        let have = Isa::available();
+        let names: Vec<&str> = have.iter().map(|i| i.name()).collect();
+        let invalid = |reason: String| crate::Error::Invalid { field: ISA_VARIABLE, reason };
+        match have.into_iter().find(|i| i.name() == word) {
+            Some(isa) => Ok(isa),
+            None if ["avx512", "avx2", "portable"].contains(&word) => {
+                Err(invalid(format!("this CPU cannot run {word} (it can run {})", names.join(", "))))
+            }
+            None => Err(invalid(format!("expected avx512, avx2 or portable, got '{word}'"))),
+        }
     }
 
     /// Every level this CPU can run, from the baseline up: tests compare them.

@@ -70,6 +70,8 @@ impl Session {
     /// no trace.
     pub fn new(net: Arc<Vgg19>, config: Config) -> Result<Session, Error> {
         config.validate()?;
+        // A pinned instruction set this CPU lacks is said, not ignored.
+        crate::ops::simd::Isa::pinned()?;
         let net = super::fitted(net, &config);
         Ok(Session { net, config, cache: StyleCache::new(), memory: MemoryLimit::Available, save_every: None, trace: None, cancel: None })
     }
