@@ -172,12 +172,7 @@ pub fn prepare_cached(
         }
         _ => Vec::new(),
     };
-    let compute_styles = || {
-        let pre: Vec<Array3<f32>> = styles_rgb.iter().map(|s| conv.preprocess(s.view())).collect();
-        let views: Vec<ArrayView3<f32>> = pre.iter().map(|p| p.view()).collect();
-        let blend = config.style_blend.clone().unwrap_or_else(|| vec![1.0 / styles.len() as f32; styles.len()]);
-        style_targets(&net, &views, &blend, &config.style_layers, &config.layer_weights())
-    };
+    let compute_styles = || blended_targets(&net, config, &styles_rgb);
     let style_t = match (mode, cache) {
         (Mode::ContentReconstruction, _) => {
             weights.style = 0.0;
@@ -230,6 +225,16 @@ pub fn prepare_cached(
     Ok(Prepared { objective: Objective::new(net, content_t, style_t, weights), x0, mode, recolor })
 }
 
+/// The style targets of the paintings `styles_rgb` (RGB, at their style
+/// size), their Grams blended as the config says (equally by default).
+fn blended_targets(net: &Vgg19, config: &Config, styles_rgb: &[Array3<f32>]) -> Result<Vec<StyleTarget>, Error> {
+    let pre: Vec<Array3<f32>> = styles_rgb.iter().map(|s| net.convention.preprocess(s.view())).collect();
+    let views: Vec<ArrayView3<f32>> = pre.iter().map(|p| p.view()).collect();
+    let n = styles_rgb.len();
+    let blend = config.style_blend.clone().unwrap_or_else(|| vec![1.0 / n as f32; n]);
+    style_targets(net, &views, &blend, &config.style_layers, &config.layer_weights())
+}
+
 /// How much weaker the style loss starts in a colour mode that changes the
 /// paintings: the plain run's style loss at the photograph over this mode's at
 /// the photograph as the mode sees it (`seen`), never below 1.
@@ -242,11 +247,7 @@ fn colour_balance(
     seen: &Array3<f32>,
 ) -> Result<f32, Error> {
     let conv = net.convention;
-    let pre: Vec<Array3<f32>> = plain_styles.iter().map(|s| conv.preprocess(s.view())).collect();
-    let views: Vec<ArrayView3<f32>> = pre.iter().map(|p| p.view()).collect();
-    let n = plain_styles.len();
-    let blend = config.style_blend.clone().unwrap_or_else(|| vec![1.0 / n as f32; n]);
-    let plain_targets = style_targets(net, &views, &blend, &config.style_layers, &config.layer_weights())?;
+    let plain_targets = blended_targets(net, config, plain_styles)?;
     let unit = LossWeights { content: 0.0, style: 1.0, tv: 0.0 };
     let style_at = |t: Vec<StyleTarget>, x: &Array3<f32>| {
         Objective::new(net.clone(), Vec::new(), t, unit).evaluate(conv.preprocess(x.view()).view()).style
