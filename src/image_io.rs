@@ -142,6 +142,29 @@ pub fn images_in(dir: &Path) -> Result<Vec<std::path::PathBuf>, Error> {
     Ok(files)
 }
 
+/// The image files `entries` name: a folder gives its images ([`images_in`]),
+/// a file itself. A folder without images, a file that cannot be opened or no
+/// image at all is an error.
+pub fn images_of(entries: &[std::path::PathBuf]) -> Result<Vec<std::path::PathBuf>, Error> {
+    let mut out = Vec::new();
+    for path in entries {
+        if path.is_dir() {
+            let files = images_in(path)?;
+            if files.is_empty() {
+                return Err(Error::Config(format!("{}: no .png or .jpg files in this folder", path.display())));
+            }
+            out.extend(files);
+        } else {
+            std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+            out.push(path.clone());
+        }
+    }
+    if out.is_empty() {
+        return Err(Error::Config("no images given".into()));
+    }
+    Ok(out)
+}
+
 /// Checks, before any long work, that `path` can be written: its folder exists
 /// and accepts a file, it is not a folder, and it is none of `inputs`.
 /// Problems with the path itself are [`Error::Invalid`] with field `output`.

@@ -32,6 +32,19 @@ pub enum StopReason {
     NonFinite(String),
 }
 
+impl std::fmt::Display for StopReason {
+    /// Why a run stopped, in words (the optimiser's own text only where it says more).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StopReason::Iterations => write!(f, "the iterations asked for"),
+            StopReason::Evaluations => write!(f, "the evaluation cap"),
+            StopReason::Converged(_) => write!(f, "converged: the line search found no lower loss"),
+            StopReason::Stopped => write!(f, "stopped as asked"),
+            StopReason::NonFinite(why) => write!(f, "non-finite values ({why})"),
+        }
+    }
+}
+
 /// One evaluation as the callback sees it.
 pub struct Progress<'a> {
     /// 1-based count of evaluations (distinct points).

@@ -3,8 +3,8 @@
 //! file and the exit code.
 
 use crate::args::BatchArgs;
-use crate::run::{progress_line, scale_line, session};
-use crate::{check_writable, report, Fail};
+use crate::run::{duration, progress_line, scale_line, session};
+use crate::{check_writable, Fail};
 use neural_style::transfer::batch::{self, ItemRecord, Listener, Place, Plan, Status};
 use neural_style::transfer::{Control, Prepared, Scale, ScaledProgress};
 use neural_style::{image_io, Error};
@@ -38,7 +38,7 @@ impl Listener for Printer<'_> {
                 r.output.display(),
                 r.loss.unwrap_or(f64::NAN),
                 r.iterations.unwrap_or(0),
-                report::duration(r.seconds)
+                duration(r.seconds)
             ),
             (Status::Failed, Some(e)) => eprintln!("{label}: failed: {e}"),
             _ => {}
@@ -85,7 +85,7 @@ pub(crate) fn run(b: &BatchArgs) -> Result<i32, Fail> {
         s.skipped,
         s.failed,
         if s.interrupted { ", interrupted" } else { "" },
-        report::duration(s.seconds),
+        duration(s.seconds),
         times(session.style_reuses())
     );
     Ok(if s.interrupted {

@@ -1,64 +1,102 @@
 //! The smaller subcommands: calibrate (the paper's normalised network), sheet
 //! (contact sheets), plot (loss curves from a trace).
 
-use crate::args::{CalibrateArgs, PlotArgs, SheetArgs};
+use crate::args::{path, positive, word, Problems};
+use crate::flags::{self, Cmd, Raw};
 use crate::{check_writable, Fail};
-use neural_style::{image_io, weights, Error};
-use std::path::PathBuf;
+use neural_style::{image_io, weights, Error, Pooling};
+use std::path::{Path, PathBuf};
 
-pub(crate) fn calibrate(c: &CalibrateArgs) -> Result<i32, Fail> {
-    let mut file = match &c.weights {
+/// `calibrate`, `sheet` or `plot`: every problem of the command line at once,
+/// then the work.
+pub(crate) fn run(cmd: Cmd, raw: &Raw) -> Result<i32, Fail> {
+    let mut p = Problems(raw.errors.clone());
+    match cmd {
+        Cmd::Calibrate => {
+            let images = p.required(raw, "calibrate", "--images", "DIR", path);
+            let output = p.required(raw, "calibrate", "--output", "PATH", path);
+            let size = p.read(raw, "--size", positive).unwrap_or(flags::DEFAULT_CALIBRATE_SIZE);
+            let pooling: Pooling = p.read(raw, "--pooling", word).unwrap_or_default();
+            p.finish()?;
+            let weights = raw.value("--weights").map(PathBuf::from);
+            calibrate(&images.unwrap_or_default(), &output.unwrap_or_default(), weights, size, pooling, raw.has("--exact"))
+        }
+        Cmd::Sheet => {
+            let stem = |a: &str| Path::new(a).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+            let items: Vec<(PathBuf, String)> = (raw.positionals.iter())
+                .map(|a| a.split_once('=').map_or((a.into(), stem(a)), |(path, label)| (path.into(), label.into())))
+                .collect();
+            if items.is_empty() {
+                p.push("sheet: give at least one IMAGE[=LABEL]");
+            }
+            let output = p.required(raw, "sheet", "--output", "PATH", path);
+            let cols = p.read(raw, "--cols", positive).unwrap_or(flags::DEFAULT_SHEET_COLS);
+            let cell = p.read(raw, "--cell", positive);
+            p.finish()?;
+            sheet(&output.unwrap_or_default(), cols, cell, &items)
+        }
+        _ => {
+            let trace = p.required(raw, "plot", "--trace", "PATH", path);
+            let output = p.required(raw, "plot", "--output", "PATH", path);
+            p.finish()?;
+            plot(&trace.unwrap_or_default(), &output.unwrap_or_default(), raw.value("--title").unwrap_or(flags::DEFAULT_PLOT_TITLE))
+        }
+    }
+}
+
+fn calibrate(images: &Path, output: &Path, weights: Option<PathBuf>, size: usize, pooling: Pooling, exact: bool) -> Result<i32, Fail> {
+    let mut file = match &weights {
         Some(p) => weights::load(p)?,
         None => weights::shipped(),
     };
-    check_writable("--output", &c.output, &c.weights.iter().map(PathBuf::as_path).collect::<Vec<_>>())?;
-    let paths = image_io::images_in(&c.images)?;
+    check_writable("--output", output, &weights.iter().map(PathBuf::as_path).collect::<Vec<_>>())?;
+    let paths = image_io::images_in(images)?;
     if paths.is_empty() {
-        return Err(Fail::Usage(format!("--images: no PNG or JPEG files in {}", c.images.display())));
+        return Err(Fail::Usage(format!("--images: no PNG or JPEG files in {}", images.display())));
     }
-    if c.exact {
-        if c.pooling != neural_style::Pooling::Avg {
+    if exact {
+        if pooling != Pooling::Avg {
             return Err(Fail::Usage("calibrate --exact: average pooling only (the paper's)".into()));
         }
-        let text = weights::normalise::calibrate_exact(&mut file, &paths, c.size)?;
-        image_io::write_atomic(&c.output, text.as_bytes())?;
-        eprintln!("neural-style: wrote {} ({} images)", c.output.display(), paths.len());
+        let text = weights::normalise::calibrate_exact(&mut file, &paths, size)?;
+        image_io::write_atomic(output, text.as_bytes())?;
+        eprintln!("neural-style: wrote {} ({} images)", output.display(), paths.len());
         return Ok(0);
     }
-    let floored = weights::normalise::calibrate(&mut file, &paths, c.size, c.pooling)?;
-    image_io::write_atomic(&c.output, &file.to_bytes())?;
+    let floored = weights::normalise::calibrate(&mut file, &paths, size, pooling)?;
+    image_io::write_atomic(output, &file.to_bytes())?;
     eprintln!(
         "neural-style: wrote {} with per-filter scales from {} images at {} px ({floored} nearly dead filters floored at {}x their layer's median)",
-        c.output.display(),
+        output.display(),
         paths.len(),
-        c.size,
+        size,
         weights::normalise::SCALE_FLOOR
     );
     Ok(0)
 }
 
-pub(crate) fn sheet(c: &SheetArgs) -> Result<i32, Fail> {
-    image_io::format_for(&c.output).map_err(|e| Fail::Usage(format!("--output: {e}")))?;
-    check_writable("--output", &c.output, &c.items.iter().map(|(p, _)| p.as_path()).collect::<Vec<_>>())?;
+fn sheet(output: &Path, cols: usize, cell: Option<usize>, items: &[(PathBuf, String)]) -> Result<i32, Fail> {
+    image_io::format_for(output).map_err(|e| Fail::Usage(format!("--output: {e}")))?;
+    check_writable("--output", output, &items.iter().map(|(p, _)| p.as_path()).collect::<Vec<_>>())?;
     let mut pictures = Vec::new();
-    for (p, label) in &c.items {
+    for (p, label) in items {
         let img = image_io::load(p)?;
-        let img = match c.cell {
+        let img = match cell {
             Some(n) => image_io::resize_longest(img.view(), n),
             None => img,
         };
         pictures.push((img, label.clone()));
     }
     let cells: Vec<_> = pictures.iter().map(|(img, l)| (img.view(), l.clone())).collect();
-    image_io::save(neural_style::figures::sheet::contact_sheet(&cells, c.cols).view(), &c.output)?;
+    image_io::save(neural_style::figures::sheet::contact_sheet(&cells, cols).view(), output)?;
     Ok(0)
 }
 
-pub(crate) fn plot(c: &PlotArgs) -> Result<i32, Fail> {
-    let text = std::fs::read_to_string(&c.trace).map_err(|e| Error::io(&c.trace, e))?;
+fn plot(trace: &Path, output: &Path, title: &str) -> Result<i32, Fail> {
+    let text = std::fs::read_to_string(trace).map_err(|e| Error::io(trace, e))?;
     let series =
-        neural_style::figures::plot::read_trace(&text).map_err(|e| Fail::Run(Error::Config(format!("{}: {e}", c.trace.display()))))?;
-    check_writable("--output", &c.output, &[c.trace.as_path()])?;
-    image_io::write_atomic(&c.output, neural_style::figures::plot::svg(&series, &c.title).as_bytes())?;
+        neural_style::figures::plot::read_trace(&text).map_err(|e| Fail::Run(Error::Config(format!("{}: {e}", trace.display()))))?;
+    check_writable("--output", output, &[trace])?;
+    image_io::write_atomic(output, neural_style::figures::plot::svg(&series, title).as_bytes())?;
     Ok(0)
 }

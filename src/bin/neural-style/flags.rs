@@ -4,6 +4,7 @@
 //! "unknown flag" messages all come from it; `args.rs` turns the raw values it
 //! gives into checked settings (ripgrep's low-level / high-level split).
 
+use crate::args::{list, number, paths, positive, set, taps, word, Args};
 use neural_style::optim::adam::DEFAULT_LEARNING_RATE;
 use neural_style::optim::lbfgs::DEFAULT_HISTORY;
 use neural_style::transfer::{self, Config};
@@ -47,46 +48,29 @@ impl Cmd {
 const TRANSFER: u8 = Cmd::Run as u8 | Cmd::Batch as u8;
 const ALL: u8 = 31;
 
-/// The help text's sections, in order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Section {
-    Batch,
-    Images,
-    Objective,
-    Optimiser,
-    Run,
-    Calibrate,
-    Sheet,
-    Plot,
-}
+/// The help's sections, in the order printed: a flag's `section` indexes it.
+const SECTIONS: [&str; 8] = [
+    "IMAGES",
+    "OBJECTIVE  (alpha * content + beta * style + gamma * total variation)",
+    "OPTIMISER",
+    "RUN",
+    "BATCH  (every transfer flag above applies to each item; the network is loaded once and each\n        style's targets computed once per size)",
+    "CALIBRATE  (the paper's normalised network: per-filter scales from your images)",
+    "SHEET  (a contact sheet of pictures: neural-style sheet [flags] IMAGE[=LABEL] ...)",
+    "PLOT  (the loss curves of a --trace file as SVG)",
+];
+const IMAGES: u8 = 0;
+const OBJECTIVE: u8 = 1;
+const OPTIMISER: u8 = 2;
+const RUN: u8 = 3;
+const BATCH: u8 = 4;
+const CALIBRATE: u8 = 5;
+const SHEET: u8 = 6;
+const PLOT: u8 = 7;
 
-impl Section {
-    const ORDER: [Section; 8] = [
-        Section::Images,
-        Section::Objective,
-        Section::Optimiser,
-        Section::Run,
-        Section::Batch,
-        Section::Calibrate,
-        Section::Sheet,
-        Section::Plot,
-    ];
-
-    fn heading(self) -> &'static str {
-        match self {
-            Section::Batch => {
-                "BATCH  (every transfer flag above applies to each item; the network is loaded once and each\n        style's targets computed once per size)"
-            }
-            Section::Images => "IMAGES",
-            Section::Objective => "OBJECTIVE  (alpha * content + beta * style + gamma * total variation)",
-            Section::Optimiser => "OPTIMISER",
-            Section::Run => "RUN",
-            Section::Calibrate => "CALIBRATE  (the paper's normalised network: per-filter scales from your images)",
-            Section::Sheet => "SHEET  (a contact sheet of pictures: neural-style sheet [flags] IMAGE[=LABEL] ...)",
-            Section::Plot => "PLOT  (the loss curves of a --trace file as SVG)",
-        }
-    }
-}
+/// How a transfer flag's value goes into [`Args`]: the complaint, if any,
+/// without the flag's name (the caller puts it in front).
+pub type Apply = fn(&mut Args, &str) -> Result<(), String>;
 
 /// One flag of one or more subcommands.
 pub struct Flag {
@@ -95,16 +79,23 @@ pub struct Flag {
     pub value: Option<&'static str>,
     /// Bits of the [`Cmd`]s that take it.
     cmds: u8,
-    section: Section,
+    section: u8,
     /// Help; `{d}` is replaced by the default, else the default is appended as `[d]`.
     help: &'static str,
     default: Option<fn() -> String>,
     /// The library setting it gives ([`neural_style::Error::Invalid`]'s field).
     field: Option<&'static str>,
+    /// Where a transfer flag's value goes (the others are read by name).
+    pub apply: Option<Apply>,
 }
 
-const fn flag(name: &'static str, value: Option<&'static str>, cmds: u8, section: Section, help: &'static str) -> Flag {
-    Flag { name, value, cmds, section, help, default: None, field: None }
+const fn flag(name: &'static str, value: Option<&'static str>, cmds: u8, section: u8, help: &'static str) -> Flag {
+    Flag { name, value, cmds, section, help, default: None, field: None, apply: None }
+}
+
+/// A transfer flag whose value `apply` puts into [`Args`].
+const fn to(apply: Apply, f: Flag) -> Flag {
+    Flag { apply: Some(apply), ..f }
 }
 
 /// A flag that gives the library setting `field`, so the library's complaints
@@ -122,78 +113,76 @@ const fn with_default(f: Flag, default: fn() -> String) -> Flag {
     Flag { default: Some(default), ..f }
 }
 
-use Section as S;
-
 /// Every flag. A name may appear once per subcommand (`--output` means the
 /// result of a run but the file `calibrate` writes).
 #[rustfmt::skip]
 pub static FLAGS: &[Flag] = &[
-    // batch
-    flag("--contents", Some("DIR|FILE,..."), Cmd::Batch as u8, S::Batch, "content images; a folder gives its .png/.jpg files by name"),
-    flag("--styles", Some("FILE,..."), Cmd::Batch as u8, S::Batch, "each content is painted in each style, one at a time"),
-    sets("output_dir", flag("--output-dir", Some("DIR"), Cmd::Batch as u8, S::Batch, "results as DIR/{content stem}__{style stem}.png; existing ones are\nskipped, so a killed batch resumes where it stopped")),
-    flag("--sequence", None, Cmd::Batch as u8, S::Batch, "frames of a video: per style, contents in name order, each frame\nstarting from the previous frame's result"),
-    sets("shard", flag("--shard", Some("K/N"), Cmd::Batch as u8, S::Batch, "this worker's share (0 <= K < N): a contiguous run of the items,\nthe same on every machine (e.g. a Slurm array task)")),
-    flag("--summary", Some("FILE.jsonl"), Cmd::Batch as u8, S::Batch, "one JSON line per item: inputs, output, status, seconds, loss, error"),
     // images
-    flag("--content", Some("PATH"), Cmd::Run as u8, S::Images, "photograph (PNG or JPEG)"),
-    flag("--style", Some("PATH[,PATH...]"), Cmd::Run as u8, S::Images, "painting(s); several are blended"),
-    sets("style_blend", flag("--style-blend-weights", Some("W,.."), TRANSFER, S::Images, "weight of each style image (normalised to sum 1; default equal)")),
-    sets("style_masks", flag("--style-masks", Some("M,.."), TRANSFER, S::Images, "spatial control: one greyscale mask per style image over the content\n(resized to the result; white = this style); uncovered parts keep\nthe content only")),
-    sets("style_image_masks", flag("--style-image-masks", Some("M,.."), TRANSFER, S::Images, "with --style-masks: a mask over each style image (take the style\nfrom part of the painting)")),
-    flag("--output", Some("PATH"), Cmd::Run as u8, S::Images, "result, .png or .jpg (required)"),
-    with_default(sets("size", flag("--size", Some("N"), TRANSFER, S::Images, "longest side of the result")), || Config::default().size.to_string()),
-    with_default(sets("style_scale", flag("--style-scale", Some("F"), TRANSFER, S::Images, "style images' longest side is size * F")), || { format!("{:?}", Config::default().style_scale) }),
-    sets("init", flag("--init", Some("noise|content|style|PATH"), TRANSFER, S::Images, "starting image [content if given, else noise; noise with\n--normalized]; 'random' and 'image' as in jcjohnson/neural-style;\nPATH is resized to the result's size")),
-    with_default(flag("--seed", Some("N"), TRANSFER, S::Images, "seed of the noise start"), || Config::default().seed.to_string()),
-    sets("preserve_colors", flag("--preserve-colors", Some("MODE"), TRANSFER, S::Images, "keep the photograph's colours: original (paint, then put the\nphotograph's colours back: every stroke kept), luminance (transfer on\nluminance only), histogram (style colours matched to the content's, eigen\nsquare roots), histogram-cholesky (the same with Cholesky factors) [off]")),
+    to(|a, v| { a.content = Some(v.into()); Ok(()) }, flag("--content", Some("PATH"), Cmd::Run as u8, IMAGES, "photograph (PNG or JPEG)")),
+    to(|a, v| { a.styles = paths(v); Ok(()) }, flag("--style", Some("PATH[,PATH...]"), Cmd::Run as u8, IMAGES, "painting(s); several are blended")),
+    to(|a, v| set(&mut a.config.style_blend, list(v).map(Some)), sets("style_blend", flag("--style-blend-weights", Some("W,.."), TRANSFER, IMAGES, "weight of each style image (normalised to sum 1; default equal)"))),
+    to(|a, v| { a.style_masks = Some(paths(v)); Ok(()) }, sets("style_masks", flag("--style-masks", Some("M,.."), TRANSFER, IMAGES, "spatial control: one greyscale mask per style image over the content\n(resized to the result; white = this style); uncovered parts keep\nthe content only"))),
+    to(|a, v| { a.style_image_masks = Some(paths(v)); Ok(()) }, sets("style_image_masks", flag("--style-image-masks", Some("M,.."), TRANSFER, IMAGES, "with --style-masks: a mask over each style image (take the style\nfrom part of the painting)"))),
+    to(|a, v| { a.output = v.into(); Ok(()) }, flag("--output", Some("PATH"), Cmd::Run as u8, IMAGES, "result, .png or .jpg (required)")),
+    to(|a, v| set(&mut a.config.size, positive(v)), with_default(sets("size", flag("--size", Some("N"), TRANSFER, IMAGES, "longest side of the result")), || Config::default().size.to_string())),
+    to(|a, v| set(&mut a.config.style_scale, number(v)), with_default(sets("style_scale", flag("--style-scale", Some("F"), TRANSFER, IMAGES, "style images' longest side is size * F")), || format!("{:?}", Config::default().style_scale))),
+    to(|a, v| { a.init = Some(v.into()); Ok(()) }, sets("init", flag("--init", Some("noise|content|style|PATH"), TRANSFER, IMAGES, "starting image [content if given, else noise; noise with\n--normalized]; 'random' and 'image' as in jcjohnson/neural-style;\nPATH is resized to the result's size"))),
+    to(|a, v| set(&mut a.config.seed, number(v)), with_default(flag("--seed", Some("N"), TRANSFER, IMAGES, "seed of the noise start"), || Config::default().seed.to_string())),
+    to(|a, v| set(&mut a.config.preserve_colors, word(v)), sets("preserve_colors", flag("--preserve-colors", Some("MODE"), TRANSFER, IMAGES, "keep the photograph's colours: original (paint, then put the\nphotograph's colours back: every stroke kept), luminance (transfer on\nluminance only), histogram (style colours matched to the content's, eigen\nsquare roots), histogram-cholesky (the same with Cholesky factors) [off]"))),
     // objective
-    with_default(sets("weights.content", flag("--content-weight", Some("F"), TRANSFER, S::Objective, "content weight [{d}]; alpha = F / positions\nat the content layer")), || format!("{}; {} from --init noise; {} with --normalized", transfer::DEFAULT_CONTENT_WEIGHT, transfer::DEFAULT_CONTENT_WEIGHT_NOISE, transfer::DEFAULT_CONTENT_WEIGHT_NORMALIZED)),
-    with_default(sets("weights.style", flag("--style-weight", Some("F"), TRANSFER, S::Objective, "beta")), || transfer::DEFAULT_STYLE_WEIGHT.to_string()),
-    with_default(sets("weights.tv", flag("--tv-weight", Some("F"), TRANSFER, S::Objective, "TV weight [{d}]; gamma = F / pixels (on the preprocessed image)")), || transfer::DEFAULT_TV_WEIGHT.to_string()),
-    flag("--loss-scale", Some("mean|paper"), TRANSFER, S::Objective, "mean: the weights above, the same look at any size [mean];\npaper: the weights are the paper's literal alpha, beta, gamma"),
-    with_default(sets("content_layers", flag("--content-layers", Some("L,.."), TRANSFER, S::Objective, "")), || taps(&Config::default().content_layers)),
-    with_default(sets("style_layers", flag("--style-layers", Some("L,.."), TRANSFER, S::Objective, "")), || taps(&Config::default().style_layers)),
-    sets("style_layer_weights", flag("--style-layer-weights", Some("W,.."), TRANSFER, S::Objective, "w_l per style layer [1/number of layers each]")),
-    flag("--pooling", Some("avg|max"), TRANSFER, S::Objective, "[avg, as in the paper]"),
-    flag("--weights", Some("PATH"), TRANSFER, S::Objective, "another weights file (.nsw; see tools/) [the built-in VGG19]"),
-    flag("--normalized", None, TRANSFER, S::Objective, "the paper's normalised network: each filter's mean activation 1\n(scales shipped for the built-in VGG19; for --weights, from `calibrate`)"),
+    to(|a, v| set(&mut a.config.weights.content, number(v).map(Some)), with_default(sets("weights.content", flag("--content-weight", Some("F"), TRANSFER, OBJECTIVE, "content weight [{d}]; alpha = F / positions\nat the content layer")), || format!("{}; {} from --init noise; {} with --normalized", transfer::DEFAULT_CONTENT_WEIGHT, transfer::DEFAULT_CONTENT_WEIGHT_NOISE, transfer::DEFAULT_CONTENT_WEIGHT_NORMALIZED))),
+    to(|a, v| set(&mut a.config.weights.style, number(v)), with_default(sets("weights.style", flag("--style-weight", Some("F"), TRANSFER, OBJECTIVE, "beta")), || transfer::DEFAULT_STYLE_WEIGHT.to_string())),
+    to(|a, v| set(&mut a.config.weights.tv, number(v)), with_default(sets("weights.tv", flag("--tv-weight", Some("F"), TRANSFER, OBJECTIVE, "TV weight [{d}]; gamma = F / pixels (on the preprocessed image)")), || transfer::DEFAULT_TV_WEIGHT.to_string())),
+    to(|a, v| set(&mut a.config.loss_scale, word(v)), flag("--loss-scale", Some("mean|paper"), TRANSFER, OBJECTIVE, "mean: the weights above, the same look at any size [mean];\npaper: the weights are the paper's literal alpha, beta, gamma")),
+    to(|a, v| set(&mut a.config.content_layers, taps(v)), with_default(sets("content_layers", flag("--content-layers", Some("L,.."), TRANSFER, OBJECTIVE, "")), || tap_list(&Config::default().content_layers))),
+    to(|a, v| set(&mut a.config.style_layers, taps(v)), with_default(sets("style_layers", flag("--style-layers", Some("L,.."), TRANSFER, OBJECTIVE, "")), || tap_list(&Config::default().style_layers))),
+    to(|a, v| set(&mut a.config.style_layer_weights, list(v).map(Some)), sets("style_layer_weights", flag("--style-layer-weights", Some("W,.."), TRANSFER, OBJECTIVE, "w_l per style layer [1/number of layers each]"))),
+    to(|a, v| set(&mut a.pooling, word(v)), flag("--pooling", Some("avg|max"), TRANSFER, OBJECTIVE, "[avg, as in the paper]")),
+    to(|a, v| { a.weights = Some(v.into()); Ok(()) }, flag("--weights", Some("PATH"), TRANSFER, OBJECTIVE, "another weights file (.nsw; see tools/) [the built-in VGG19]")),
+    to(|a, _| { a.normalized = true; Ok(()) }, flag("--normalized", None, TRANSFER, OBJECTIVE, "the paper's normalised network: each filter's mean activation 1\n(scales shipped for the built-in VGG19; for --weights, from `calibrate`)")),
     // optimiser
-    with_default(flag("--iterations", Some("N"), TRANSFER, S::Optimiser, "optimiser iterations"), || { transfer::DEFAULT_ITERATIONS.to_string() }),
-    flag("--max-evals", Some("N"), TRANSFER, S::Optimiser, "cap on forward+backward passes [none]"),
-    flag("--optimizer", Some("lbfgs|adam"), TRANSFER, S::Optimiser, "[lbfgs]"),
-    with_default(sets("optimizer.history", flag("--lbfgs-history", Some("N"), TRANSFER, S::Optimiser, "L-BFGS memory")), || DEFAULT_HISTORY.to_string()),
-    with_default(sets("scales", flag("--scales", Some("N"), TRANSFER, S::Optimiser, "coarse to fine in N scales: optimise at size/2^(N-1) first, upsample,\n..., up to --size; each smaller scale runs {d}x the iterations of the\nnext; 1: the size alone [above --start-size: from it]")), || transfer::COARSE_ITERATION_FACTOR.to_string()),
-    with_default(sets("start_size", flag("--start-size", Some("N"), TRANSFER, S::Optimiser, "where the look is formed: a larger --size is painted at N first\n(--iterations), then refined at sizes doubling up to --size,\n{d}")), || format!("{} iterations each [{}]", transfer::REFINE_ITERATIONS, transfer::DEFAULT_START_SIZE)),
-    sets("scale_iterations", flag("--scale-iterations", Some("I,.."), TRANSFER, S::Optimiser, "iterations at each scale, smallest first [from --iterations]")),
-    with_default(sets("optimizer.learning_rate", flag("--learning-rate", Some("F"), TRANSFER, S::Optimiser, "Adam step in 0..255 pixel units")), || { DEFAULT_LEARNING_RATE.to_string() }),
+    to(|a, v| set(&mut a.config.iterations, number(v)), with_default(flag("--iterations", Some("N"), TRANSFER, OPTIMISER, "optimiser iterations"), || transfer::DEFAULT_ITERATIONS.to_string())),
+    to(|a, v| set(&mut a.config.max_evals, positive(v).map(Some)), flag("--max-evals", Some("N"), TRANSFER, OPTIMISER, "cap on forward+backward passes [none]")),
+    to(|a, v| { a.optimizer = v.into(); Ok(()) }, flag("--optimizer", Some("lbfgs|adam"), TRANSFER, OPTIMISER, "[lbfgs]")),
+    to(|a, v| set(&mut a.history, number(v)), with_default(sets("optimizer.history", flag("--lbfgs-history", Some("N"), TRANSFER, OPTIMISER, "L-BFGS memory")), || DEFAULT_HISTORY.to_string())),
+    to(|a, v| set(&mut a.config.scales, number(v).map(Some)), with_default(sets("scales", flag("--scales", Some("N"), TRANSFER, OPTIMISER, "coarse to fine in N scales: optimise at size/2^(N-1) first, upsample,\n..., up to --size; each smaller scale runs {d}x the iterations of the\nnext; 1: the size alone [above --start-size: from it]")), || transfer::COARSE_ITERATION_FACTOR.to_string())),
+    to(|a, v| set(&mut a.config.start_size, positive(v)), with_default(sets("start_size", flag("--start-size", Some("N"), TRANSFER, OPTIMISER, "where the look is formed: a larger --size is painted at N first\n(--iterations), then refined at sizes doubling up to --size,\n{d}")), || format!("{} iterations each [{}]", transfer::REFINE_ITERATIONS, transfer::DEFAULT_START_SIZE))),
+    to(|a, v| set(&mut a.config.scale_iterations, list(v).map(Some)), sets("scale_iterations", flag("--scale-iterations", Some("I,.."), TRANSFER, OPTIMISER, "iterations at each scale, smallest first [from --iterations]"))),
+    to(|a, v| set(&mut a.learning_rate, number(v)), with_default(sets("optimizer.learning_rate", flag("--learning-rate", Some("F"), TRANSFER, OPTIMISER, "Adam step in 0..255 pixel units")), || DEFAULT_LEARNING_RATE.to_string())),
     // run
-    flag("--threads", Some("N"), TRANSFER, S::Run, "worker threads [all cores]"),
-    flag("--max-memory", Some("MB"), TRANSFER, S::Run, "refuse runs estimated to need more [what the machine has available]"),
-    with_default(flag("--print-every", Some("N"), TRANSFER, S::Run, "progress line every N evaluations"), || { DEFAULT_PRINT_EVERY.to_string() }),
-    flag("--save-every", Some("N"), TRANSFER, S::Run, "write OUT_NNNN.ext every N iterations [never]"),
-    flag("--trace", Some("PATH"), TRANSFER, S::Run, "one JSON line per evaluation, written as each ends"),
-    flag("--quiet", None, TRANSFER, S::Run, "no progress on stderr"),
-    flag("--help", None, ALL, S::Run, "this text (-h and `help` too; after a subcommand, its flags)"),
-    flag("--version", None, ALL, S::Run, "the version"),
+    to(|a, v| set(&mut a.threads, positive(v).map(Some)), flag("--threads", Some("N"), TRANSFER, RUN, "worker threads [all cores]")),
+    to(|a, v| set(&mut a.max_memory_mb, positive(v).map(|mb| Some(mb as u64))), flag("--max-memory", Some("MB"), TRANSFER, RUN, "refuse runs estimated to need more [what the machine has available]")),
+    to(|a, v| set(&mut a.print_every, positive(v)), with_default(flag("--print-every", Some("N"), TRANSFER, RUN, "progress line every N evaluations"), || DEFAULT_PRINT_EVERY.to_string())),
+    to(|a, v| set(&mut a.save_every, positive(v).map(Some)), flag("--save-every", Some("N"), TRANSFER, RUN, "write OUT_NNNN.ext every N iterations [never]")),
+    to(|a, v| { a.trace = Some(v.into()); Ok(()) }, flag("--trace", Some("PATH"), TRANSFER, RUN, "one JSON line per evaluation, written as each ends")),
+    to(|a, _| { a.quiet = true; Ok(()) }, flag("--quiet", None, TRANSFER, RUN, "no progress on stderr")),
+    flag("--help", None, ALL, RUN, "this text (-h and `help` too; after a subcommand, its flags)"),
+    flag("--version", None, ALL, RUN, "the version"),
+    // batch
+    flag("--contents", Some("DIR|FILE,..."), Cmd::Batch as u8, BATCH, "content images; a folder gives its .png/.jpg files by name"),
+    flag("--styles", Some("FILE,..."), Cmd::Batch as u8, BATCH, "each content is painted in each style, one at a time"),
+    sets("output_dir", flag("--output-dir", Some("DIR"), Cmd::Batch as u8, BATCH, "results as DIR/{content stem}__{style stem}.png; existing ones are\nskipped, so a killed batch resumes where it stopped")),
+    flag("--sequence", None, Cmd::Batch as u8, BATCH, "frames of a video: per style, contents in name order, each frame\nstarting from the previous frame's result"),
+    sets("shard", flag("--shard", Some("K/N"), Cmd::Batch as u8, BATCH, "this worker's share (0 <= K < N): a contiguous run of the items,\nthe same on every machine (e.g. a Slurm array task)")),
+    flag("--summary", Some("FILE.jsonl"), Cmd::Batch as u8, BATCH, "one JSON line per item: inputs, output, status, seconds, loss, error"),
     // calibrate
-    flag("--images", Some("DIR"), Cmd::Calibrate as u8, S::Calibrate, "the PNG or JPEG images to average over (required)"),
-    flag("--output", Some("PATH"), Cmd::Calibrate as u8, S::Calibrate, "the weights file (.nsw) or, with --exact, the scales file to write (required)"),
-    flag("--weights", Some("PATH"), Cmd::Calibrate as u8, S::Calibrate, "the weights to calibrate [the built-in VGG19]"),
-    with_default(flag("--size", Some("N"), Cmd::Calibrate as u8, S::Calibrate, "longest side of each image"), || { DEFAULT_CALIBRATE_SIZE.to_string() }),
-    flag("--pooling", Some("avg|max"), Cmd::Calibrate as u8, S::Calibrate, "[avg]"),
-    flag("--exact", None, Cmd::Calibrate as u8, S::Calibrate, "the f64 reference path (PNG only): a scales file with the same bytes\non any machine (how weights/vgg19.scales is made)"),
+    flag("--images", Some("DIR"), Cmd::Calibrate as u8, CALIBRATE, "the PNG or JPEG images to average over (required)"),
+    flag("--output", Some("PATH"), Cmd::Calibrate as u8, CALIBRATE, "the weights file (.nsw) or, with --exact, the scales file to write (required)"),
+    flag("--weights", Some("PATH"), Cmd::Calibrate as u8, CALIBRATE, "the weights to calibrate [the built-in VGG19]"),
+    with_default(flag("--size", Some("N"), Cmd::Calibrate as u8, CALIBRATE, "longest side of each image"), || DEFAULT_CALIBRATE_SIZE.to_string()),
+    flag("--pooling", Some("avg|max"), Cmd::Calibrate as u8, CALIBRATE, "[avg]"),
+    flag("--exact", None, Cmd::Calibrate as u8, CALIBRATE, "the f64 reference path (PNG only): a scales file with the same bytes\non any machine (how weights/vgg19.scales is made)"),
     // sheet
-    flag("--output", Some("PATH"), Cmd::Sheet as u8, S::Sheet, "the sheet, .png or .jpg (required)"),
-    with_default(flag("--cols", Some("N"), Cmd::Sheet as u8, S::Sheet, "pictures per row"), || DEFAULT_SHEET_COLS.to_string()),
-    flag("--cell", Some("N"), Cmd::Sheet as u8, S::Sheet, "longest side of each picture [as it is]"),
+    flag("--output", Some("PATH"), Cmd::Sheet as u8, SHEET, "the sheet, .png or .jpg (required)"),
+    with_default(flag("--cols", Some("N"), Cmd::Sheet as u8, SHEET, "pictures per row"), || DEFAULT_SHEET_COLS.to_string()),
+    flag("--cell", Some("N"), Cmd::Sheet as u8, SHEET, "longest side of each picture [as it is]"),
     // plot
-    flag("--trace", Some("PATH"), Cmd::Plot as u8, S::Plot, "a --trace file (required)"),
-    flag("--output", Some("PATH"), Cmd::Plot as u8, S::Plot, "the SVG to write (required)"),
-    with_default(flag("--title", Some("TEXT"), Cmd::Plot as u8, S::Plot, "the plot's title"), || DEFAULT_PLOT_TITLE.to_string()),
+    flag("--trace", Some("PATH"), Cmd::Plot as u8, PLOT, "a --trace file (required)"),
+    flag("--output", Some("PATH"), Cmd::Plot as u8, PLOT, "the SVG to write (required)"),
+    with_default(flag("--title", Some("TEXT"), Cmd::Plot as u8, PLOT, "the plot's title"), || DEFAULT_PLOT_TITLE.to_string()),
 ];
 
-fn taps(t: &[neural_style::Tap]) -> String {
+fn tap_list(t: &[neural_style::Tap]) -> String {
     t.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(",")
 }
 
@@ -255,9 +244,9 @@ fn unknown(cmd: Cmd, arg: &str) -> String {
 /// What the command line said, not yet checked: each flag's values in order
 /// (a later one wins), the words that are not flags (only `sheet` takes any),
 /// and what could not be read, every problem at once.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Raw {
-    values: Vec<(&'static str, Option<String>)>,
+    values: Vec<(&'static Flag, Option<String>)>,
     pub positionals: Vec<String>,
     pub errors: Vec<String>,
 }
@@ -265,17 +254,17 @@ pub struct Raw {
 impl Raw {
     /// The last value given to `name`.
     pub fn value(&self, name: &str) -> Option<&str> {
-        self.values.iter().rev().find(|(k, _)| *k == name).and_then(|(_, v)| v.as_deref())
+        self.values.iter().rev().find(|(f, _)| f.name == name).and_then(|(_, v)| v.as_deref())
     }
 
     /// Whether the switch or flag `name` was given.
     pub fn has(&self, name: &str) -> bool {
-        self.values.iter().any(|(k, _)| *k == name)
+        self.values.iter().any(|(f, _)| f.name == name)
     }
 
     /// `(flag, value)` pairs in the order given.
-    pub fn pairs(&self) -> impl Iterator<Item = (&'static str, Option<&str>)> {
-        self.values.iter().map(|(k, v)| (*k, v.as_deref()))
+    pub fn pairs(&self) -> impl Iterator<Item = (&'static Flag, Option<&str>)> {
+        self.values.iter().map(|(f, v)| (*f, v.as_deref()))
     }
 }
 
@@ -326,7 +315,7 @@ pub fn lex(cmd: Cmd, argv: &[String]) -> Raw {
                 }
             },
         };
-        raw.values.push((flag.name, value));
+        raw.values.push((flag, value));
     }
     raw
 }
@@ -373,13 +362,13 @@ pub fn help(cmd: Option<Cmd>) -> String {
         None => true,
         Some(c) => f.cmds & c.bit() != 0,
     };
-    for section in Section::ORDER {
-        let flags: Vec<&Flag> = FLAGS.iter().filter(|f| f.section == section && wanted(f)).collect();
+    for (k, heading) in SECTIONS.iter().enumerate() {
+        let flags: Vec<&Flag> = FLAGS.iter().filter(|f| f.section as usize == k && wanted(f)).collect();
         if flags.is_empty() {
             continue;
         }
         out.push('\n');
-        out.push_str(section.heading());
+        out.push_str(heading);
         out.push('\n');
         for f in flags {
             out.push_str(&line(f));
@@ -422,106 +411,4 @@ fn line(f: &Flag) -> String {
         out.push_str(&format!("{head}\n"));
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const CMDS: [Cmd; 5] = [Cmd::Run, Cmd::Batch, Cmd::Calibrate, Cmd::Sheet, Cmd::Plot];
-
-    fn argv(words: &[&str]) -> Vec<String> {
-        words.iter().map(|s| s.to_string()).collect()
-    }
-
-    #[test]
-    fn a_name_means_one_flag_per_subcommand_and_each_is_in_its_help() {
-        for cmd in CMDS {
-            let text = help(Some(cmd));
-            let mine: Vec<&Flag> = FLAGS.iter().filter(|f| f.cmds & cmd.bit() != 0).collect();
-            assert!(mine.len() >= 3, "{cmd:?} has flags");
-            for f in &mine {
-                assert_eq!(mine.iter().filter(|g| g.name == f.name).count(), 1, "{cmd:?} {} twice", f.name);
-                let long = |l: &str| {
-                    let l = l.trim_start();
-                    SHORT.iter().find_map(|(s, _)| l.strip_prefix(&format!("{s}, "))).unwrap_or(l).to_string()
-                };
-                assert!(text.lines().any(|l| long(l).starts_with(f.name)), "{cmd:?} help lacks {}", f.name);
-            }
-            for f in FLAGS.iter().filter(|f| f.cmds & cmd.bit() == 0) {
-                if lookup(cmd, f.name).is_none() {
-                    assert!(!text.lines().any(|l| l.trim_start().starts_with(&format!("{} ", f.name))), "{cmd:?} help shows {}", f.name);
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn every_flag_lexes_in_both_spellings_for_its_subcommands() {
-        for cmd in CMDS {
-            for f in FLAGS.iter().filter(|f| f.cmds & cmd.bit() != 0) {
-                let (spaced, joined) = match f.value {
-                    Some(_) => (argv(&[f.name, "7"]), argv(&[&format!("{}=7", f.name)])),
-                    None => (argv(&[f.name]), argv(&[f.name])),
-                };
-                for words in [spaced, joined] {
-                    let raw = lex(cmd, &words);
-                    assert!(raw.errors.is_empty(), "{cmd:?} {words:?}: {:?}", raw.errors);
-                    assert!(raw.has(f.name));
-                    assert_eq!(raw.value(f.name), f.value.map(|_| "7"));
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn the_lexer_refuses_what_the_table_does_not_allow_all_at_once() {
-        let err = |cmd, words: &[&str]| lex(cmd, &argv(words)).errors;
-        assert_eq!(err(Cmd::Run, &["--colour", "x"]), ["--colour: unknown flag; see --help"]);
-        assert_eq!(err(Cmd::Plot, &["--cols", "3"]), ["plot: --cols: unknown flag; a flag of `sheet`"]);
-        assert_eq!(err(Cmd::Run, &["--quiet=1"]), ["--quiet: takes no value"]);
-        assert_eq!(err(Cmd::Run, &["--size"]), ["--size: missing value"]);
-        assert_eq!(err(Cmd::Run, &["--size", "--quiet"]), ["--size: missing value"]);
-        assert_eq!(err(Cmd::Run, &["photo.png"]), ["unexpected argument 'photo.png' (flags start with --; see --help)"]);
-        assert_eq!(err(Cmd::Batch, &["--content", "a.png"]), ["batch: --content: unknown flag; use --contents, --styles and --output-dir"]);
-        // Every problem, in order, each with the nearest flag.
-        let all = err(Cmd::Run, &["--sytle", "s.png", "--iteration", "5", "--image-size", "64", "--styles", "a,b", "-o"]);
-        assert_eq!(
-            all,
-            [
-                "--sytle: unknown flag; did you mean --style?",
-                "--iteration: unknown flag; did you mean --iterations?",
-                "--image-size: unknown flag; did you mean --size?",
-                "--styles: unknown flag; did you mean --style?",
-                "-o: missing value",
-            ]
-        );
-        assert_eq!(err(Cmd::Run, &["--output-dir", "x"]), ["--output-dir: unknown flag; a flag of `batch`"]);
-        assert_eq!(err(Cmd::Run, &["-content_image", "a", "--num_iterations", "9"]).len(), 2);
-        let raw = lex(Cmd::Run, &argv(&["-c", "a.png", "-s", "b.png", "-o", "out.png"]));
-        assert!(raw.errors.is_empty() && raw.value("--content") == Some("a.png") && raw.value("--output") == Some("out.png"));
-        let raw = lex(Cmd::Sheet, &argv(&["a.png=A", "--cols", "2", "b.png"]));
-        assert_eq!(raw.positionals, ["a.png=A", "b.png"]);
-        let raw = lex(Cmd::Run, &argv(&["--size", "64", "--size=128"]));
-        assert_eq!(raw.value("--size"), Some("128"), "the last value wins");
-    }
-
-    #[test]
-    fn defaults_in_the_help_are_the_library_constants() {
-        let text = help(None);
-        let line = |name: &str| text.lines().find(|l| l.trim_start().starts_with(&format!("{name} "))).unwrap().to_string();
-        let c = Config::default();
-        assert!(line("--size").ends_with(&format!("[{}]", c.size)));
-        assert!(line("--iterations").ends_with(&format!("[{}]", c.iterations)));
-        assert!(line("--lbfgs-history").ends_with(&format!("[{DEFAULT_HISTORY}]")));
-        assert!(line("--style-layers").ends_with("[relu1_1,relu2_1,relu3_1,relu4_1,relu5_1]"));
-        assert!(line("--content-weight").contains(&format!(
-            "[{}; {} from --init noise; {} with",
-            transfer::DEFAULT_CONTENT_WEIGHT,
-            transfer::DEFAULT_CONTENT_WEIGHT_NOISE,
-            transfer::DEFAULT_CONTENT_WEIGHT_NORMALIZED
-        )));
-        assert!(text.contains(&format!("{}x the iterations", transfer::COARSE_ITERATION_FACTOR)));
-        assert!(!text.contains("{d}"), "a placeholder left in the help");
-    }
 }

@@ -6,7 +6,6 @@ mod args;
 mod batch;
 mod commands;
 mod flags;
-mod report;
 mod run;
 mod signals;
 
@@ -86,9 +85,7 @@ fn real_main(argv: &[String]) -> Result<i32, Fail> {
             println!("neural-style {}", env!("CARGO_PKG_VERSION"));
             Ok(0)
         }
-        Command::Calibrate(c) => commands::calibrate(&c),
-        Command::Sheet(c) => commands::sheet(&c),
-        Command::Plot(c) => commands::plot(&c),
+        Command::Tool(cmd, raw) => commands::run(cmd, &raw),
         Command::Run(a) => pool(a.threads)?.install(|| run::run(&a)),
         Command::Batch(b) => pool(b.run.threads)?.install(|| batch::run(&b)),
     }

@@ -2,7 +2,7 @@
 //! the session built from the flags, and the progress lines.
 
 use crate::args::Args;
-use crate::{check_writable, report, signals, Fail};
+use crate::{check_writable, signals, Fail};
 use neural_style::optim::StopReason;
 use neural_style::transfer::{Control, MemoryLimit, Picture, Prepared, Scale, ScaledProgress, Session};
 use neural_style::{image_io, weights, Error};
@@ -56,7 +56,7 @@ pub(crate) fn progress_line(a: &Args, prefix: &str, sp: &ScaledProgress, batch_l
         let batch = match batch_left {
             Some((n, mean)) => {
                 let each = mean.unwrap_or(per_iter * sp.total_iterations as f64);
-                format!(", batch {} left", report::duration(left + each * n as f64))
+                format!(", batch {} left", duration(left + each * n as f64))
             }
             None => String::new(),
         };
@@ -66,9 +66,9 @@ pub(crate) fn progress_line(a: &Args, prefix: &str, sp: &ScaledProgress, batch_l
             sp.iteration,
             sp.total_iterations,
             p.evaluation.loss,
-            report::shares(p.evaluation, sp.weights),
+            shares(p.evaluation, sp.weights),
             per_iter,
-            report::duration(left)
+            duration(left)
         );
     }
     if signals::stop_requested() {
@@ -147,10 +147,10 @@ pub(crate) fn run(a: &Args) -> Result<i32, Fail> {
             outcome.loss,
             painted.iterations,
             painted.evals,
-            report::duration(painted.seconds),
+            duration(painted.seconds),
             outcome.seconds / outcome.evals.max(1) as f64,
             100.0 * (1.0 - outcome.eval_seconds / outcome.seconds.max(1e-9)),
-            report::stop_reason(&outcome.stop)
+            outcome.stop
         );
     }
     match &outcome.stop {
@@ -164,4 +164,27 @@ pub(crate) fn run(a: &Args) -> Result<i32, Fail> {
         }
         _ => Ok(0),
     }
+}
+
+/// `1h02m`, `3m05s`, `12.3s`.
+pub fn duration(s: f64) -> String {
+    if !s.is_finite() {
+        return "?".into();
+    }
+    let t = s.round() as u64;
+    if t >= 3600 {
+        format!("{}h{:02}m", t / 3600, (t % 3600) / 60)
+    } else if t >= 60 {
+        format!("{}m{:02}s", t / 60, t % 60)
+    } else {
+        format!("{s:.1}s")
+    }
+}
+
+/// The weighted parts of the loss in use, as shares of it: `content 31% style 69%`.
+pub fn shares(e: &neural_style::Evaluation, w: neural_style::LossWeights) -> String {
+    let parts = [("content", w.content as f64 * e.content), ("style", w.style as f64 * e.style), ("tv", w.tv as f64 * e.tv)];
+    let used: Vec<(&str, f64)> = parts.into_iter().zip([w.content, w.style, w.tv]).filter(|(_, wt)| *wt != 0.0).map(|(p, _)| p).collect();
+    let total: f64 = used.iter().map(|(_, v)| v).sum();
+    used.iter().map(|(name, v)| format!("{name} {:.0}%", if total > 0.0 { 100.0 * v / total } else { 0.0 })).collect::<Vec<_>>().join(" ")
 }
