@@ -46,6 +46,7 @@ pub mod color;
 pub mod error;
 #[cfg(feature = "figures")]
 pub mod figures;
+pub mod flow;
 pub mod image_io;
 pub mod loss;
 pub mod objective;

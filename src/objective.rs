@@ -1,9 +1,10 @@
-//! The objective `L = alpha L_c + beta L_s + gamma L_tv` over a preprocessed
-//! image, with targets computed once. One [`Objective::evaluate`] is one forward
+//! The objective `L = alpha L_c + beta L_s + gamma L_tv (+ delta L_t)` over a
+//! preprocessed image, with targets computed once (`L_t`: the temporal loss
+//! of a video frame, [`Temporal`]). One [`Objective::evaluate`] is one forward
 //! and one backward and returns every loss part with the gradient.
 
 use crate::error::Error;
-use crate::loss::{gram, guided_gram, tap_in_place, total_variation, StyleTerm};
+use crate::loss::{gram, guided_gram, tap_in_place, temporal, total_variation, StyleTerm};
 use crate::vgg::{Tap, Vgg19, Workspace};
 use ndarray::{Array2, Array3, ArrayView2, ArrayView3};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -46,6 +47,20 @@ pub struct StyleTarget {
     pub guide: Option<Array2<f32>>,
 }
 
+/// A video frame's hold on the previous one (Ruder et al. 2016): the
+/// previous result warped along the flow, preprocessed `(3, H, W)` as the
+/// image, the flow's reliability `(H, W)` in [0, 1], and the weight `delta`
+/// of `L_t = (1/D) sum c (x - warped)^2` (`D = H*W`).
+#[derive(Clone, Debug)]
+pub struct Temporal {
+    /// The previous frame's result warped to this frame, preprocessed.
+    pub target: Array3<f32>,
+    /// Where the flow is trusted (1) or not (0), `(H, W)`.
+    pub reliable: Array2<f32>,
+    /// delta.
+    pub weight: f32,
+}
+
 /// Every part of one evaluation.
 #[derive(Clone, Debug)]
 pub struct Evaluation {
@@ -59,6 +74,8 @@ pub struct Evaluation {
     pub style_layers: Vec<(Tap, f64)>,
     /// Unweighted `L_tv`.
     pub tv: f64,
+    /// Unweighted `L_t` (0 without a [`Temporal`] term).
+    pub temporal: f64,
     /// dL/dx, `(3, H, W)`, of the weighted total.
     pub grad: Array3<f32>,
 }
@@ -188,6 +205,8 @@ pub struct Objective {
     pub style: Vec<StyleTarget>,
     /// alpha, beta, gamma.
     pub weights: LossWeights,
+    /// The temporal term of a video frame, if any.
+    pub temporal: Option<Temporal>,
     taps: Vec<Tap>,
     /// Forward+backward passes run so far.
     passes: AtomicUsize,
@@ -200,7 +219,9 @@ pub struct Objective {
 
 impl Clone for Objective {
     fn clone(&self) -> Self {
-        Objective::new(self.net.clone(), self.content.clone(), self.style.clone(), self.weights)
+        let mut o = Objective::new(self.net.clone(), self.content.clone(), self.style.clone(), self.weights);
+        o.temporal = self.temporal.clone();
+        o
     }
 }
 
@@ -215,6 +236,7 @@ impl Objective {
             content,
             style,
             weights,
+            temporal: None,
             taps,
             passes: AtomicUsize::new(0),
             workspace: Mutex::new(Workspace::new()),
@@ -316,7 +338,14 @@ impl Objective {
             }
         }
         let tv = total_variation(x.as_standard_layout().as_slice().unwrap(), 3, h, w, self.weights.tv, grad.as_slice_mut().unwrap());
-        let loss = self.weights.content as f64 * content + self.weights.style as f64 * style + self.weights.tv as f64 * tv;
-        Some(Evaluation { loss, content, style, style_layers, tv, grad })
+        let mut loss = self.weights.content as f64 * content + self.weights.style as f64 * style + self.weights.tv as f64 * tv;
+        let mut l_t = 0.0;
+        if let Some(t) = &self.temporal {
+            assert_eq!(t.target.dim(), x.dim(), "temporal target size differs from the image's");
+            let (target, reliable) = (t.target.as_slice().expect("contiguous"), t.reliable.as_slice().expect("contiguous"));
+            l_t = temporal(x.as_standard_layout().as_slice().unwrap(), target, reliable, t.weight, grad.as_slice_mut().unwrap());
+            loss += t.weight as f64 * l_t;
+        }
+        Some(Evaluation { loss, content, style, style_layers, tv, temporal: l_t, grad })
     }
 }

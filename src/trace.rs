@@ -2,9 +2,10 @@
 //! written and read here, so the writer and the readers (`plot`) cannot drift
 //! apart. No serde: a [`Record`]'s fields are numbers and names.
 //!
-//! `loss = content_weight*content + style_weight*style + tv_weight*tv` holds on
-//! every line: the parts are the objective's unweighted terms, the weights the
-//! literal ones in force.
+//! `loss = content_weight*content + style_weight*style + tv_weight*tv +
+//! temporal_weight*temporal` holds on every line: the parts are the
+//! objective's unweighted terms, the weights the literal ones in force (the
+//! temporal ones 0 except for a video frame that follows another).
 
 use crate::error::Error;
 use crate::transfer::{LossScale, ScaledProgress};
@@ -29,12 +30,16 @@ pub struct Record {
     pub style_layers: Vec<(String, f64)>,
     /// The literal total variation (before its weight).
     pub tv: f64,
+    /// The temporal loss (before its weight; 0 without one).
+    pub temporal: f64,
     /// The literal content weight in force.
     pub content_weight: f32,
     /// The literal style weight in force.
     pub style_weight: f32,
     /// The literal TV weight in force.
     pub tv_weight: f32,
+    /// The temporal weight in force (0 without a temporal term).
+    pub temporal_weight: f32,
     /// `mean` or `paper`.
     pub loss_scale: String,
     /// L2 norm of the gradient.
@@ -163,9 +168,11 @@ impl Record {
             style: e.style,
             style_layers: e.style_layers.iter().map(|(t, v)| (t.name().to_string(), *v)).collect(),
             tv: e.tv,
+            temporal: e.temporal,
             content_weight: sp.weights.content,
             style_weight: sp.weights.style,
             tv_weight: sp.weights.tv,
+            temporal_weight: sp.prepared.objective.temporal.as_ref().map_or(0.0, |t| t.weight),
             loss_scale: loss_scale.name().to_string(),
             grad_norm: p.grad_norm,
             seconds: sp.seconds,
@@ -186,8 +193,9 @@ impl Record {
         }
         o.count("eval", self.eval).count("iteration", self.iteration);
         o.number("loss", self.loss).number("content", self.content).number("style", self.style);
-        o.raw("style_layers", &layers.finish()).number("tv", self.tv);
+        o.raw("style_layers", &layers.finish()).number("tv", self.tv).number("temporal", self.temporal);
         o.setting("content_weight", self.content_weight).setting("style_weight", self.style_weight).setting("tv_weight", self.tv_weight);
+        o.setting("temporal_weight", self.temporal_weight);
         o.string("loss_scale", &self.loss_scale).number("grad_norm", self.grad_norm).number("seconds", self.seconds);
         o.count("height", self.height).count("width", self.width);
         o.finish()
@@ -247,9 +255,11 @@ impl Record {
             style: number("style").unwrap_or(f64::NAN),
             style_layers,
             tv: number("tv").unwrap_or(f64::NAN),
+            temporal: number("temporal").unwrap_or(0.0),
             content_weight: number("content_weight").unwrap_or(f64::NAN) as f32,
             style_weight: number("style_weight").unwrap_or(f64::NAN) as f32,
             tv_weight: number("tv_weight").unwrap_or(f64::NAN) as f32,
+            temporal_weight: number("temporal_weight").unwrap_or(0.0) as f32,
             loss_scale: string("loss_scale").unwrap_or_default(),
             grad_norm: number("grad_norm").unwrap_or(f64::NAN),
             seconds: number("seconds").unwrap_or(f64::NAN),
@@ -410,9 +420,11 @@ mod tests {
             style: 2.25e5,
             style_layers: vec![("relu1_1".into(), 1.5e3), ("relu5_1".into(), f64::NAN)],
             tv: 0.0,
+            temporal: 12.5,
             content_weight: 2e-4,
             style_weight: 1.0,
             tv_weight: 1e-3,
+            temporal_weight: 0.5,
             loss_scale: "mean".into(),
             grad_norm: 0.125,
             seconds: 12.5,

@@ -145,6 +145,62 @@ fn frames_of_a_sequence_start_from_the_previous_result() {
     assert!(seq[1] > 0.0 && seq[2] > 0.0, "later frames start from the previous result: {seq:?}");
 }
 
+/// Frames of a pan: windows of one smooth picture, `step` px further right each.
+fn pan(d: &Dir, frames: usize, step: u32) -> std::path::PathBuf {
+    let (w, h) = (40u32, 30u32);
+    let wide = |x: f32, y: f32| {
+        let v = |a: f32, b: f32, c: f32| (127.5 + 100.0 * (x * a + b).sin() * (y * c).cos()) as u8;
+        image::Rgb([v(0.31, 0.0, 0.23), v(0.17, 1.0, 0.41), v(0.53, 2.0, 0.11)])
+    };
+    for k in 0..frames {
+        let img = image::RgbImage::from_fn(w, h, |x, y| wide((x + step * k as u32) as f32, y as f32));
+        img.save(d.path(&format!("frames/f{k}.png"))).unwrap_or_else(|_| {
+            std::fs::create_dir_all(d.path("frames")).unwrap();
+            img.save(d.path(&format!("frames/f{k}.png"))).unwrap()
+        });
+    }
+    d.path("frames")
+}
+
+#[test]
+fn a_sequence_follows_the_motion_with_flow_and_the_temporal_loss() {
+    let d = Dir::new("batch-flow");
+    let frames = pan(&d, 3, 2);
+    let st = d.image("st.png", 24, 24);
+    // Each item's (temporal weight, temporal loss) at its first evaluation and at its last.
+    let temporal = |extra: &[&str], name: &str| {
+        let (out, trace) = (d.path(&format!("out-{name}")), d.path(&format!("{name}.jsonl")));
+        let mut args = vec!["--contents", s(&frames), "--styles", s(&st), "--output-dir", s(&out), "--trace", s(&trace), "--sequence"];
+        args.extend(extra);
+        let o = batch(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let text = std::fs::read_to_string(&trace).unwrap();
+        let rows: Vec<(f64, f64, f64)> = text
+            .lines()
+            .map(|l| (json_number(l, "eval").unwrap(), json_number(l, "temporal_weight").unwrap(), json_number(l, "temporal").unwrap()))
+            .collect();
+        let starts: Vec<usize> = (0..rows.len()).filter(|&k| rows[k].0 == 1.0).collect();
+        assert_eq!(starts.len(), 3, "{text}");
+        starts
+            .iter()
+            .map(|&k| (rows[k].1, rows[k].2, rows[k + 1..].iter().take_while(|r| r.0 > 1.0).map(|r| r.2).fold(0.0, f64::max)))
+            .collect::<Vec<_>>()
+    };
+    let with = temporal(&["--temporal-weight", "3"], "flow");
+    assert_eq!((with[0].0, with[0].1), (0.0, 0.0), "the first frame has nothing to follow");
+    for (k, &(weight, first, later)) in with.iter().enumerate().skip(1) {
+        assert_eq!(weight, 3.0, "frame {k}: the weight asked for");
+        // The start is the previous result carried along the flow: where the flow is
+        // trusted it is the temporal target itself.
+        assert_eq!(first, 0.0, "frame {k} starts on its temporal target");
+        assert!(later > 0.0, "frame {k}: the painting moves off it and is held: {later}");
+    }
+    let without = temporal(&["--no-flow"], "noflow");
+    assert!(without.iter().all(|&(w, t, l)| w == 0.0 && t == 0.0 && l == 0.0), "{without:?}");
+    let e = stderr(&batch(&["--contents", s(&frames), "--styles", s(&st), "--output-dir", s(&d.path("x")), "--no-flow"]));
+    assert!(e.contains("--sequence only"), "{e}");
+}
+
 #[test]
 fn bad_batch_input_is_one_line_exit_2_and_nothing_starts() {
     let d = Dir::new("batch-refuse");

@@ -74,6 +74,27 @@ fn total_variation_value_and_gradient() {
     }
 }
 
+#[test]
+fn temporal_loss_value_and_gradient() {
+    for &(c, h, w) in &[(3, 1, 1), (3, 5, 7), (1, 13, 2)] {
+        let (x, t) = (randn(40, c * h * w), randn(41, c * h * w));
+        // A reliability map with zeros, ones and values between.
+        let weights: Vec<f32> = (0..h * w).map(|k| [0.0, 1.0, 0.25][k % 3]).collect();
+        let mut g = vec![0.0; x.len()];
+        let l = temporal(&x, &t, &weights, 1.0, &mut g);
+        // The definition, written out: (1/D) sum_c sum_k w_k (x - t)^2, D = H*W.
+        let want: f64 = (0..c * h * w).map(|k| weights[k % (h * w)] as f64 * ((x[k] - t[k]) as f64).powi(2)).sum::<f64>() / (h * w) as f64;
+        assert!((l - want).abs() <= 1e-6 * want.max(1e-12), "{l} against {want}");
+        for k in (0..x.len()).filter(|k| weights[k % (h * w)] == 0.0) {
+            assert_eq!(g[k], 0.0, "an unreliable pixel pulls nothing");
+        }
+        check_directional("temporal gradient", &x, &g, 1e-2, 1e-3, |x| {
+            let mut scratch = vec![0.0; x.len()];
+            temporal(x, &t, &weights, 0.0, &mut scratch)
+        });
+    }
+}
+
 fn tiny_objective(h: usize, w: usize) -> (Objective, Array3<f32>) {
     let net = Arc::new(Vgg19::random(5, 16));
     let content = Array3::from_shape_vec((3, h, w), randn(30, 3 * h * w)).unwrap();
@@ -100,6 +121,21 @@ fn whole_objective_gradient_by_finite_differences() {
         // ReLU kinks and f32 forward passes: 2% along a random direction.
         check_directional(&format!("objective ({pooling:?} pooling)"), x.as_slice().unwrap(), e.grad.as_slice().unwrap(), 1e-3, 2e-2, loss);
     }
+}
+
+#[test]
+fn objective_with_a_temporal_term_by_finite_differences() {
+    let (h, w) = (17, 15);
+    let (mut obj, x) = tiny_objective(h, w);
+    let target = Array3::from_shape_vec((3, h, w), randn(50, 3 * h * w)).unwrap();
+    let reliable = ndarray::Array2::from_shape_fn((h, w), |(i, j)| ((i + j) % 4 != 0) as u8 as f32);
+    let before = obj.evaluate(x.view());
+    obj.temporal = Some(neural_style::objective::Temporal { target, reliable, weight: 0.5 });
+    let e = obj.evaluate(x.view());
+    assert!(e.temporal > 0.0 && before.temporal == 0.0);
+    assert!((e.loss - before.loss - 0.5f32 as f64 * e.temporal).abs() <= 1e-9 * e.loss, "the term adds delta * L_t");
+    let loss = |v: &[f32]| obj.evaluate(ArrayView3::from_shape((3, h, w), v).unwrap()).loss;
+    check_directional("objective with a temporal term", x.as_slice().unwrap(), e.grad.as_slice().unwrap(), 1e-3, 2e-2, loss);
 }
 
 #[test]

@@ -172,14 +172,26 @@ fn bad_settings_are_refused() {
         (Config { style_blend: Some(vec![0.3, 0.3]), ..small_config() }, "blend"),
         (Config { init: Init::Image(image(1, 5, 5)), ..small_config() }, "init"),
         (
-            Config { weights: neural_style::transfer::Weights { content: Some(-1.0), style: 1.0, tv: 0.0 }, ..small_config() },
+            Config {
+                weights: neural_style::transfer::Weights { content: Some(-1.0), style: 1.0, tv: 0.0, temporal: 0.0 },
+                ..small_config()
+            },
             "weights.content",
         ),
         (
-            Config { weights: neural_style::transfer::Weights { content: Some(1.0), style: f32::NAN, tv: 0.0 }, ..small_config() },
+            Config {
+                weights: neural_style::transfer::Weights { content: Some(1.0), style: f32::NAN, tv: 0.0, temporal: 0.0 },
+                ..small_config()
+            },
             "weights.style",
         ),
-        (Config { weights: neural_style::transfer::Weights { content: Some(1.0), style: 1.0, tv: -2.0 }, ..small_config() }, "weights.tv"),
+        (
+            Config {
+                weights: neural_style::transfer::Weights { content: Some(1.0), style: 1.0, tv: -2.0, temporal: 0.0 },
+                ..small_config()
+            },
+            "weights.tv",
+        ),
         (Config { style_layer_weights: Some(vec![1.0, 1.0, -1.0, 1.0, 1.0]), ..small_config() }, "style_layer_weights"),
         (Config { style_layer_weights: Some(vec![1.0; 4]), ..small_config() }, "4 values for 5 style layers"),
         (Config { style_scale: 0.0, ..small_config() }, "style_scale"),
@@ -356,7 +368,7 @@ fn a_pass_cancelled_midway_gives_up_and_leaves_its_workspace_whole() {
 fn size_free_weights_divide_by_positions_and_pixels() {
     use neural_style::transfer::{LossScale, Weights};
     use neural_style::LossWeights;
-    let w = Weights { content: Some(0.6), style: 2.0, tv: 3.0 };
+    let w = Weights { content: Some(0.6), style: 2.0, tv: 3.0, temporal: 0.0 };
     let literal = LossWeights { content: 0.6, style: 2.0, tv: 3.0 };
     assert_eq!(LossScale::Paper.literal(w, 3072, 196_608), literal);
     let m = LossScale::Mean.literal(w, 3072, 196_608);

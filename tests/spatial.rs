@@ -64,7 +64,7 @@ fn two_styles_on_two_halves() {
         iterations: 60,
         init: Init::Content,
         style_masks: Some(vec![left, right]),
-        weights: neural_style::transfer::Weights { content: Some(0.05), style: 1.0, tv: 0.0 },
+        weights: neural_style::transfer::Weights { content: Some(0.05), style: 1.0, tv: 0.0, temporal: 0.0 },
         ..Config::default()
     };
     let out = transfer::run(net, &config, Some(content.view()), &[red.view(), blue.view()], &mut |_| Control::Continue).unwrap();

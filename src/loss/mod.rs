@@ -4,8 +4,10 @@
 
 pub mod gram;
 pub mod tap;
+pub mod temporal;
 pub mod tv;
 
 pub use gram::gram;
 pub use tap::{guided_gram, tap_in_place, StyleTerm, TapLosses};
+pub use temporal::temporal;
 pub use tv::total_variation;

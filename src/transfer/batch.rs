@@ -7,15 +7,19 @@
 //!   contiguous, equal runs of the items, the same on every machine, so a
 //!   cluster's scheduler is all that coordinates the workers.
 //! - **Sequences** (video frames): the items go style by style, frames in name
-//!   order, and each frame starts from the previous frame's result when that
-//!   is this worker's and was painted.
+//!   order. When the previous frame is this worker's and was painted, its
+//!   result is carried to the new frame along the optical flow
+//!   ([`super::Previous`]): the new frame starts from it and the temporal loss
+//!   holds it there (Ruder et al. 2016). Without flow ([`Plan::flow`] false)
+//!   a frame starts from the previous result as it is.
 //! - **Failures**: an item whose content cannot be read or painted is reported
 //!   ([`Status::Failed`]) and the rest go on. A stop asked for (the callback's
 //!   [`Control::Stop`] or the session's cancel flag) ends the batch without
 //!   writing the unfinished item.
 
-use super::{Control, Picture, ScaledProgress, Session, StopReason};
+use super::{Control, Picture, Previous, ScaledProgress, Session, StopReason};
 use crate::error::Error;
+use crate::flow::TvL1;
 use crate::image_io;
 use crate::trace::JsonObject;
 use ndarray::{Array3, ArrayView3};
@@ -63,8 +67,12 @@ pub struct Plan {
     pub styles: Vec<PathBuf>,
     /// Where the results go.
     pub output_dir: PathBuf,
-    /// Frames of a video: each starts from the previous frame's result.
+    /// Frames of a video: each follows the previous frame's result.
     pub sequence: bool,
+    /// With `sequence`: carry the previous result along the optical flow and
+    /// add the temporal loss (true, the default); false starts each frame
+    /// from the previous result unwarped.
+    pub flow: bool,
     /// Every item of the batch, all shards.
     pub items: Vec<Item>,
     /// This worker's share of `items`.
@@ -97,7 +105,7 @@ impl Plan {
             Some((k, n)) => shard(all.len(), k, n),
             None => 0..all.len(),
         };
-        let plan = Plan { contents, styles, output_dir, sequence, items: all, mine };
+        let plan = Plan { contents, styles, output_dir, sequence, flow: true, items: all, mine };
         for it in plan.mine() {
             let out = plan.output(it);
             if plan.contents.iter().chain(&plan.styles).any(|p| *p == out) {
@@ -268,14 +276,11 @@ pub fn run(session: &mut Session, plan: &Plan, init: Option<&Array3<f32>>, liste
             error: None,
         };
         if !out.exists() {
-            // A frame starts from the previous frame's result (Ruder et al. 2016),
+            // A frame follows the previous frame's result (Ruder et al. 2016),
             // when that frame is this worker's and was painted.
-            let previous = (plan.sequence && i > 0 && mine[i - 1].style == it.style).then(|| plan.output(&mine[i - 1]));
-            let start = match previous.filter(|p| p.exists()) {
-                Some(p) => Some(image_io::load(&p)?),
-                None => init.cloned(),
-            };
-            let result = paint_item(session, plan, it, &styles[it.style], start, &place, listener);
+            let previous =
+                (plan.sequence && i > 0 && mine[i - 1].style == it.style).then(|| &mine[i - 1]).filter(|p| plan.output(p).exists());
+            let result = paint_item(session, plan, it, &styles[it.style], previous, init, &place, listener);
             record.seconds = t0.elapsed().as_secs_f64();
             match result {
                 Ok((status, loss, iterations)) => {
@@ -303,17 +308,38 @@ pub fn run(session: &mut Session, plan: &Plan, init: Option<&Array3<f32>>, liste
 }
 
 /// Reads, paints and writes one item: `(status, final loss, iterations)`.
+/// `previous`: the frame before it, painted; `init`: the start otherwise.
+#[allow(clippy::too_many_arguments)]
 fn paint_item(
     session: &mut Session,
     plan: &Plan,
     it: &Item,
     style: &Array3<f32>,
-    init: Option<Array3<f32>>,
+    previous: Option<&Item>,
+    init: Option<&Array3<f32>>,
     place: &Place,
     listener: &mut dyn Listener,
 ) -> Result<(Status, f64, usize), Error> {
     let content = image_io::load(&plan.contents[it.content])?;
     let out = plan.output(it);
+    let mut start = init.cloned();
+    let mut carried = None;
+    if let Some(prev) = previous {
+        let result = image_io::load(&plan.output(prev))?;
+        let (_, h, w) = result.dim();
+        let size = session.config().output_size(Some(image_io::dims(&content.view())), Some(image_io::dims(&style.view())))?;
+        if !plan.flow {
+            start = Some(result);
+        } else if size == (h, w) {
+            // The flow between the photographs at the painting's size.
+            let before = image_io::resize(image_io::load(&plan.contents[prev.content])?.view(), h, w);
+            let now = image_io::resize(content.view(), h, w);
+            let p = Previous::follow(result.view(), before.view(), now.view(), &TvL1::default());
+            start = Some(p.start(now.view()));
+            carried = Some(p);
+        }
+        // A frame of another size than the one before starts afresh.
+    }
     let styles: [ArrayView3<f32>; 1] = [style.view()];
     let picture = Picture {
         content: Some(content.view()),
@@ -321,7 +347,8 @@ fn paint_item(
         style_key: it.style as u64,
         output: Some(&out),
         item: Some(&place.label),
-        init,
+        init: start,
+        previous: carried.as_ref(),
     };
     let painted = {
         let listener_cell = std::cell::RefCell::new(&mut *listener);

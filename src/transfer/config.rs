@@ -118,11 +118,15 @@ pub struct Weights {
     pub style: f32,
     /// The total variation weight.
     pub tv: f32,
+    /// delta, the temporal loss's weight: how hard a video frame holds to
+    /// the previous frame's result warped along the flow (used only when a
+    /// [`super::Picture`] has a `previous` frame; literal at every size).
+    pub temporal: f32,
 }
 
 impl Default for Weights {
     fn default() -> Self {
-        Weights { content: None, style: DEFAULT_STYLE_WEIGHT, tv: DEFAULT_TV_WEIGHT }
+        Weights { content: None, style: DEFAULT_STYLE_WEIGHT, tv: DEFAULT_TV_WEIGHT, temporal: DEFAULT_TEMPORAL_WEIGHT }
     }
 }
 
@@ -218,6 +222,8 @@ pub const DEFAULT_START_SIZE: usize = 512;
 pub const REFINE_ITERATIONS: usize = 25;
 /// No total variation unless asked for.
 pub const DEFAULT_TV_WEIGHT: f32 = 0.0;
+/// The temporal weight of a video frame (`docs/usage.md`, "Video").
+pub const DEFAULT_TEMPORAL_WEIGHT: f32 = 1.0;
 
 /// An invalid setting, named by its field.
 fn invalid(field: &'static str, reason: impl Into<String>) -> Error {
@@ -248,8 +254,12 @@ impl Config {
         if !(self.style_scale.is_finite() && self.style_scale > 0.0) {
             out.push(invalid("style_scale", format!("must be > 0, got {}", self.style_scale)));
         }
-        let weights =
-            [("weights.content", self.weights.content), ("weights.style", Some(self.weights.style)), ("weights.tv", Some(self.weights.tv))];
+        let weights = [
+            ("weights.content", self.weights.content),
+            ("weights.style", Some(self.weights.style)),
+            ("weights.tv", Some(self.weights.tv)),
+            ("weights.temporal", Some(self.weights.temporal)),
+        ];
         out.extend(weights.into_iter().filter_map(|(field, w)| check_weight(field, w?).err()));
         if let Some(w) = &self.style_layer_weights {
             if w.len() != self.style_layers.len() {

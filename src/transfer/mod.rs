@@ -12,12 +12,14 @@ mod scaled;
 mod schedule;
 mod session;
 mod style_cache;
+mod video;
 
 pub use crate::optim::Control;
 use crate::optim::{Optimizer, Progress, StopReason};
 pub use config::{
     Config, Init, LossScale, Weights, DEFAULT_CONTENT_WEIGHT, DEFAULT_CONTENT_WEIGHT_NOISE, DEFAULT_CONTENT_WEIGHT_NORMALIZED,
-    DEFAULT_ITERATIONS, DEFAULT_START_SIZE, DEFAULT_STYLE_WEIGHT, DEFAULT_TV_WEIGHT, REFERENCE_CONTENT_POSITIONS, REFINE_ITERATIONS,
+    DEFAULT_ITERATIONS, DEFAULT_START_SIZE, DEFAULT_STYLE_WEIGHT, DEFAULT_TEMPORAL_WEIGHT, DEFAULT_TV_WEIGHT, REFERENCE_CONTENT_POSITIONS,
+    REFINE_ITERATIONS,
 };
 pub use memory::estimate_memory;
 pub use scaled::{available_memory, check_memory, run_scaled, MemoryLimit, OnScale, RunOptions, Scaled, ScaledProgress};
@@ -25,6 +27,7 @@ pub use schedule::{coarse_to_fine, Scale, COARSE_ITERATION_FACTOR};
 pub use session::{numbered, Painted, Picture, Session};
 pub use style_cache::StyleCache;
 use style_cache::StyleKey;
+pub use video::Previous;
 
 use crate::color::{self, PreserveColors};
 use crate::error::Error;

@@ -4,10 +4,11 @@
 //! fine (each scale starts from the last one's result, upsampled), with one
 //! progress callback that sees global counts and the weights in force.
 
-use super::{estimate_memory, optimise, prepare_cached, Config, Init, Outcome, Prepared, Scale, StopReason, StyleCache};
+use super::{estimate_memory, optimise, prepare_cached, Config, Init, Outcome, Prepared, Previous, Scale, StopReason, StyleCache};
 use crate::error::Error;
 use crate::image_io::{dims, resize};
 use crate::objective::LossWeights;
+use crate::objective::Temporal;
 use crate::optim::{Control, Progress};
 use crate::vgg::Vgg19;
 use ndarray::ArrayView3;
@@ -117,6 +118,9 @@ pub struct RunOptions<'a> {
     pub cancel: Option<Arc<AtomicBool>>,
     /// Called as each scale starts: `(scale, all scales, prepared)`.
     pub on_scale: Option<&'a mut OnScale<'a>>,
+    /// A video frame's previous frame: the temporal loss at every scale
+    /// (brought to its size).
+    pub previous: Option<&'a Previous>,
 }
 
 /// Runs coarse to fine: each scale prepared at its size, the first from
@@ -152,6 +156,11 @@ pub fn run_scaled(
         let mut prepared = prepare_cached(net.clone(), &cfg, content, styles, cache)?;
         if let Some(flag) = &options.cancel {
             prepared.objective.set_cancel(flag.clone());
+        }
+        if let Some(prev) = options.previous.filter(|_| cfg.weights.temporal > 0.0) {
+            let reliable = crate::flow::resample(prev.reliable.view(), h, w);
+            let target = net.convention.preprocess(resize(prev.warped.view(), h, w).view());
+            prepared.objective.temporal = Some(Temporal { target, reliable, weight: cfg.weights.temporal });
         }
         if let Some(f) = options.on_scale.as_mut() {
             f(k, &schedule, &prepared);

@@ -3,7 +3,8 @@
 //! a program paints many pictures as the binary does, loading once.
 
 use super::{
-    check_memory, run_scaled, Config, Init, MemoryLimit, OnScale, Outcome, Prepared, RunOptions, Scale, ScaledProgress, StyleCache,
+    check_memory, run_scaled, Config, Init, MemoryLimit, OnScale, Outcome, Prepared, Previous, RunOptions, Scale, ScaledProgress,
+    StyleCache,
 };
 use crate::error::Error;
 use crate::image_io;
@@ -35,6 +36,10 @@ pub struct Picture<'a> {
     /// A start other than the config's, RGB at any size (resized to the
     /// result).
     pub init: Option<Array3<f32>>,
+    /// A video frame's previous frame, carried here along the flow: adds the
+    /// temporal loss (weight `config.weights.temporal`). The start is the
+    /// caller's to choose ([`Previous::start`]).
+    pub previous: Option<&'a Previous>,
 }
 
 /// A painted picture, counted over all its scales.
@@ -170,8 +175,12 @@ impl Session {
             }
         };
         let mut each_scale = |k: usize, schedule: &[Scale], prepared: &Prepared| on_scale(k, schedule, prepared);
-        let options =
-            RunOptions { cache: Some((&mut self.cache, picture.style_key)), cancel: self.cancel.clone(), on_scale: Some(&mut each_scale) };
+        let options = RunOptions {
+            cache: Some((&mut self.cache, picture.style_key)),
+            cancel: self.cancel.clone(),
+            on_scale: Some(&mut each_scale),
+            previous: picture.previous,
+        };
         let scaled = run_scaled(self.net.clone(), &config, picture.content, picture.styles, options, &mut inner)?;
         if let Some(e) = failure {
             return Err(e);

@@ -45,8 +45,10 @@ pub struct BatchArgs {
     pub contents: Vec<PathBuf>,
     pub styles: Vec<PathBuf>,
     pub output_dir: PathBuf,
-    /// Frames of a video: each starts from the previous frame's result.
+    /// Frames of a video: each follows the previous frame's result.
     pub sequence: bool,
+    /// With `sequence`: along the optical flow, with the temporal loss.
+    pub flow: bool,
     /// `(k, n)`: this worker's share of the items.
     pub shard: Option<(usize, usize)>,
     pub summary: Option<PathBuf>,
@@ -55,7 +57,7 @@ pub struct BatchArgs {
 pub enum Command {
     Run(Box<Args>),
     Batch(BatchArgs),
-    /// `calibrate`, `sheet` or `plot`: read by [`crate::commands`].
+    /// `calibrate`, `sheet`, `plot` or `flow`: read by [`crate::commands`].
     Tool(Cmd, Raw),
     /// Help for one subcommand, or for all (`None`).
     Help(Option<Cmd>),
@@ -179,6 +181,7 @@ pub fn parse(argv: &[String]) -> Result<Command, Usage> {
         Some("calibrate") => Some(Cmd::Calibrate),
         Some("sheet") => Some(Cmd::Sheet),
         Some("plot") => Some(Cmd::Plot),
+        Some("flow") => Some(Cmd::Flow),
         _ => None,
     };
     if asks_for_help(argv) {
@@ -307,6 +310,9 @@ fn parse_batch(raw: &Raw, p: &mut Problems) -> Option<Command> {
     let (contents, styles, output_dir) = (contents?, styles?, output_dir?);
     let preset = Preset { content: contents[0].clone(), styles: vec![styles[0].clone()], output: output_dir.join("item.png") };
     let run = parse_run(raw, Some(preset), p)?;
-    let (sequence, summary) = (raw.has("--sequence"), raw.value("--summary").map(PathBuf::from));
-    Some(Command::Batch(BatchArgs { run, contents, styles, output_dir, sequence, shard, summary }))
+    let (sequence, flow, summary) = (raw.has("--sequence"), !raw.has("--no-flow"), raw.value("--summary").map(PathBuf::from));
+    if !sequence && (raw.has("--no-flow") || raw.has("--temporal-weight")) {
+        p.push("batch: --no-flow and --temporal-weight apply to --sequence only");
+    }
+    Some(Command::Batch(BatchArgs { run, contents, styles, output_dir, sequence, flow, shard, summary }))
 }

@@ -60,7 +60,8 @@ pub(crate) fn run(b: &BatchArgs) -> Result<i32, Fail> {
         Fail::Run(e) => Fail::Usage(format!("--output-dir: {e}")),
         f => f,
     })?;
-    let plan = Plan::new(b.contents.clone(), b.styles.clone(), b.output_dir.clone(), b.sequence, b.shard)?;
+    let mut plan = Plan::new(b.contents.clone(), b.styles.clone(), b.output_dir.clone(), b.sequence, b.shard)?;
+    plan.flow = b.flow;
     let inputs: Vec<&Path> = b.contents.iter().chain(&b.styles).map(PathBuf::as_path).collect();
     let mut printer = Printer { b, started, summary: None };
     if let Some(p) = &b.summary {

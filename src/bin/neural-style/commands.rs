@@ -35,6 +35,17 @@ pub(crate) fn run(cmd: Cmd, raw: &Raw) -> Result<i32, Fail> {
             p.finish()?;
             sheet(&output.unwrap_or_default(), cols, cell, &items)
         }
+        Cmd::Flow => {
+            let from = p.required(raw, "flow", "--from", "PATH", path);
+            let to = p.required(raw, "flow", "--to", "PATH", path);
+            let output = p.required(raw, "flow", "--output", "PATH", path);
+            let size = p.read(raw, "--size", positive);
+            let threads = p.read(raw, "--threads", positive);
+            p.finish()?;
+            let (from, to, output) = (from.unwrap_or_default(), to.unwrap_or_default(), output.unwrap_or_default());
+            let picture = raw.value("--picture").map(PathBuf::from);
+            crate::pool(threads)?.install(|| flow(&from, &to, &output, picture.as_deref(), size))
+        }
         _ => {
             let trace = p.required(raw, "plot", "--trace", "PATH", path);
             let output = p.required(raw, "plot", "--output", "PATH", path);
@@ -98,5 +109,40 @@ fn plot(trace: &Path, output: &Path, title: &str) -> Result<i32, Fail> {
         neural_style::figures::plot::read_trace(&text).map_err(|e| Fail::Run(Error::Config(format!("{}: {e}", trace.display()))))?;
     check_writable("--output", output, &[trace])?;
     image_io::write_atomic(output, neural_style::figures::plot::svg(&series, title).as_bytes())?;
+    Ok(0)
+}
+
+/// The optical flow from one frame to the next, as `.flo` and, if asked, as a picture.
+fn flow(from: &Path, to: &Path, output: &Path, picture: Option<&Path>, size: Option<usize>) -> Result<i32, Fail> {
+    check_writable("--output", output, &[from, to])?;
+    if let Some(p) = picture {
+        image_io::format_for(p).map_err(|e| Fail::Usage(format!("--picture: {e}")))?;
+        check_writable("--picture", p, &[from, to, output])?;
+    }
+    let fit = |p: &Path| -> Result<_, Error> {
+        let img = image_io::load(p)?;
+        Ok(match size {
+            Some(n) => image_io::resize_longest(img.view(), n),
+            None => img,
+        })
+    };
+    let (a, b) = (fit(from)?, fit(to)?);
+    if a.dim() != b.dim() {
+        let (d, e) = (a.dim(), b.dim());
+        return Err(Fail::Usage(format!("--to: {}x{} against --from's {}x{}: the frames must be the same size", e.2, e.1, d.2, d.1)));
+    }
+    let started = std::time::Instant::now();
+    let f = neural_style::flow::estimate(a.view(), b.view(), &neural_style::flow::TvL1::default());
+    let seconds = started.elapsed().as_secs_f64();
+    neural_style::flow::files::save_flo(&f, output)?;
+    if let Some(p) = picture {
+        image_io::save(neural_style::flow::files::picture(&f).view(), p)?;
+    }
+    let (h, w) = f.dim();
+    eprintln!(
+        "neural-style: wrote {} ({w}x{h}, largest motion {:.1} px) in {seconds:.2}s",
+        output.display(),
+        neural_style::flow::files::largest(&f)
+    );
     Ok(0)
 }

@@ -26,6 +26,7 @@ pub enum Cmd {
     Calibrate = 4,
     Sheet = 8,
     Plot = 16,
+    Flow = 32,
 }
 
 impl Cmd {
@@ -41,15 +42,16 @@ impl Cmd {
             Cmd::Calibrate => "calibrate: ",
             Cmd::Sheet => "sheet: ",
             Cmd::Plot => "plot: ",
+            Cmd::Flow => "flow: ",
         }
     }
 }
 
 const TRANSFER: u8 = Cmd::Run as u8 | Cmd::Batch as u8;
-const ALL: u8 = 31;
+const ALL: u8 = 63;
 
 /// The help's sections, in the order printed: a flag's `section` indexes it.
-const SECTIONS: [&str; 8] = [
+const SECTIONS: [&str; 9] = [
     "IMAGES",
     "OBJECTIVE  (alpha * content + beta * style + gamma * total variation)",
     "OPTIMISER",
@@ -58,6 +60,7 @@ const SECTIONS: [&str; 8] = [
     "CALIBRATE  (the paper's normalised network: per-filter scales from your images)",
     "SHEET  (a contact sheet of pictures: neural-style sheet [flags] IMAGE[=LABEL] ...)",
     "PLOT  (the loss curves of a --trace file as SVG)",
+    "FLOW  (the optical flow between two frames, as batch --sequence computes it)",
 ];
 const IMAGES: u8 = 0;
 const OBJECTIVE: u8 = 1;
@@ -67,6 +70,7 @@ const BATCH: u8 = 4;
 const CALIBRATE: u8 = 5;
 const SHEET: u8 = 6;
 const PLOT: u8 = 7;
+const FLOW: u8 = 8;
 
 /// How a transfer flag's value goes into [`Args`]: the complaint, if any,
 /// without the flag's name (the caller puts it in front).
@@ -165,6 +169,8 @@ pub static FLAGS: &[Flag] = &[
     flag("--sequence", None, Cmd::Batch as u8, BATCH, "frames of a video: per style, contents in name order, each frame\nstarting from the previous frame's result"),
     sets("shard", flag("--shard", Some("K/N"), Cmd::Batch as u8, BATCH, "this worker's share (0 <= K < N): a contiguous run of the items,\nthe same on every machine (e.g. a Slurm array task)")),
     flag("--summary", Some("FILE.jsonl"), Cmd::Batch as u8, BATCH, "one JSON line per item: inputs, output, status, seconds, loss, error"),
+    to(|a, v| set(&mut a.config.weights.temporal, number(v)), with_default(sets("weights.temporal", flag("--temporal-weight", Some("F"), Cmd::Batch as u8, BATCH, "with --sequence: how hard a frame holds to the previous frame's result\ncarried along the optical flow (Ruder et al. 2016)")), || transfer::DEFAULT_TEMPORAL_WEIGHT.to_string())),
+    flag("--no-flow", None, Cmd::Batch as u8, BATCH, "with --sequence: start each frame from the previous result as it is\n(no optical flow, no temporal loss)"),
     // calibrate
     flag("--images", Some("DIR"), Cmd::Calibrate as u8, CALIBRATE, "the PNG or JPEG images to average over (required)"),
     flag("--output", Some("PATH"), Cmd::Calibrate as u8, CALIBRATE, "the weights file (.nsw) or, with --exact, the scales file to write (required)"),
@@ -180,6 +186,13 @@ pub static FLAGS: &[Flag] = &[
     flag("--trace", Some("PATH"), Cmd::Plot as u8, PLOT, "a --trace file (required)"),
     flag("--output", Some("PATH"), Cmd::Plot as u8, PLOT, "the SVG to write (required)"),
     with_default(flag("--title", Some("TEXT"), Cmd::Plot as u8, PLOT, "the plot's title"), || DEFAULT_PLOT_TITLE.to_string()),
+    // flow
+    flag("--from", Some("PATH"), Cmd::Flow as u8, FLOW, "the first frame (required)"),
+    flag("--to", Some("PATH"), Cmd::Flow as u8, FLOW, "the second frame, the same size (required)"),
+    flag("--output", Some("PATH"), Cmd::Flow as u8, FLOW, "the flow from --from to --to as a Middlebury .flo file (required)"),
+    flag("--picture", Some("PATH"), Cmd::Flow as u8, FLOW, "also its colour-wheel picture (.png or .jpg)"),
+    flag("--size", Some("N"), Cmd::Flow as u8, FLOW, "bring both frames to this longest side first [as they are]"),
+    flag("--threads", Some("N"), Cmd::Flow as u8, FLOW, "worker threads [all cores]"),
 ];
 
 fn tap_list(t: &[neural_style::Tap]) -> String {
@@ -232,6 +245,7 @@ fn unknown(cmd: Cmd, arg: &str) -> String {
             (Cmd::Calibrate, "`calibrate`"),
             (Cmd::Sheet, "`sheet`"),
             (Cmd::Plot, "`plot`"),
+            (Cmd::Flow, "`flow`"),
         ];
         let owners: Vec<&str> = all.iter().filter(|(c, _)| other.cmds & c.bit() != 0).map(|(_, w)| *w).collect();
         format!("a flag of {}", owners.join(" and "))
@@ -340,6 +354,7 @@ fn usage_of(cmd: Cmd) -> &'static str {
         Cmd::Calibrate => "  neural-style calibrate [--exact] --images DIR --output PATH [options]   normalisation scales\n",
         Cmd::Sheet => "  neural-style sheet --output SHEET.png [options] IMAGE[=LABEL] ...   contact sheet\n",
         Cmd::Plot => "  neural-style plot --trace TRACE.jsonl --output LOSS.svg [options]   loss plot\n",
+        Cmd::Flow => "  neural-style flow --from A.png --to B.png --output F.flo [--picture F.png]   optical flow\n",
     }
 }
 
@@ -352,7 +367,7 @@ pub fn help(cmd: Option<Cmd>) -> String {
     match cmd {
         Some(c) => out.push_str(usage_of(c)),
         None => {
-            for c in [Cmd::Run, Cmd::Batch, Cmd::Calibrate, Cmd::Sheet, Cmd::Plot] {
+            for c in [Cmd::Run, Cmd::Batch, Cmd::Calibrate, Cmd::Sheet, Cmd::Plot, Cmd::Flow] {
                 out.push_str(usage_of(c));
             }
             out.push_str("  (`neural-style SUBCOMMAND --help` gives a subcommand's flags alone; -c, -s, -o are short for --content, --style, --output)\n");

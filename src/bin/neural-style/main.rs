@@ -91,7 +91,7 @@ fn real_main(argv: &[String]) -> Result<i32, Fail> {
     }
 }
 
-fn pool(threads: Option<usize>) -> Result<rayon::ThreadPool, Fail> {
+pub(crate) fn pool(threads: Option<usize>) -> Result<rayon::ThreadPool, Fail> {
     rayon::ThreadPoolBuilder::new()
         .num_threads(threads.unwrap_or(0))
         .build()
