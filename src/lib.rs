@@ -38,7 +38,9 @@
 //! - Gram `G_l = F_l F_l^T / M_l`;
 //! - style `E_l = 1/(4 N_l^2) sum (G_l - A_l)^2`, `L_s = sum_l w_l E_l`;
 //! - total variation `L_tv = sum (x[c,i,j+1]-x[c,i,j])^2 + (x[c,i+1,j]-x[c,i,j])^2`;
-//! - total `L = alpha L_c + beta L_s + gamma L_tv`.
+//! - temporal (a video frame, [`objective::Temporal`]) `L_t = (1/D) sum c (x - warped)^2`,
+//!   `D = H*W`, `c` the flow's reliability;
+//! - total `L = alpha L_c + beta L_s + gamma L_tv (+ delta L_t)`.
 
 #![warn(missing_docs)] // every public item says what it is (CI denies warnings)
 

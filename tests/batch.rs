@@ -199,6 +199,13 @@ fn a_sequence_follows_the_motion_with_flow_and_the_temporal_loss() {
     assert!(without.iter().all(|&(w, t, l)| w == 0.0 && t == 0.0 && l == 0.0), "{without:?}");
     let e = stderr(&batch(&["--contents", s(&frames), "--styles", s(&st), "--output-dir", s(&d.path("x")), "--no-flow"]));
     assert!(e.contains("--sequence only"), "{e}");
+    // A frame of another size is painted afresh, with a note; one frame alone has nothing to follow.
+    d.image("frames/f9.png", 30, 30);
+    let o = batch(&["--contents", s(&frames), "--styles", s(&st), "--output-dir", s(&d.path("sizes")), "--sequence"]);
+    assert!(o.status.success() && stderr(&o).contains("not the previous frame's size"), "{}", stderr(&o));
+    let one = d.path("frames/f0.png");
+    let o = batch(&["--contents", s(&one), "--styles", s(&st), "--output-dir", s(&d.path("one")), "--sequence"]);
+    assert!(o.status.success() && stderr(&o).contains("one frame"), "{}", stderr(&o));
 }
 
 #[test]

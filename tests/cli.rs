@@ -150,6 +150,24 @@ fn same_seed_same_bytes_for_any_thread_count() {
 }
 
 #[test]
+fn the_seed_changes_a_noise_start_and_only_a_noise_start() {
+    let d = Dir::new("seed");
+    let c = d.image("c.png", 32, 32);
+    let st = d.image("s.png", 24, 24);
+    let paint = |init: &str, seed: &str| {
+        let out = d.path(&format!("{init}-{seed}.png"));
+        let args = ["-c", s(&c), "-s", s(&st), "-o", s(&out), "--size", "32", "--iterations", "3", "--init", init, "--seed", seed, "--quiet"];
+        let o = run(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        std::fs::read(&out).unwrap()
+    };
+    assert_eq!(paint("noise", "7"), paint("noise", "7"), "one seed, one picture");
+    assert_ne!(paint("noise", "7"), paint("noise", "8"), "another seed, another start");
+    // A start from the photograph has no randomness for the seed to change.
+    assert_eq!(paint("content", "7"), paint("content", "8"));
+}
+
+#[test]
 fn save_every_writes_numbered_snapshots() {
     let d = Dir::new("snap");
     let c = d.image("c.png", 24, 24);
@@ -397,4 +415,24 @@ fn preserve_colors_keeps_the_photographs_hue() {
         let kept = paint(Some(mode));
         assert!(kept > plain + 0.1 && kept > 0.5 * photo, "{mode}: redness {kept}, photograph {photo}, plain transfer {plain}");
     }
+}
+
+#[test]
+fn flow_writes_the_flo_file_and_its_picture_and_refuses_frames_of_two_sizes() {
+    let d = Dir::new("flow-cmd");
+    let (a, b, other) = (d.image("a.png", 40, 30), d.image("b.png", 40, 30), d.image("c.png", 30, 30));
+    let (flo, pic) = (d.path("f.flo"), d.path("f.png"));
+    let o = run(&["flow", "--from", s(&a), "--to", s(&b), "--output", s(&flo), "--picture", s(&pic)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let bytes = std::fs::read(&flo).unwrap();
+    let f = neural_style::flow::files::from_flo(&bytes, &flo).unwrap();
+    assert_eq!(f.dim(), (30, 40));
+    assert_eq!(image::image_dimensions(&pic).unwrap(), (40, 30));
+    let o = run(&["flow", "--from", s(&a), "--to", s(&other), "--output", s(&flo)]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("the same size"), "{}", stderr(&o));
+    let o = run(&["flow", "--from", s(&a)]);
+    let e = stderr(&o);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(e.contains("flow: --to PATH is required") && e.contains("flow: --output PATH is required"), "{e}");
 }

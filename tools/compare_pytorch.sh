@@ -5,6 +5,8 @@
 #
 #   tools/compare_pytorch.sh [SIZES] [RUNS]        # default: 256,512 5
 #   tools/compare_pytorch.sh job CONTENT STYLE     # the default job, both ways
+#   NS_ISA=avx2 tools/compare_pytorch.sh ...       # both pinned to AVX2 (or NS_ISA=portable:
+#                                                  # ours without vector kernels, PyTorch's default)
 #
 # Makes its own venv with torch, numpy and pillow from PyPI (in
 # ${NS_TORCH_VENV:-~/.cache/neural-style-torch}); not part of CI.
@@ -16,6 +18,15 @@ if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import torch, numpy, 
   "$venv/bin/pip" install --quiet torch numpy pillow
 fi
 py="$venv/bin/python"
+# An instruction set pinned for both: ours through NEURAL_STYLE_ISA, PyTorch's ATen, oneDNN and
+# MKL through theirs (torch then reports AVX2).
+if [ -n "${NS_ISA:-}" ]; then
+  export NEURAL_STYLE_ISA=$NS_ISA
+  if [ "$NS_ISA" = avx2 ]; then
+    export ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 MKL_ENABLE_INSTRUCTIONS=AVX2
+  fi
+  echo "pinned: NEURAL_STYLE_ISA=$NEURAL_STYLE_ISA; PyTorch: $("$py" -c 'import torch; print(torch.backends.cpu.get_cpu_capability())')"
+fi
 echo "CPU: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) vCPUs; flags: $(grep -o -w 'avx512f\|avx2\|fma' /proc/cpuinfo | sort -u | tr '\n' ' ')"
 echo "load: $(uptime)"
 tmp=$(mktemp -d)

@@ -6,7 +6,9 @@
 #   tools/measure.sh defaults CONTENT STYLE [--1024]   "Defaults, and why": the loss over the
 #                                                       default job, L-BFGS history, content/style
 #                                                       ratio by size (losses only: any load)
-#   tools/measure.sh sequence CONTENT STYLE             `batch --sequence` on a pan (losses, flicker)
+#   tools/measure.sh sequence CONTENT STYLE [FLAGS]     video: coherence along the exact motion of
+#                                                       four synthetic sequences, alone / warm /
+#                                                       flow, style loss per frame, strips
 #   tools/measure.sh startup CONTENT STYLE              one-evaluation runs at 128 and 256 px,
 #                                                       batch against single commands (wall time:
 #                                                       quiet machine)
@@ -93,42 +95,46 @@ case "$what" in
     ;;
 
   sequence)
-    # Eight 256x192 frames of a slow pan (6 px per frame) across CONTENT.
-    "$frames" pan "$content" "$out/frames" 8 6
-    paint() {
-      local name=$1
-      shift
-      "$bin" batch --contents "$out/frames" --styles "$style" --output-dir "$out/$name" --size 256 \
-        --summary "$out/$name.jsonl" --trace "$out/$name.trace.jsonl" "$@" 2>/dev/null
-    }
-    paint seq30 --sequence --iterations 30
-    paint one30 --iterations 30
-    paint seq50 --sequence --iterations 50
-    paint one100 --iterations 100
-    python3 - "$out" <<'EOF'
+    # Video: six 192x144 frames of each synthetic motion with exact flow (examples/frames
+    # synth), painted three ways with 30 iterations: each frame alone, --sequence --no-flow
+    # (warm start only) and --sequence (flow and the temporal loss). Coherence along the
+    # motion (examples/frames coherence), each frame's style loss against the frame
+    # painted alone, seconds per frame, and a strip of frames 2-4 per way (STRIP_DIR, if set).
+    for kind in pan zoom rotation object; do
+      "$frames" synth "$kind" "$content" "$out/$kind" 6 192 144
+      for way in alone warm flow; do
+        case $way in
+          alone) extra=() ;;
+          warm) extra=(--sequence --no-flow) ;;
+          flow) extra=(--sequence) ;;
+        esac
+        t0=$(now)
+        "$bin" batch --contents "$out/$kind" --styles "$style" --output-dir "$out/$kind-$way" --size 192 \
+          --iterations 30 --trace "$out/$kind-$way.jsonl" --quiet "${extra[@]}" "$@" 2>/dev/null
+        t1=$(now)
+        echo "$kind $way: along the motion $("$frames" coherence "$out/$kind" "$out/$kind-$way"), $(python3 -c "print(f'{($t1 - $t0) / 6:.1f}')") s per frame"
+      done
+      python3 - "$out" "$kind" <<'EOF'
 import json, sys
-out = sys.argv[1]
-def losses(name):
-    return [json.loads(l)["loss"] for l in open(f"{out}/{name}.jsonl")]
-def span(v):
-    return f"{min(v):.3e}-{max(v):.3e}"
-seq30, one30, seq50, one100 = (losses(n) for n in ("seq30", "one30", "seq50", "one100"))
-# The first frame starts from its photograph in every run: compare frames 2..8.
-print(f"frames 2-8, final loss: from the previous frame 30 its {span(seq30[1:])}, "
-      f"from each photograph 30 its {span(one30[1:])}; previous frame 50 its {span(seq50[1:])}, "
-      f"photograph 100 its {span(one100[1:])}")
-# Iterations from the previous frame (50-iteration run) to reach 30 from the photograph.
-trace = [json.loads(l) for l in open(f"{out}/seq50.trace.jsonl")]
-reach = []
-for k, target in enumerate(one30[1:], start=1):
-    rows = [r for r in trace if f"frame_{k:04}__" in r["item"]]
-    hit = next((r["iteration"] for r in rows if r["loss"] <= target), None)
-    reach.append(hit)
-print(f"iterations from the previous frame to reach 30 from the photograph, frames 2-8: {reach}")
+out, kind = sys.argv[1:]
+def styles(way):
+    last = {}
+    for line in open(f"{out}/{kind}-{way}.jsonl"):
+        r = json.loads(line)
+        last[r["item"].split("] ")[1]] = r["style"]
+    return [last[k] for k in sorted(last)]
+alone = styles("alone")
+for way in ("warm", "flow"):
+    ratios = [a / b for a, b in zip(styles(way), alone)]
+    print(f"{kind} {way}: style loss per frame over the frame alone {min(ratios):.2f}-{max(ratios):.2f}")
 EOF
-    for d in frames one30 seq30; do
-      echo -n "mean absolute frame-to-frame difference (0-255), $d: "
-      "$frames" flicker "$out/$d"
+      if [[ -n "${STRIP_DIR:-}" ]]; then
+        cells=()
+        for way in alone warm flow; do
+          for k in 1 2 3; do cells+=("$(ls "$out/$kind-$way"/*.png | sed -n "$((k + 1))p")=$way $((k + 1))"); done
+        done
+        "$bin" sheet --cols 3 --output "$STRIP_DIR/strip-$kind.png" "${cells[@]}"
+      fi
     done
     ;;
 

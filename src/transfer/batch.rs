@@ -223,6 +223,10 @@ pub trait Listener {
     fn finished(&mut self, _place: &Place, _record: &ItemRecord) -> Result<(), Error> {
         Ok(())
     }
+
+    /// Something the user may not expect about an item (a video frame of
+    /// another size than the one before starts afresh).
+    fn note(&mut self, _place: &Place, _text: &str) {}
 }
 
 /// A listener that hears nothing.
@@ -330,7 +334,10 @@ fn paint_item(
         let size = session.config().output_size(Some(image_io::dims(&content.view())), Some(image_io::dims(&style.view())))?;
         if !plan.flow {
             start = Some(result);
-        } else if size == (h, w) {
+        } else if size != (h, w) {
+            let (_, ch, cw) = content.dim();
+            listener.note(place, &format!("{cw}x{ch}, not the previous frame's size: painted afresh, without the flow"));
+        } else {
             // The flow between the photographs at the painting's size.
             let before = image_io::resize(image_io::load(&plan.contents[prev.content])?.view(), h, w);
             let now = image_io::resize(content.view(), h, w);
@@ -338,7 +345,6 @@ fn paint_item(
             start = Some(p.start(now.view()));
             carried = Some(p);
         }
-        // A frame of another size than the one before starts afresh.
     }
     let styles: [ArrayView3<f32>; 1] = [style.view()];
     let picture = Picture {

@@ -29,6 +29,10 @@ impl Listener for Printer<'_> {
         progress_line(&self.b.run, &format!("{}: ", place.label), sp, Some((place.left_after, place.mean_seconds)))
     }
 
+    fn note(&mut self, place: &Place, text: &str) {
+        eprintln!("{}: note: {text}", place.label);
+    }
+
     fn finished(&mut self, place: &Place, r: &ItemRecord) -> Result<(), Error> {
         let label = &place.label;
         match (r.status, &r.error) {
@@ -78,6 +82,9 @@ pub(crate) fn run(b: &BatchArgs) -> Result<i32, Fail> {
     let shard_name = b.shard.map(|(k, n)| format!(" (shard {k}/{n}: items {}..{} of {all})", mine.start + 1, mine.end)).unwrap_or_default();
     if !a.quiet {
         eprintln!("neural-style: batch of {} items{shard_name} into {}", mine.len(), b.output_dir.display());
+    }
+    if b.sequence && b.contents.len() == 1 {
+        eprintln!("neural-style: note: --sequence with one frame: nothing to follow; it is painted alone");
     }
     let s = batch::run(&mut session, &plan, init.as_ref(), &mut printer)?;
     eprintln!(
