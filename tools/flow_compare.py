@@ -75,7 +75,7 @@ def main():
             for name in ("ours", "dis", "farneback"):
                 e = np.mean([r[0] for r in rows[name]])
                 s = np.median([r[1] for r in rows[name]])
-                cells.append(f"{e:.3f} ({s:.2f} s)")
+                cells.append(f"{e:.4f} ({s:.2f} s)")
             print(f"{kind:10} {cells[0]:>20} {cells[1]:>20} {cells[2]:>20}")
     print("ours: the time of the whole command (start, reading the PNGs, writing the .flo) with --threads 1")
 

@@ -103,6 +103,11 @@ fn solve(i0: &Array2<f32>, i1: &Array2<f32>, flow: Flow, p: &TvL1) -> Flow {
                 for j in 0..w {
                     let k = i * w + j;
                     let (y, x) = (i as f32 + u2[k], j as f32 + u1[k]);
+                    if y < 0.0 || x < 0.0 || y > (h - 1) as f32 || x > (w - 1) as f32 {
+                        // Seen outside the second frame: no data, the TV term alone decides.
+                        (gx[j], gy[j], g[j], rho[j]) = (0.0, 0.0, 0.0, 0.0);
+                        continue;
+                    }
                     let (wx, wy) = (sample(i1x.view(), y, x), sample(i1y.view(), y, x));
                     (gx[j], gy[j], g[j]) = (wx, wy, wx * wx + wy * wy);
                     rho[j] = sample(i1.view(), y, x) - wx * u1[k] - wy * u2[k] - i0[k];
