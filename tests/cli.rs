@@ -156,7 +156,8 @@ fn the_seed_changes_a_noise_start_and_only_a_noise_start() {
     let st = d.image("s.png", 24, 24);
     let paint = |init: &str, seed: &str| {
         let out = d.path(&format!("{init}-{seed}.png"));
-        let args = ["-c", s(&c), "-s", s(&st), "-o", s(&out), "--size", "32", "--iterations", "3", "--init", init, "--seed", seed, "--quiet"];
+        let args =
+            ["-c", s(&c), "-s", s(&st), "-o", s(&out), "--size", "32", "--iterations", "3", "--init", init, "--seed", seed, "--quiet"];
         let o = run(&args);
         assert!(o.status.success(), "{}", stderr(&o));
         std::fs::read(&out).unwrap()

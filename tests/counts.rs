@@ -1,0 +1,91 @@
+//! Exact counts a user relies on without reading the code: the caps on
+//! evaluations and iterations, the snapshots' cadence and names, the progress
+//! lines and the trace's lines, each at its boundaries (a cap of 1, a cadence
+//! equal to the iteration count).
+
+mod common;
+
+use common::cli::{run, s, stderr, Dir};
+use std::path::PathBuf;
+
+/// A tiny transfer with `extra` flags; its stderr, trace lines and the
+/// `(iterations, evaluations)` the last line reports.
+fn paint(d: &Dir, name: &str, extra: &[&str]) -> (String, Vec<String>, (usize, usize)) {
+    let (c, st) = (d.image("c.png", 24, 20), d.image("st.png", 20, 20));
+    let (out, trace) = (d.path(&format!("{name}.png")), d.path(&format!("{name}.jsonl")));
+    let mut args = vec!["-c", s(&c), "-s", s(&st), "-o", s(&out), "--size", "24", "--trace", s(&trace)];
+    args.extend(extra);
+    let o = run(&args);
+    let err = stderr(&o);
+    assert!(o.status.success(), "{err}");
+    let lines: Vec<String> = std::fs::read_to_string(&trace).unwrap().lines().map(str::to_string).collect();
+    let wrote = err.lines().find(|l| l.contains("wrote")).unwrap_or_else(|| panic!("{err}"));
+    let after = |word: &str| -> usize {
+        let before = wrote.split(&format!(" {word}")).next().unwrap();
+        before.rsplit(' ').next().unwrap().parse().unwrap_or_else(|_| panic!("{wrote}"))
+    };
+    (err.clone(), lines, (after("iterations"), after("evaluations")))
+}
+
+#[test]
+fn the_evaluation_cap_is_exact() {
+    let d = Dir::new("counts-evals");
+    for cap in [1usize, 3] {
+        let (err, trace, (_, evals)) = paint(&d, &format!("cap{cap}"), &["--max-evals", &cap.to_string(), "--iterations", "50"]);
+        assert_eq!(trace.len(), cap, "one trace line per evaluation");
+        assert_eq!(evals, cap, "{err}");
+        assert!(err.contains("stopped: the evaluation cap"), "{err}");
+    }
+}
+
+#[test]
+fn the_iteration_cap_is_exact_and_every_evaluation_is_traced_once() {
+    let d = Dir::new("counts-iters");
+    for n in [1usize, 5] {
+        let (err, trace, (iterations, evals)) = paint(&d, &format!("it{n}"), &["--iterations", &n.to_string()]);
+        assert_eq!(iterations, n, "{err}");
+        assert!(err.contains("stopped: the iterations asked for"), "{err}");
+        assert_eq!(trace.len(), evals, "trace lines against the evaluations reported");
+        let counted: Vec<usize> = trace.iter().map(|l| common::cli::json_number(l, "eval").unwrap() as usize).collect();
+        assert_eq!(counted, (1..=evals).collect::<Vec<_>>(), "evaluations numbered 1, 2, ... without gaps");
+        let last_iteration = common::cli::json_number(trace.last().unwrap(), "iteration").unwrap() as usize;
+        assert!(last_iteration < n, "the last evaluation comes before the last iteration ends: {last_iteration}");
+    }
+}
+
+#[test]
+fn snapshots_come_every_k_iterations_and_never_duplicate_the_result() {
+    let d = Dir::new("counts-snap");
+    // (every, iterations, the snapshots expected)
+    let cases: [(usize, usize, &[usize]); 4] = [(2, 5, &[2, 4]), (3, 3, &[]), (1, 3, &[1, 2]), (4, 9, &[4, 8])];
+    for (every, n, want) in cases {
+        let name = format!("snap{every}-{n}");
+        paint(&d, &name, &["--iterations", &n.to_string(), "--save-every", &every.to_string()]);
+        let mut found: Vec<usize> = std::fs::read_dir(&d.0)
+            .unwrap()
+            .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+            .filter_map(|f| f.strip_prefix(&format!("{name}_"))?.strip_suffix(".png")?.parse().ok())
+            .collect();
+        found.sort();
+        assert_eq!(found, want, "--save-every {every} --iterations {n}");
+        for k in want {
+            let p: PathBuf = d.path(&format!("{name}_{k:04}.png"));
+            assert!(image::open(&p).is_ok(), "{} decodes", p.display());
+        }
+    }
+}
+
+#[test]
+fn progress_lines_come_at_the_first_evaluation_and_every_p_after() {
+    let d = Dir::new("counts-print");
+    for every in [1usize, 2, 7] {
+        let (err, _, (_, evals)) = paint(&d, &format!("p{every}"), &["--iterations", "6", "--print-every", &every.to_string()]);
+        let printed: Vec<usize> =
+            err.lines().filter_map(|l| l.strip_prefix("eval")).map(|l| l.split_whitespace().next().unwrap().parse().unwrap()).collect();
+        let want: Vec<usize> = (1..=evals).filter(|&e| e == 1 || e % every == 0).collect();
+        assert_eq!(printed, want, "--print-every {every} over {evals} evaluations");
+    }
+    let (c, st, out) = (d.image("c.png", 24, 20), d.image("st.png", 20, 20), d.path("quiet.png"));
+    let o = run(&["-c", s(&c), "-s", s(&st), "-o", s(&out), "--size", "24", "--iterations", "3", "--quiet"]);
+    assert!(o.status.success() && stderr(&o).is_empty(), "--quiet prints nothing: {}", stderr(&o));
+}
