@@ -427,3 +427,42 @@ fn transpose_slice_matches_indexing_at_every_isa() {
         }
     }
 }
+
+/// The GEMM micro-kernels of every ISA this CPU has against a plain triple
+/// loop, at shapes that leave partial row blocks and partial vectors (8 and
+/// 16 lanes), with and without accumulation, through strided A.
+#[test]
+fn gemm_rows_matches_the_triple_loop_at_every_isa_and_edge() {
+    use neural_style::ops::simd::{gemm_rows, Isa, Strided};
+    for isa in Isa::available() {
+        for rows in [1, 3, 4, 5, 8, 9] {
+            for ncols in [1, 7, 8, 9, 17, 24, 25, 47, 50] {
+                for kdim in [1, 2, 5] {
+                    // A stored transposed (column stride 1 along rows' other axis).
+                    let a = randn(90, rows * kdim + 3);
+                    let (rs, cs) = (1, rows);
+                    let ldb = ncols + 3;
+                    let b = randn(91, kdim * ldb);
+                    let ldc = ncols + 2;
+                    let old = randn(92, rows * ldc);
+                    for accumulate in [false, true] {
+                        let mut c = old.clone();
+                        gemm_rows(isa, rows, kdim, ncols, 0.5, Strided { data: &a, offset: 2, rs, cs }, &b, ldb, accumulate, &mut c, ldc);
+                        for r in 0..rows {
+                            for j in 0..ldc {
+                                let got = c[r * ldc + j];
+                                if j >= ncols {
+                                    assert_eq!(got, old[r * ldc + j], "{} wrote past the columns", isa.name());
+                                    continue;
+                                }
+                                let dot: f32 = (0..kdim).map(|p| a[2 + r * rs + p * cs] * b[p * ldb + j]).sum();
+                                let want = 0.5 * dot + if accumulate { old[r * ldc + j] } else { 0.0 };
+                                assert!((got - want).abs() <= 1e-5 * (1.0 + want.abs()), "{} {rows}x{ncols}x{kdim} acc {accumulate}: {got} vs {want}", isa.name());
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -226,6 +226,26 @@ pub fn gemm_rows(
             r0 += n;
         }
     }
+    #[cfg(target_arch = "x86_64")]
+    if isa.0 == Level::Avx2 {
+        while r0 < rows {
+            let n = (rows - r0).min(avx2::MR);
+            // SAFETY: the AVX2 level exists only when AVX2 and FMA were
+            // detected; the asserts above bound every element the kernel
+            // touches, as for AVX-512.
+            unsafe {
+                let ap = a.data.as_ptr().add(a.offset + r0 * a.rs);
+                let (bp, cp) = (b.as_ptr(), c.as_mut_ptr().add(r0 * ldc));
+                match n {
+                    4 => avx2::rows::<4>(kdim, ncols, alpha, ap, a.rs, a.cs, bp, ldb, accumulate, cp, ldc),
+                    3 => avx2::rows::<3>(kdim, ncols, alpha, ap, a.rs, a.cs, bp, ldb, accumulate, cp, ldc),
+                    2 => avx2::rows::<2>(kdim, ncols, alpha, ap, a.rs, a.cs, bp, ldb, accumulate, cp, ldc),
+                    _ => avx2::rows::<1>(kdim, ncols, alpha, ap, a.rs, a.cs, bp, ldb, accumulate, cp, ldc),
+                }
+            };
+            r0 += n;
+        }
+    }
     if r0 < rows {
         let a = Strided { offset: a.offset + r0 * a.rs, ..a };
         gemm_portable(isa, rows - r0, kdim, ncols, alpha, a, b, ldb, accumulate, &mut c[r0 * ldc..], ldc);
@@ -317,6 +337,116 @@ pub fn transpose_slice(isa: Isa, f: &[f32], n: usize, m: usize, p0: usize, p1: u
     }
     for r in rdone..n {
         (p0..pdone).for_each(|p| one(r, p));
+    }
+}
+
+/// The AVX2 + FMA micro-kernel: the AVX-512 one's shape on 16 registers of
+/// 8 lanes (4 rows x 3 vectors: 12 accumulators, 3 of B, 1 broadcast).
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    use std::arch::x86_64::*;
+
+    /// Rows per micro-kernel call, at most.
+    pub const MR: usize = 4;
+
+    /// `R` rows of C, all `ncols` columns, in panels of 24, 16 or 8 columns
+    /// and a masked last panel.
+    ///
+    /// # Safety
+    /// AVX2 and FMA must be available; `a` must be readable at `r*rsa + p*csa`
+    /// for r < R, p < kdim; `b` at `p*ldb + j` and `c` writable at `r*ldc + j`
+    /// for j < ncols.
+    #[target_feature(enable = "avx2,fma")]
+    #[allow(clippy::too_many_arguments)]
+    pub unsafe fn rows<const R: usize>(
+        kdim: usize,
+        ncols: usize,
+        alpha: f32,
+        a: *const f32,
+        rsa: usize,
+        csa: usize,
+        b: *const f32,
+        ldb: usize,
+        acc: bool,
+        c: *mut f32,
+        ldc: usize,
+    ) {
+        let mut j = 0;
+        while j + 24 <= ncols {
+            panel::<R, 3, false>(kdim, alpha, a, rsa, csa, b.add(j), ldb, acc, c.add(j), ldc, 8);
+            j += 24;
+        }
+        if j + 16 <= ncols {
+            panel::<R, 2, false>(kdim, alpha, a, rsa, csa, b.add(j), ldb, acc, c.add(j), ldc, 8);
+            j += 16;
+        }
+        if j + 8 <= ncols {
+            panel::<R, 1, false>(kdim, alpha, a, rsa, csa, b.add(j), ldb, acc, c.add(j), ldc, 8);
+            j += 8;
+        }
+        if j < ncols {
+            panel::<R, 1, true>(kdim, alpha, a, rsa, csa, b.add(j), ldb, acc, c.add(j), ldc, ncols - j);
+        }
+    }
+
+    /// `-1` in the first `n` of 8 lanes: the mask of a partial vector.
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    unsafe fn lanes(n: usize) -> __m256i {
+        const ONES: [i32; 16] = [-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0];
+        _mm256_loadu_si256(ONES.as_ptr().add(8 - n) as *const __m256i)
+    }
+
+    /// One R x 8NV block: per step, NV vector loads of B, R broadcasts of A
+    /// and R NV fused multiply-adds; with MASKED, the last vector holds `last`
+    /// columns.
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn panel<const R: usize, const NV: usize, const MASKED: bool>(
+        kdim: usize,
+        alpha: f32,
+        a: *const f32,
+        rsa: usize,
+        csa: usize,
+        b: *const f32,
+        ldb: usize,
+        accumulate: bool,
+        c: *mut f32,
+        ldc: usize,
+        last: usize,
+    ) {
+        let mut acc = [[_mm256_setzero_ps(); NV]; R];
+        let rows: [*const f32; R] = std::array::from_fn(|r| a.add(r * rsa));
+        let mask = lanes(last);
+        let (mut bp, mut off) = (b, 0);
+        for _ in 0..kdim {
+            let mut bv = [_mm256_setzero_ps(); NV];
+            for (j, v) in bv.iter_mut().enumerate() {
+                *v = if MASKED && j + 1 == NV { _mm256_maskload_ps(bp.add(8 * j), mask) } else { _mm256_loadu_ps(bp.add(8 * j)) };
+            }
+            for r in 0..R {
+                let av = _mm256_set1_ps(*rows[r].add(off));
+                for j in 0..NV {
+                    acc[r][j] = _mm256_fmadd_ps(av, bv[j], acc[r][j]);
+                }
+            }
+            bp = bp.add(ldb);
+            off += csa;
+        }
+        let al = _mm256_set1_ps(alpha);
+        for (r, acc) in acc.iter().enumerate() {
+            for (j, &v) in acc.iter().enumerate() {
+                let p = c.add(r * ldc + 8 * j);
+                if MASKED && j + 1 == NV {
+                    let out = if accumulate { _mm256_fmadd_ps(v, al, _mm256_maskload_ps(p, mask)) } else { _mm256_mul_ps(v, al) };
+                    _mm256_maskstore_ps(p, mask, out);
+                } else {
+                    let out = if accumulate { _mm256_fmadd_ps(v, al, _mm256_loadu_ps(p)) } else { _mm256_mul_ps(v, al) };
+                    _mm256_storeu_ps(p, out);
+                }
+            }
+        }
     }
 }
 
