@@ -8,7 +8,7 @@
 //!
 //! `synth` writes FRAMES (6) frames `frame_0000.png` ... of WIDTH x HEIGHT
 //! (256 x 192) cut from the photograph, moving by KIND: `pan` (4 px right per
-//! frame), `zoom` (3% in per frame), `rotation` (2 degrees per frame about the
+//! frame), `drift` (3.37 px right and 1.21 px down per frame: a sub-pixel translation), `zoom` (3% in per frame), `rotation` (2 degrees per frame about the
 //! centre) or `object` (a square of the photograph sliding 5 px per frame over
 //! the still photograph, hiding and uncovering it). Beside each frame t >= 1
 //! it writes the exact flows `back_t.flo` (frame t to t-1) and `forth_t.flo`
@@ -36,6 +36,7 @@ fn main() -> Result<(), Error> {
         Some("synth") if args.len() >= 4 => {
             let kind = match args[1].as_str() {
                 "pan" => Kind::Pan,
+                "drift" => Kind::Drift,
                 "zoom" => Kind::Zoom,
                 "rotation" => Kind::Rotation,
                 "object" => Kind::Object,
@@ -67,6 +68,7 @@ fn main() -> Result<(), Error> {
 #[derive(Clone, Copy)]
 enum Kind {
     Pan,
+    Drift,
     Zoom,
     Rotation,
     Object,
@@ -91,6 +93,7 @@ fn source(kind: Kind, t: f32, i: f32, j: f32, (fw, fh): (f32, f32), (ph, pw): (f
     let (y, x) = (i - fh / 2.0, j - fw / 2.0);
     match kind {
         Kind::Pan => ((cy + y, cx + x - 20.0 + PAN * t), false),
+        Kind::Drift => ((cy + y - 10.0 + DRIFT.0 * t, cx + x - 20.0 + DRIFT.1 * t), false),
         Kind::Zoom => {
             let z = ZOOM.powf(t);
             ((cy + y / z, cx + x / z), false)
@@ -114,6 +117,8 @@ fn source(kind: Kind, t: f32, i: f32, j: f32, (fw, fh): (f32, f32), (ph, pw): (f
 
 /// Pan, zoom, rotation and object motion per frame.
 const PAN: f32 = 4.0;
+/// A sub-pixel translation: rows and columns per frame.
+const DRIFT: (f32, f32) = (1.21, 3.37);
 const ZOOM: f32 = 1.03;
 const ROTATION: f32 = 2.0;
 const OBJECT: f32 = 5.0;
@@ -128,6 +133,7 @@ fn exact_flow(kind: Kind, from: f32, to: f32, (fw, fh): (usize, usize)) -> Flow 
             // Where the point seen at (i, j) in `from` is seen in `to`.
             let (ty, tx) = match kind {
                 Kind::Pan => (y, x - PAN * (to - from)),
+                Kind::Drift => (y - DRIFT.0 * (to - from), x - DRIFT.1 * (to - from)),
                 Kind::Zoom => {
                     let z = ZOOM.powf(to - from);
                     (y * z, x * z)

@@ -457,7 +457,11 @@ fn gemm_rows_matches_the_triple_loop_at_every_isa_and_edge() {
                                 }
                                 let dot: f32 = (0..kdim).map(|p| a[2 + r * rs + p * cs] * b[p * ldb + j]).sum();
                                 let want = 0.5 * dot + if accumulate { old[r * ldc + j] } else { 0.0 };
-                                assert!((got - want).abs() <= 1e-5 * (1.0 + want.abs()), "{} {rows}x{ncols}x{kdim} acc {accumulate}: {got} vs {want}", isa.name());
+                                assert!(
+                                    (got - want).abs() <= 1e-5 * (1.0 + want.abs()),
+                                    "{} {rows}x{ncols}x{kdim} acc {accumulate}: {got} vs {want}",
+                                    isa.name()
+                                );
                             }
                         }
                     }

@@ -3,8 +3,9 @@
 
     tools/flow_compare.py PHOTO [WIDTH HEIGHT]
 
-Makes four synthetic sequences from PHOTO with `examples/frames synth` (pan,
-zoom, rotation, an object sliding over a still background), 6 frames of
+Makes five synthetic sequences from PHOTO with `examples/frames synth` (a
+whole-pixel pan, a sub-pixel drift, zoom, rotation, an object sliding over a
+still background), 6 frames of
 WIDTH x HEIGHT (512 x 384), and for each pair (frame t to frame t-1, the
 direction `batch --sequence` warps with) prints the mean endpoint error (px,
 over every pixel) of ours (`neural-style flow`), OpenCV's DIS (medium preset)
@@ -53,7 +54,7 @@ def main():
     print(f"{w}x{h}, frame t to t-1, mean endpoint error px (seconds per pair, 1 thread)")
     print(f"{'sequence':10} {'ours (TV-L1)':>20} {'OpenCV DIS medium':>20} {'OpenCV Farneback':>20}")
     with tempfile.TemporaryDirectory() as tmp:
-        for kind in ("pan", "zoom", "rotation", "object"):
+        for kind in ("pan", "drift", "zoom", "rotation", "object"):
             d = os.path.join(tmp, kind)
             subprocess.run([FRAMES, "synth", kind, photo, d, "6", str(w), str(h)], check=True)
             rows = {"ours": [], "dis": [], "farneback": []}

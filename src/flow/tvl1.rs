@@ -2,18 +2,22 @@
 //! Bischof & Cremers 2009), as Sánchez, Meinhardt-Llopis & Facciolo describe
 //! it (IPOL 2013): minimise `sum |grad u| + |grad v| + lambda |I1(x + w) - I0(x)|`
 //! over the flow `w = (u, v)`, the data term linearised around the current
-//! flow and re-linearised `warps` times per scale, from a coarse pyramid level
-//! to the finest. Each linearisation is solved by alternating a pointwise
+//! flow (the second frame warped bicubically) and re-linearised `warps`
+//! times per scale, from a coarse pyramid level to the finest; where the flow
+//! points outside the second frame only the TV term acts. Each linearisation is solved by alternating a pointwise
 //! thresholding step (the data term, auxiliary `v`) with Chambolle's
 //! projection for the TV term (dual `p`), coupled by `theta`. A median filter
 //! after each warp removes outliers (Wedel et al.).
 
-use super::grid::{blur, central_gradient, divergence, forward_gradient, luminance, median, resample, sample};
+use super::grid::{blur, central_gradient, divergence, forward_gradient, luminance, median, resample, sample_cubic};
 use super::Flow;
 use ndarray::{Array2, ArrayView3};
 use rayon::prelude::*;
 
-/// The solver's settings; [`TvL1::default`] is IPOL's with a stronger data term (lambda 0.3, measured: `tools/flow_compare.py`) and a 5x5 median.
+/// The solver's settings. [`TvL1::default`] is IPOL's with a stronger data
+/// term (lambda 0.3), a tighter stop (epsilon 0.002) and a 5x5 median, each
+/// chosen on the synthetic sequences of `tools/flow_compare.py`
+/// (`docs/performance.md`, "Video").
 #[derive(Clone, Debug, PartialEq)]
 pub struct TvL1 {
     /// Weight of the data term (intensities in 0..255).
@@ -39,7 +43,7 @@ pub struct TvL1 {
 
 impl Default for TvL1 {
     fn default() -> Self {
-        TvL1 { lambda: 0.3, tau: 0.25, theta: 0.3, epsilon: 0.01, warps: 5, max_iterations: 300, scales: 6, zoom: 0.5, median_radius: 2 }
+        TvL1 { lambda: 0.3, tau: 0.25, theta: 0.3, epsilon: 0.002, warps: 5, max_iterations: 300, scales: 6, zoom: 0.5, median_radius: 2 }
     }
 }
 
@@ -108,9 +112,9 @@ fn solve(i0: &Array2<f32>, i1: &Array2<f32>, flow: Flow, p: &TvL1) -> Flow {
                         (gx[j], gy[j], g[j], rho[j]) = (0.0, 0.0, 0.0, 0.0);
                         continue;
                     }
-                    let (wx, wy) = (sample(i1x.view(), y, x), sample(i1y.view(), y, x));
+                    let (wx, wy) = (sample_cubic(i1x.view(), y, x), sample_cubic(i1y.view(), y, x));
                     (gx[j], gy[j], g[j]) = (wx, wy, wx * wx + wy * wy);
-                    rho[j] = sample(i1.view(), y, x) - wx * u1[k] - wy * u2[k] - i0[k];
+                    rho[j] = sample_cubic(i1.view(), y, x) - wx * u1[k] - wy * u2[k] - i0[k];
                 }
             });
         for _ in 0..p.max_iterations {
