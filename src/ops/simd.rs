@@ -202,51 +202,31 @@ pub fn gemm_rows(
     assert!((kdim - 1) * ldb + ncols <= b.len() && ncols <= ldb, "gemm_rows: B exceeds its slice");
     assert!((rows - 1) * ldc + ncols <= c.len() && ncols <= ldc, "gemm_rows: C exceeds its slice");
     let mut r0 = 0;
-    #[cfg(target_arch = "x86_64")]
-    if isa.0 == Level::Avx512 {
-        while r0 < rows {
-            let n = (rows - r0).min(avx512::MR);
-            // SAFETY: the AVX-512 level exists only when detected; the
-            // asserts above bound every element the kernel touches (rows
-            // r0..r0+n <= rows, columns < ncols, steps < kdim).
-            unsafe {
-                let ap = a.data.as_ptr().add(a.offset + r0 * a.rs);
-                let (bp, cp) = (b.as_ptr(), c.as_mut_ptr().add(r0 * ldc));
-                match n {
-                    8 => avx512::rows::<8>(kdim, ncols, alpha, ap, a.rs, a.cs, bp, ldb, accumulate, cp, ldc),
-                    7 => avx512::rows::<7>(kdim, ncols, alpha, ap, a.rs, a.cs, bp, ldb, accumulate, cp, ldc),
-                    6 => avx512::rows::<6>(kdim, ncols, alpha, ap, a.rs, a.cs, bp, ldb, accumulate, cp, ldc),
-                    5 => avx512::rows::<5>(kdim, ncols, alpha, ap, a.rs, a.cs, bp, ldb, accumulate, cp, ldc),
-                    4 => avx512::rows::<4>(kdim, ncols, alpha, ap, a.rs, a.cs, bp, ldb, accumulate, cp, ldc),
-                    3 => avx512::rows::<3>(kdim, ncols, alpha, ap, a.rs, a.cs, bp, ldb, accumulate, cp, ldc),
-                    2 => avx512::rows::<2>(kdim, ncols, alpha, ap, a.rs, a.cs, bp, ldb, accumulate, cp, ldc),
-                    _ => avx512::rows::<1>(kdim, ncols, alpha, ap, a.rs, a.cs, bp, ldb, accumulate, cp, ldc),
-                }
-            };
-            r0 += n;
-        }
+    // Blocks of up to MR rows through a micro-kernel, one `rows::<R>` per block height.
+    macro_rules! blocks {
+        ($kernel:ident, $($r:literal)*) => {
+            while r0 < rows {
+                let n = (rows - r0).min($kernel::MR);
+                // SAFETY: the level exists only when its features were
+                // detected; the asserts above bound every element the kernel
+                // touches (rows r0..r0+n <= rows, columns < ncols, steps < kdim).
+                unsafe {
+                    let ap = a.data.as_ptr().add(a.offset + r0 * a.rs);
+                    let (bp, cp) = (b.as_ptr(), c.as_mut_ptr().add(r0 * ldc));
+                    match n {
+                        $($r => $kernel::rows::<$r>(kdim, ncols, alpha, ap, a.rs, a.cs, bp, ldb, accumulate, cp, ldc),)*
+                        _ => $kernel::rows::<1>(kdim, ncols, alpha, ap, a.rs, a.cs, bp, ldb, accumulate, cp, ldc),
+                    }
+                };
+                r0 += n;
+            }
+        };
     }
     #[cfg(target_arch = "x86_64")]
-    if isa.0 == Level::Avx2 {
-        while r0 < rows {
-            let n = (rows - r0).min(avx2::MR);
-            // SAFETY: the AVX2 level exists only when AVX2 and FMA were
-            // detected; the asserts above bound every element the kernel
-            // touches, as for AVX-512.
-            unsafe {
-                let ap = a.data.as_ptr().add(a.offset + r0 * a.rs);
-                let (bp, cp) = (b.as_ptr(), c.as_mut_ptr().add(r0 * ldc));
-                match n {
-                    6 => avx2::rows::<6>(kdim, ncols, alpha, ap, a.rs, a.cs, bp, ldb, accumulate, cp, ldc),
-                    5 => avx2::rows::<5>(kdim, ncols, alpha, ap, a.rs, a.cs, bp, ldb, accumulate, cp, ldc),
-                    4 => avx2::rows::<4>(kdim, ncols, alpha, ap, a.rs, a.cs, bp, ldb, accumulate, cp, ldc),
-                    3 => avx2::rows::<3>(kdim, ncols, alpha, ap, a.rs, a.cs, bp, ldb, accumulate, cp, ldc),
-                    2 => avx2::rows::<2>(kdim, ncols, alpha, ap, a.rs, a.cs, bp, ldb, accumulate, cp, ldc),
-                    _ => avx2::rows::<1>(kdim, ncols, alpha, ap, a.rs, a.cs, bp, ldb, accumulate, cp, ldc),
-                }
-            };
-            r0 += n;
-        }
+    match isa.0 {
+        Level::Avx512 => blocks!(avx512, 8 7 6 5 4 3 2),
+        Level::Avx2 => blocks!(avx2, 6 5 4 3 2),
+        Level::Portable => {}
     }
     if r0 < rows {
         let a = Strided { offset: a.offset + r0 * a.rs, ..a };
