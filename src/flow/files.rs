@@ -5,7 +5,7 @@
 use super::Flow;
 use crate::error::Error;
 use byteorder::{LittleEndian, ReadBytesExt, WriteBytesExt};
-use ndarray::{Array2, Array3};
+use ndarray::Array3;
 use std::path::Path;
 
 /// The `.flo` file's first four bytes, `PIEH` read as a little-endian `f32`.
@@ -76,7 +76,7 @@ pub fn picture(flow: &Flow) -> Array3<f32> {
     let wheel = wheel();
     let n = wheel.len();
     let (h, w) = flow.dim();
-    let largest = flow.u.iter().zip(&flow.v).map(|(u, v)| (u * u + v * v).sqrt()).fold(0.0f32, f32::max).max(1e-6);
+    let largest = largest(flow).max(1e-6);
     let mut out = Array3::zeros((3, h, w));
     for ((i, j), &u) in flow.u.indexed_iter() {
         let (fx, fy) = (u / largest, flow.v[[i, j]] / largest);
@@ -95,6 +95,5 @@ pub fn picture(flow: &Flow) -> Array3<f32> {
 
 /// The largest displacement of `flow`, px.
 pub fn largest(flow: &Flow) -> f32 {
-    let lengths: Array2<f32> = Array2::from_shape_fn(flow.dim(), |(i, j)| flow.u[[i, j]].hypot(flow.v[[i, j]]));
-    lengths.fold(0.0, |a, &b| a.max(b))
+    flow.u.iter().zip(&flow.v).map(|(u, v)| u.hypot(*v)).fold(0.0, f32::max)
 }

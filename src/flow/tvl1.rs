@@ -88,10 +88,8 @@ fn solve(i0: &Array2<f32>, i1: &Array2<f32>, flow: Flow, p: &TvL1) -> Flow {
     let n = h * w;
     let (i1x, i1y) = central_gradient(i1.view());
     let i0 = i0.as_slice().expect("contiguous");
-    let (mut u1, mut u2) = (
-        flow.u.as_standard_layout().to_owned().into_raw_vec_and_offset().0,
-        flow.v.as_standard_layout().to_owned().into_raw_vec_and_offset().0,
-    );
+    let plane = |p: Array2<f32>| p.as_standard_layout().into_owned().into_raw_vec_and_offset().0;
+    let (mut u1, mut u2) = (plane(flow.u), plane(flow.v));
     let zeros = || vec![0.0f32; n];
     let (mut p11, mut p12, mut p21, mut p22) = (zeros(), zeros(), zeros(), zeros());
     let (mut i1wx, mut i1wy, mut rho_c, mut grad) = (zeros(), zeros(), zeros(), zeros());

@@ -7,8 +7,7 @@
 use super::{estimate_memory, optimise, prepare_cached, Config, Init, Outcome, Prepared, Previous, Scale, StopReason, StyleCache};
 use crate::error::Error;
 use crate::image_io::{dims, resize};
-use crate::objective::LossWeights;
-use crate::objective::Temporal;
+use crate::objective::{LossWeights, Temporal};
 use crate::optim::{Control, Progress};
 use crate::vgg::Vgg19;
 use ndarray::ArrayView3;
