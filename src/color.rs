@@ -244,19 +244,59 @@ pub fn match_luminance(style_lum: ArrayView3<f32>, content_lum: ArrayView3<f32>)
     style_lum.mapv(|v| (((v as f64 - ms) * gain + mc) as f32).clamp(0.0, 1.0))
 }
 
-/// The result's luminance with the content's chroma (I, Q), clamped to [0, 1].
+/// The result's luminance with the content's chroma (I, Q), in [0, 1]. The
+/// luminance is kept exactly: where the chroma would push a channel out of
+/// [0, 1] it is scaled down just enough (clamping the channels instead would
+/// flatten the strokes on saturated colours).
 pub fn recombine(result: ArrayView3<f32>, content: ArrayView3<f32>) -> Array3<f32> {
     let r = rgb_to_yiq(result);
-    let mut c = rgb_to_yiq(content);
-    c.index_axis_mut(ndarray::Axis(0), 0).assign(&r.index_axis(ndarray::Axis(0), 0));
-    let mut out = yiq_to_rgb(c.view());
-    out.mapv_inplace(|v| v.clamp(0.0, 1.0));
-    out
+    let mut chroma = rgb_to_yiq(content);
+    chroma.index_axis_mut(ndarray::Axis(0), 0).fill(0.0);
+    // (3, H, W): what the chroma adds to each channel; its luminance is 0.
+    let d = yiq_to_rgb(chroma.view());
+    let (_, h, w) = d.dim();
+    Array3::from_shape_fn((3, h, w), |(c, i, j)| {
+        let y = r[[0, i, j]].clamp(0.0, 1.0);
+        let room = (0..3).fold(1.0f32, |t, k| {
+            let dk = d[[k, i, j]];
+            let limit = if dk > 0.0 {
+                (1.0 - y) / dk
+            } else if dk < 0.0 {
+                y / -dk
+            } else {
+                1.0
+            };
+            t.min(limit)
+        });
+        (y + room * d[[c, i, j]]).clamp(0.0, 1.0)
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `recombine` keeps the result's luminance exactly, also where the
+    /// photograph's chroma is too strong for it (saturated red under a light
+    /// or dark stroke), and stays in [0, 1]; with room, the chroma is whole.
+    #[test]
+    fn recombine_keeps_the_luminance_where_clamping_would_not() {
+        let levels = [0.02f32, 0.3, 0.5, 0.8, 0.98];
+        let result = Array3::from_shape_fn((3, 1, 5), |(_, _, j)| levels[j]);
+        let red = Array3::from_shape_fn((3, 1, 5), |(c, _, _)| [0.7f32, 0.3, 0.3][c]);
+        let out = recombine(result.view(), red.view());
+        let (y, yiq) = (rgb_to_yiq(out.view()), rgb_to_yiq(red.view()));
+        for (j, &l) in levels.iter().enumerate() {
+            assert!((y[[0, 0, j]] - l).abs() < 1e-5, "luminance {} for {l}", y[[0, 0, j]]);
+            assert!((0..3).all(|c| (0.0..=1.0).contains(&out[[c, 0, j]])));
+        }
+        // Mid-grey has room for the whole chroma of this red.
+        assert!((y[[1, 0, 2]] - yiq[[1, 0, 2]]).abs() < 1e-5 && (y[[2, 0, 2]] - yiq[[2, 0, 2]]).abs() < 1e-5);
+        // Near white, a clamp per channel would have lost luminance.
+        let clamped = |c: usize| (0.98 + yiq_to_rgb(yiq.view())[[c, 0, 4]] - yiq[[0, 0, 4]]).clamp(0.0, 1.0);
+        let clamped_y = 0.299 * clamped(0) + 0.587 * clamped(1) + 0.114 * clamped(2);
+        assert!(clamped_y < 0.97, "the case needs clamping: {clamped_y}");
+    }
 
     #[test]
     fn eigen_reconstructs() {

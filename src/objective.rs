@@ -5,6 +5,7 @@
 
 use crate::error::Error;
 use crate::loss::{gram, guided_gram, tap_in_place, temporal, total_variation, StyleTerm};
+use crate::preprocess::GreyLine;
 use crate::vgg::{Tap, Vgg19, Workspace};
 use ndarray::{Array2, Array3, ArrayView2, ArrayView3};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -207,6 +208,11 @@ pub struct Objective {
     pub weights: LossWeights,
     /// The temporal term of a video frame, if any.
     pub temporal: Option<Temporal>,
+    /// Luminance-only transfer: the image is evaluated at its nearest grey
+    /// image and its gradient kept along the grey line, so the optimiser
+    /// paints luminance only (colour the network sees but the result drops
+    /// would waste strokes).
+    pub grey: Option<GreyLine>,
     taps: Vec<Tap>,
     /// Forward+backward passes run so far.
     passes: AtomicUsize,
@@ -221,6 +227,7 @@ impl Clone for Objective {
     fn clone(&self) -> Self {
         let mut o = Objective::new(self.net.clone(), self.content.clone(), self.style.clone(), self.weights);
         o.temporal = self.temporal.clone();
+        o.grey = self.grey;
         o
     }
 }
@@ -237,6 +244,7 @@ impl Objective {
             style,
             weights,
             temporal: None,
+            grey: None,
             taps,
             passes: AtomicUsize::new(0),
             workspace: Mutex::new(Workspace::new()),
@@ -288,6 +296,16 @@ impl Objective {
             return None;
         }
         self.passes.fetch_add(1, Ordering::Relaxed);
+        let on_line;
+        let x = match &self.grey {
+            Some(line) => {
+                let mut p = x.to_owned();
+                line.project(&mut p);
+                on_line = p;
+                on_line.view()
+            }
+            None => x,
+        };
         let (_, h, w) = x.dim();
         let mut content = 0.0;
         // Each style target's E, in the targets' order.
@@ -345,6 +363,9 @@ impl Objective {
             let (target, reliable) = (t.target.as_slice().expect("contiguous"), t.reliable.as_slice().expect("contiguous"));
             l_t = temporal(x.as_standard_layout().as_slice().unwrap(), target, reliable, t.weight, grad.as_slice_mut().unwrap());
             loss += t.weight as f64 * l_t;
+        }
+        if let Some(line) = &self.grey {
+            line.project_gradient(&mut grad);
         }
         Some(Evaluation { loss, content, style, style_layers, tv, temporal: l_t, grad })
     }

@@ -68,4 +68,57 @@ impl InputConvention {
     pub fn unit(&self) -> [f32; 3] {
         [self.std[0] / self.scale, self.std[1] / self.scale, self.std[2] / self.scale]
     }
+
+    /// Where grey images lie in the network's input: grey level `y` in [0, 1]
+    /// is `slope[c] * y + offset[c]` in network channel `c`.
+    pub fn grey_line(&self) -> GreyLine {
+        GreyLine { slope: std::array::from_fn(|c| self.scale / self.std[c]), offset: std::array::from_fn(|c| -self.mean[c] / self.std[c]) }
+    }
+}
+
+/// The grey images in the network's input, pixel by pixel a line
+/// `slope * y + offset` (see [`InputConvention::grey_line`]). Luminance-only
+/// transfer optimises on it: the image is brought onto it (the nearest point,
+/// per pixel) and its gradient along it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct GreyLine {
+    /// Per network channel, what one grey level adds.
+    pub slope: [f32; 3],
+    /// Per network channel, black.
+    pub offset: [f32; 3],
+}
+
+impl GreyLine {
+    /// `x (3, H, W)`, a preprocessed image, moved to the nearest grey image:
+    /// per pixel `y = sum_c slope_c (x_c - offset_c) / sum_c slope_c^2`.
+    pub fn project(&self, x: &mut Array3<f32>) {
+        let (a, b) = (self.slope, self.offset);
+        let aa: f32 = a.iter().map(|v| v * v).sum();
+        let (_, h, w) = x.dim();
+        for i in 0..h {
+            for j in 0..w {
+                let y = (0..3).map(|c| a[c] * (x[[c, i, j]] - b[c])).sum::<f32>() / aa;
+                for c in 0..3 {
+                    x[[c, i, j]] = a[c] * y + b[c];
+                }
+            }
+        }
+    }
+
+    /// A gradient `g (3, H, W)` at a grey image kept to its part along the
+    /// line (per pixel `slope (slope . g) / |slope|^2`): a step along it
+    /// leaves the image grey.
+    pub fn project_gradient(&self, g: &mut Array3<f32>) {
+        let a = self.slope;
+        let aa: f32 = a.iter().map(|v| v * v).sum();
+        let (_, h, w) = g.dim();
+        for i in 0..h {
+            for j in 0..w {
+                let d = (0..3).map(|c| a[c] * g[[c, i, j]]).sum::<f32>() / aa;
+                for c in 0..3 {
+                    g[[c, i, j]] = a[c] * d;
+                }
+            }
+        }
+    }
 }

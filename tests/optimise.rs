@@ -692,10 +692,11 @@ fn run_scaled_counts_over_its_scales_and_starts_each_from_the_last() {
 
 /// What tells the colour modes apart: `original` paints the plain problem and
 /// gives back the result's luminance with the photograph's chroma; the modes
-/// that change the paintings raise beta by how much weaker their style loss
-/// starts, so a grey or recoloured painting keeps its strength.
+/// that change the paintings raise each style layer's weight by how much
+/// weaker its loss starts, so every layer starts with its plain-run share;
+/// `luminance` alone paints on the grey line.
 #[test]
-fn colour_modes_paint_the_plain_problem_or_raise_the_style_weight() {
+fn colour_modes_paint_the_plain_problem_or_raise_each_layers_weight() {
     use neural_style::color::{self, Histogram, PreserveColors};
     // A grey-ish photograph and a painting of saturated colours.
     let photo = image(71, 24, 32).mapv(|v| 0.4 + 0.2 * v);
@@ -707,20 +708,74 @@ fn colour_modes_paint_the_plain_problem_or_raise_the_style_weight() {
     let original = prepare(PreserveColors::Original);
     assert_eq!(original.objective.weights, plain.objective.weights, "original: the plain problem");
     assert_eq!(original.x0, plain.x0);
+    assert!(original.objective.grey.is_none() && plain.objective.grey.is_none());
     let x = plain.x0.mapv(|v| v * 0.5 + 3.0);
     let (_, h, w) = x.dim();
     let want = color::recombine(plain.picture(x.view()).view(), neural_style::image_io::resize(photo.view(), h, w).view());
     assert_eq!(original.picture(x.view()), want, "original: the result's luminance, the photograph's chroma");
+    // Each layer's weighted loss at the start: layer weight x E.
+    let shares = |p: &transfer::Prepared| -> Vec<f64> {
+        let e = p.objective.evaluate(p.x0.view()).style_layers;
+        p.objective.style.iter().map(|t| t.layer_weight as f64 * e.iter().find(|l| l.0 == t.tap).unwrap().1).collect()
+    };
+    let plain_shares = shares(&plain);
     for m in [PreserveColors::Luminance, PreserveColors::Histogram(Histogram::Eigen)] {
-        let raised = prepare(m).objective.weights;
-        assert_eq!(raised.content, plain.objective.weights.content, "{m:?}");
-        assert!(
-            raised.style > 1.5 * plain.objective.weights.style,
-            "{m:?}: beta {} against {}",
-            raised.style,
-            plain.objective.weights.style
-        );
+        let p = prepare(m);
+        assert_eq!(p.objective.weights, plain.objective.weights, "{m:?}: alpha and beta as given");
+        assert_eq!(p.objective.grey.is_some(), m == PreserveColors::Luminance, "{m:?}");
+        let mut raised = 0;
+        for ((t, &mine), (base, &theirs)) in p.objective.style.iter().zip(&shares(&p)).zip(plain.objective.style.iter().zip(&plain_shares))
+        {
+            assert_eq!(t.tap, base.tap);
+            if t.layer_weight > base.layer_weight {
+                raised += 1;
+                assert!((mine - theirs).abs() <= 1e-3 * theirs, "{m:?} {:?}: raised to {mine}, the plain share {theirs}", t.tap);
+            } else {
+                assert_eq!(t.layer_weight, base.layer_weight);
+                assert!(mine >= theirs * (1.0 - 1e-4), "{m:?} {:?}: left at {mine} under the plain {theirs}", t.tap);
+            }
+        }
+        assert!(raised > 0, "{m:?}: no layer raised");
     }
+}
+
+/// Luminance-only transfer paints luminance only: the objective does not see
+/// colour added to the image, its gradient moves the image along the grey
+/// line, and the picture drops what is off the line.
+#[test]
+fn luminance_transfer_stays_on_the_grey_line() {
+    use neural_style::color::PreserveColors;
+    let (photo, painting) = (image(73, 24, 32), image(74, 24, 24));
+    let config = Config { preserve_colors: PreserveColors::Luminance, init: Init::Content, ..small_config() };
+    let p = transfer::prepare(net(), &config, Some(photo.view()), &[painting.view()]).unwrap();
+    let line = p.objective.grey.expect("luminance mode paints on the grey line");
+    // The start is grey: every pixel's channels are one level on the line.
+    let level = |x: &ndarray::Array3<f32>, c: usize, i: usize, j: usize| (x[[c, i, j]] - line.offset[c]) / line.slope[c];
+    let (_, h, w) = p.x0.dim();
+    for (i, j) in [(0, 0), (5, 7), (h - 1, w - 1)] {
+        assert!((level(&p.x0, 0, i, j) - level(&p.x0, 2, i, j)).abs() < 1e-5);
+    }
+    let at = p.objective.evaluate(p.x0.view());
+    // Colour added off the line changes nothing.
+    let mut coloured = p.x0.clone();
+    coloured.index_axis_mut(ndarray::Axis(0), 0).mapv_inplace(|v| v + 20.0 * line.slope[0]);
+    coloured.index_axis_mut(ndarray::Axis(0), 2).mapv_inplace(|v| v - 20.0 * line.slope[2] * line.slope[0] / line.slope[2]);
+    let off = p.objective.evaluate(coloured.view());
+    assert!((off.loss - at.loss).abs() <= 1e-5 * at.loss, "evaluated at the nearest grey image: {} against {}", off.loss, at.loss);
+    let (a, b) = (p.picture(coloured.view()), p.picture(p.x0.view()));
+    assert!(a.iter().zip(&b).all(|(u, v)| (u - v).abs() < 1e-4), "the picture drops the colour");
+    // The gradient is along the line: the channels' gradients are in the
+    // slope's proportions at every pixel, and not all zero.
+    let g = &at.grad;
+    let mut moved = 0.0f32;
+    for (i, j) in (0..h).flat_map(|i| (0..w).map(move |j| (i, j))) {
+        let d = g[[0, i, j]] / line.slope[0];
+        for c in 1..3 {
+            assert!((g[[c, i, j]] / line.slope[c] - d).abs() <= 1e-4 * d.abs().max(1e-6), "pixel ({i}, {j})");
+        }
+        moved += d.abs();
+    }
+    assert!(moved > 0.0);
 }
 
 /// The content weight left to the library means what the documents say: 0.6

@@ -95,7 +95,14 @@ impl Prepared {
     /// A preprocessed image `(3, H, W)` as the picture the user gets: RGB in
     /// [0, 1], with the content's colours put back for luminance-only transfer.
     pub fn picture(&self, x: ArrayView3<f32>) -> Array3<f32> {
-        let rgb = self.objective.net.convention.deprocess(x);
+        let rgb = match &self.objective.grey {
+            Some(line) => {
+                let mut on_line = x.to_owned();
+                line.project(&mut on_line);
+                self.objective.net.convention.deprocess(on_line.view())
+            }
+            None => self.objective.net.convention.deprocess(x),
+        };
         match &self.recolor {
             Some(c) => color::recombine(rgb.view(), c.view()),
             None => rgb,
@@ -176,7 +183,7 @@ pub fn prepare_cached(
         _ => Vec::new(),
     };
     let compute_styles = || blended_targets(&net, config, &styles_rgb);
-    let style_t = match (mode, cache) {
+    let mut style_t = match (mode, cache) {
         (Mode::ContentReconstruction, _) => {
             weights.style = 0.0;
             Vec::new()
@@ -189,12 +196,13 @@ pub fn prepare_cached(
     };
 
     // Colours kept in the loop make the style loss start smaller (a grey or
-    // recoloured painting is nearer the photograph), so the style would lose
-    // its strength: beta is raised by how much smaller it starts.
+    // recoloured painting is nearer the photograph), most at the low layers,
+    // so the style would lose its strength: each style layer's weight is
+    // raised by how much smaller its loss starts.
     if let (Some(plain), Some(photo), Some(seen), Mode::Transfer, None) =
         (&plain_styles, &content_full, &content_rgb, mode, &config.style_masks)
     {
-        weights.style *= colour_balance(&net, config, plain, &style_t, photo, seen)?;
+        colour_balance(&net, config, plain, &mut style_t, photo, seen)?;
     }
     let start_rgb = match &config.init {
         // `Auto` is resolved above; it reads as noise.
@@ -222,10 +230,16 @@ pub fn prepare_cached(
             }
         }
     };
-    let x0 = conv.preprocess(start_rgb.view());
+    let mut x0 = conv.preprocess(start_rgb.view());
+    let grey = (config.preserve_colors == PreserveColors::Luminance).then(|| conv.grey_line());
+    if let Some(line) = &grey {
+        line.project(&mut x0);
+    }
     let positions = content_t.first().map_or(1, |c| c.features.dim().1 * c.features.dim().2);
     let weights = config.loss_scale.literal(weights, positions, h * w);
-    Ok(Prepared { objective: Objective::new(net, content_t, style_t, weights), x0, mode, recolor })
+    let mut objective = Objective::new(net, content_t, style_t, weights);
+    objective.grey = grey;
+    Ok(Prepared { objective, x0, mode, recolor })
 }
 
 /// The style targets of the paintings `styles_rgb` (RGB, at their style
@@ -238,25 +252,34 @@ fn blended_targets(net: &Vgg19, config: &Config, styles_rgb: &[Array3<f32>]) -> 
     style_targets(net, &views, &blend, &config.style_layers, &config.layer_weights())
 }
 
-/// How much weaker the style loss starts in a colour mode that changes the
-/// paintings: the plain run's style loss at the photograph over this mode's at
-/// the photograph as the mode sees it (`seen`), never below 1.
+/// Each style layer's loss from the photograph as the network sees it in a
+/// colour mode (`seen`, the `targets`) against the plain problem's (the
+/// photograph, the plain paintings' targets); where the colour mode's starts
+/// smaller, that layer's weight is raised by the ratio, so every layer starts
+/// with the share of the loss it has in a plain run.
 fn colour_balance(
     net: &Arc<Vgg19>,
     config: &Config,
     plain_styles: &[Array3<f32>],
-    targets: &[StyleTarget],
+    targets: &mut [StyleTarget],
     photo: &Array3<f32>,
     seen: &Array3<f32>,
-) -> Result<f32, Error> {
+) -> Result<(), Error> {
     let conv = net.convention;
     let plain_targets = blended_targets(net, config, plain_styles)?;
     let unit = LossWeights { content: 0.0, style: 1.0, tv: 0.0 };
-    let style_at = |t: Vec<StyleTarget>, x: &Array3<f32>| {
-        Objective::new(net.clone(), Vec::new(), t, unit).evaluate(conv.preprocess(x.view()).view()).style
+    let per_layer = |t: Vec<StyleTarget>, x: &Array3<f32>| {
+        Objective::new(net.clone(), Vec::new(), t, unit).evaluate(conv.preprocess(x.view()).view()).style_layers
     };
-    let (plain, here) = (style_at(plain_targets, photo), style_at(targets.to_vec(), seen));
-    Ok(if here > 0.0 && plain > here { (plain / here) as f32 } else { 1.0 })
+    let (plain, here) = (per_layer(plain_targets, photo), per_layer(targets.to_vec(), seen));
+    for t in targets.iter_mut() {
+        let e = |layers: &[(crate::vgg::Tap, f64)]| layers.iter().find(|(tap, _)| *tap == t.tap).map_or(0.0, |l| l.1);
+        let (p, h) = (e(&plain), e(&here));
+        if h > 0.0 && p > h {
+            t.layer_weight *= (p / h) as f32;
+        }
+    }
+    Ok(())
 }
 
 /// Spatial control: one guided style term per style image and tap, its guide
