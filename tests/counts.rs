@@ -89,3 +89,26 @@ fn progress_lines_come_at_the_first_evaluation_and_every_p_after() {
     let o = run(&["-c", s(&c), "-s", s(&st), "-o", s(&out), "--size", "24", "--iterations", "3", "--quiet"]);
     assert!(o.status.success() && stderr(&o).is_empty(), "--quiet prints nothing: {}", stderr(&o));
 }
+
+/// The documented defaults of the counts, by what they mean: with no count
+/// flags a run makes 100 iterations (`--iterations`), prints at the first
+/// evaluation and every 10th (`--print-every`) and writes no snapshot
+/// (`--save-every`), only the result.
+#[test]
+fn the_count_defaults_mean_what_the_help_says() {
+    let d = Dir::new("counts-defaults");
+    let (err, trace, (iterations, evals)) = paint(&d, "plain", &[]);
+    assert_eq!(iterations, 100, "{err}");
+    assert!(err.contains("stopped: the iterations asked for"), "{err}");
+    assert_eq!(trace.len(), evals);
+    let printed: Vec<usize> =
+        err.lines().filter_map(|l| l.strip_prefix("eval")).map(|l| l.split_whitespace().next().unwrap().parse().unwrap()).collect();
+    let want: Vec<usize> = (1..=evals).filter(|&e| e == 1 || e % 10 == 0).collect();
+    assert_eq!(printed, want, "progress over {evals} evaluations");
+    let written: Vec<String> = std::fs::read_dir(&d.0)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+        .filter(|f| f.starts_with("plain"))
+        .collect();
+    assert_eq!(written.len(), 2, "the result and its trace, no snapshot: {written:?}");
+}

@@ -470,3 +470,27 @@ fn gemm_rows_matches_the_triple_loop_at_every_isa_and_edge() {
         }
     }
 }
+
+/// The checks in front of the unsafe GEMM: a view that reaches past its slice
+/// (as A, as B, or strided so only its last element is outside) is refused
+/// before any memory is read, and the exact fit is accepted.
+#[test]
+fn gemm_refuses_views_past_their_slices() {
+    use neural_style::ops::gemm::{gemm, MatRef};
+    let data = vec![1.0f32; 12];
+    let fits = |a: MatRef, b: MatRef| {
+        let mut c = vec![0.0f32; a.rows * b.cols];
+        let ldc = b.cols;
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| gemm(1.0, a, b, 0.0, &mut c, ldc))).is_ok()
+    };
+    let exact = MatRef::row_major(&data, 3, 4);
+    let b = MatRef::row_major(&data, 4, 3);
+    assert!(fits(exact, b), "3x4 and 4x3 in 12 floats");
+    let over = MatRef { data: &data[..11], rows: 3, cols: 4, rs: 4, cs: 1 };
+    assert!(!fits(over, b), "A one past its slice");
+    assert!(!fits(exact, MatRef { data: &data[..11], rows: 4, cols: 3, rs: 3, cs: 1 }), "B one past its slice");
+    let strided = MatRef { data: &data, rows: 3, cols: 2, rs: 4, cs: 2 };
+    assert!(fits(strided, MatRef::row_major(&data, 2, 3)), "last element at 4 * 2 + 2 = 10");
+    let strided_over = MatRef { data: &data, rows: 3, cols: 2, rs: 5, cs: 2 };
+    assert!(!fits(strided_over, MatRef::row_major(&data, 2, 3)), "last element at 5 * 2 + 2 = 12");
+}
