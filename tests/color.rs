@@ -175,3 +175,69 @@ fn histogram_matching_of_a_pattern_with_exactly_uncorrelated_channels() {
     assert!(cc[0][1] == 0.0 && cc[0][0] == cc[1][1] && cc[0][2] != 0.0, "{cc:?}");
     assert_histogram_matched(&content, &picture(41, [0.1, 0.1, 0.1]), "pattern");
 }
+
+/// 3x3 helpers in f64 for the references below.
+type M3 = [[f64; 3]; 3];
+fn mat_mul(a: &M3, b: &M3) -> M3 {
+    std::array::from_fn(|i| std::array::from_fn(|j| (0..3).map(|k| a[i][k] * b[k][j]).sum()))
+}
+fn mat_inv(a: &M3) -> M3 {
+    let c = |i: usize, j: usize| {
+        let (r0, r1, c0, c1) = ((i + 1) % 3, (i + 2) % 3, (j + 1) % 3, (j + 2) % 3);
+        a[r0][c0] * a[r1][c1] - a[r0][c1] * a[r1][c0]
+    };
+    let det: f64 = (0..3).map(|j| a[0][j] * c(0, j)).sum();
+    std::array::from_fn(|i| std::array::from_fn(|j| c(j, i) / det))
+}
+
+/// Each histogram variant against its own reference, so the two cannot be
+/// swapped: Cholesky's `A = L_c L_s^-1` from a textbook Cholesky (lower
+/// triangular: the red channel comes from the red channel alone); eigen's
+/// `A = S_c^1/2 S_s^-1/2` from the Denman-Beavers iteration (no eigen
+/// decomposition), and `A` maps the style's covariance to the content's
+/// through symmetric factors.
+#[test]
+fn each_histogram_variant_matches_its_own_reference() {
+    let (content, style) = (picture(31, [0.3, 0.2, 0.25]), picture(32, [0.2, 0.35, 0.15]));
+    let (mc, sc) = moments(&content);
+    let (ms, ss) = moments(&style);
+    let cholesky = |s: &M3| -> M3 {
+        let mut l = [[0.0; 3]; 3];
+        for i in 0..3 {
+            for j in 0..=i {
+                let sum: f64 = (0..j).map(|k| l[i][k] * l[j][k]).sum();
+                l[i][j] = if i == j { (s[i][i] - sum).sqrt() } else { (s[i][j] - sum) / l[j][j] };
+            }
+        }
+        l
+    };
+    // Denman-Beavers: Y -> S^1/2, Z -> S^-1/2.
+    let roots = |s: &M3| -> (M3, M3) {
+        let (mut y, mut z) = (*s, std::array::from_fn(|i| std::array::from_fn(|j| f64::from(u8::from(i == j)))));
+        for _ in 0..60 {
+            let (yi, zi) = (mat_inv(&y), mat_inv(&z));
+            let ny = std::array::from_fn(|i| std::array::from_fn(|j| 0.5 * (y[i][j] + zi[i][j])));
+            z = std::array::from_fn(|i| std::array::from_fn(|j| 0.5 * (z[i][j] + yi[i][j])));
+            y = ny;
+        }
+        (y, z)
+    };
+    let a_chol = mat_mul(&cholesky(&sc), &mat_inv(&cholesky(&ss)));
+    let a_eig = mat_mul(&roots(&sc).0, &roots(&ss).1);
+    for (how, a) in [(Histogram::Cholesky, a_chol), (Histogram::Eigen, a_eig)] {
+        let out = match_histogram(style.view(), content.view(), how);
+        let (_, h, w) = style.dim();
+        for (i, j) in [(0, 0), (7, 11), (h - 1, w - 1)] {
+            for c in 0..3 {
+                let want = mc[c] + (0..3).map(|k| a[c][k] * (style[[k, i, j]] as f64 - ms[k])).sum::<f64>();
+                assert!(
+                    (out[[c, i, j]] as f64 - want).abs() < 1e-4,
+                    "{how:?} pixel ({i}, {j}) channel {c}: {} against {want}",
+                    out[[c, i, j]]
+                );
+            }
+        }
+    }
+    assert!(a_chol[0][1].abs() < 1e-12 && a_chol[0][2].abs() < 1e-12, "Cholesky's red from red alone");
+    assert!(a_eig[0][1].abs() > 1e-3 || a_eig[0][2].abs() > 1e-3, "the eigen variant mixes the channels, so the two differ here");
+}

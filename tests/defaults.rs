@@ -103,3 +103,31 @@ fn the_default_style_and_tv_weights_leave_beta_as_given_and_no_tv() {
     let want = w.content as f64 * e.content + e.style;
     assert!((e.loss - want).abs() <= 1e-9 * want, "loss {} against alpha * content + style {want}", e.loss);
 }
+
+/// Each `--init` variant is its own picture: `content` the photograph,
+/// `style` the first painting brought to the result's size, an image that
+/// image, `noise` uniform noise from the seed (another seed, another start);
+/// no two alike.
+#[test]
+fn every_start_is_its_own_picture() {
+    use neural_style::transfer::Init;
+    let (photo, painting, other) = (image(11, 48, 64), image(12, 30, 40), image(13, 48, 64));
+    let start = |init: Init, seed: u64| prepare(&Config { size: 64, init, seed, ..Config::default() }, Some(&photo), &[&painting]).x0;
+    let conv = net().convention;
+    let content = start(Init::Content, 0);
+    assert_eq!(content, conv.preprocess(photo.view()));
+    let style = start(Init::Style, 0);
+    assert_eq!(style, conv.preprocess(resize(resize_longest(painting.view(), 64).view(), 48, 64).view()));
+    assert_eq!(start(Init::Image(other.clone()), 0), conv.preprocess(other.view()));
+    let noise = start(Init::Noise, 0);
+    let mut rng = neural_style::rng::Rng::new(0);
+    assert_eq!(noise, conv.preprocess(Array3::from_shape_simple_fn((3, 48, 64), || rng.uniform()).view()));
+    assert_ne!(noise, start(Init::Noise, 1), "the seed moves the noise");
+    assert_eq!(content, start(Init::Content, 1), "and nothing else");
+    let all = [&content, &style, &noise];
+    for (i, a) in all.iter().enumerate() {
+        for b in &all[i + 1..] {
+            assert_ne!(a, b);
+        }
+    }
+}
