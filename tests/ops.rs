@@ -299,12 +299,20 @@ fn winograd_cut_gives_every_thread_work_and_streams_least() {
             assert!(two.rows == c_out || (two.rows >= 64 && two.rows.is_multiple_of(8)), "{g:?}: {two:?}");
         }
     }
-    // conv4_2: U (36 x 512 x 512 floats, 38 MB) outweighs a block's V (128
-    // tiles, 9 MB), so two threads split the output channels and keep the
-    // block's tiles together: U is streamed once per block, not once per
-    // tile run (2-thread input gradient 20 -> 16 ms, `layers 512`).
+    // conv4_2: U (36 x 512 x 512 floats, 38 MB) outweighs a block's V (at
+    // most 128 or 256 tiles, 9 or 19 MB, by the machine's L2), so two
+    // threads split the output channels and keep the block's tiles together:
+    // U is streamed once per block, not once per tile run (2-thread input
+    // gradient 20 -> 16 ms, `layers 512`).
     let conv4_2 = ConvGeom { c_in: 512, c_out: 512, h: 64, w: 64, k: 3, pad: 1 };
-    assert_eq!(Cut::for_geom(&conv4_2, 2), Cut { block_rows: 8, task_rows: 8, rows: 128 });
+    let cut = Cut::for_geom(&conv4_2, 2);
+    assert!(cut.task_rows == cut.block_rows && cut.rows < 512, "{cut:?}");
+    // The blocks follow the L2: each plane V_k of a block within half of it.
+    let v_k = |c: Cut, g: &ConvGeom| 4 * g.c_in * c.block_rows * g.w.div_ceil(4);
+    let l2 = neural_style::ops::cache::caches().l2;
+    assert!(v_k(cut, &conv4_2) <= l2 / 2, "{cut:?} against {l2} bytes of L2");
+    let conv5_1 = ConvGeom { c_in: 512, c_out: 512, h: 32, w: 32, k: 3, pad: 1 };
+    assert!(v_k(Cut::for_geom(&conv5_1, 1), &conv5_1) <= l2 / 2);
 }
 
 #[test]
@@ -473,7 +481,7 @@ fn gemm_rows_matches_the_triple_loop_at_every_isa_and_edge() {
 
 /// The checks in front of the unsafe GEMM: a view that reaches past its slice
 /// (as A, as B, or strided so only its last element is outside) is refused
-/// before any memory is read, and the exact fit is accepted.
+/// before any memory is read; the exact fit and empty views are accepted.
 #[test]
 fn gemm_refuses_views_past_their_slices() {
     use neural_style::ops::gemm::{gemm, MatRef};
@@ -486,6 +494,17 @@ fn gemm_refuses_views_past_their_slices() {
     let exact = MatRef::row_major(&data, 3, 4);
     let b = MatRef::row_major(&data, 4, 3);
     assert!(fits(exact, b), "3x4 and 4x3 in 12 floats");
+    // And computes: A B of two ramps against the triple loop.
+    let ramp: Vec<f32> = (0..12).map(|i| i as f32 - 5.0).collect();
+    let (a, b2) = (MatRef::row_major(&ramp, 3, 4), MatRef::row_major(&ramp, 4, 3));
+    let mut c = vec![1.0f32; 9];
+    gemm(2.0, a, b2, 0.5, &mut c, 3);
+    for (i, j) in (0..3).flat_map(|i| (0..3).map(move |j| (i, j))) {
+        let want = 0.5 + 2.0 * (0..4).map(|p| ramp[i * 4 + p] * ramp[p * 3 + j]).sum::<f32>();
+        assert_eq!(c[i * 3 + j], want, "C[{i}][{j}]");
+    }
+    assert!(fits(MatRef::row_major(&data[..0], 0, 4), b), "an empty A in an empty slice");
+    assert!(fits(exact, MatRef::row_major(&data[..0], 4, 0)), "an empty B in an empty slice");
     let over = MatRef { data: &data[..11], rows: 3, cols: 4, rs: 4, cs: 1 };
     assert!(!fits(over, b), "A one past its slice");
     assert!(!fits(exact, MatRef { data: &data[..11], rows: 4, cols: 3, rs: 3, cs: 1 }), "B one past its slice");
@@ -493,4 +512,40 @@ fn gemm_refuses_views_past_their_slices() {
     assert!(fits(strided, MatRef::row_major(&data, 2, 3)), "last element at 4 * 2 + 2 = 10");
     let strided_over = MatRef { data: &data, rows: 3, cols: 2, rs: 5, cs: 2 };
     assert!(!fits(strided_over, MatRef::row_major(&data, 2, 3)), "last element at 5 * 2 + 2 = 12");
+}
+
+/// The caches the blocking derives from: sysfs's sizes parsed, each level
+/// found by its `level` and `type` (instruction caches ignored), a level
+/// sysfs leaves out taken from the fallback, nothing at all refused.
+#[test]
+fn cache_sizes_come_from_sysfs_with_a_fallback() {
+    use neural_style::ops::cache::{caches, parse_size, read, Caches, FALLBACK};
+    assert_eq!(parse_size("48K"), Some(48 << 10));
+    assert_eq!(parse_size("2048K\n"), Some(2 << 20));
+    assert_eq!(parse_size("32M"), Some(32 << 20));
+    assert_eq!(parse_size("65536"), Some(65536));
+    for bad in ["", "K", "0K", "12Q", "-1K", "1.5M"] {
+        assert_eq!(parse_size(bad), None, "{bad:?}");
+    }
+    let dir = std::env::temp_dir().join(format!("ns-caches-{}", std::process::id()));
+    let index = |i: usize, level: &str, kind: &str, size: &str| {
+        let d = dir.join(format!("index{i}"));
+        std::fs::create_dir_all(&d).unwrap();
+        for (f, v) in [("level", level), ("type", kind), ("size", size)] {
+            std::fs::write(d.join(f), format!("{v}\n")).unwrap();
+        }
+    };
+    index(0, "1", "Data", "48K");
+    index(1, "1", "Instruction", "64K");
+    index(2, "2", "Unified", "2048K");
+    assert_eq!(read(&dir), Some(Caches { l1d: 48 << 10, l2: 2 << 20, l3: FALLBACK.l3 }), "no L3 given");
+    index(3, "3", "Unified", "105M");
+    assert_eq!(read(&dir), Some(Caches { l1d: 48 << 10, l2: 2 << 20, l3: 105 << 20 }));
+    std::fs::remove_dir_all(&dir).unwrap();
+    std::fs::create_dir_all(&dir).unwrap();
+    assert_eq!(read(&dir), None, "an empty directory says nothing");
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(read(&dir), None, "nor does a missing one");
+    let here = caches();
+    assert!(here.l1d >= 4 << 10 && here.l2 >= here.l1d && here.l3 >= here.l2 / 4, "{here:?}");
 }

@@ -1,6 +1,7 @@
 //! Gram matrices normalised by positions: `G = F F^T / M` for features
 //! `F (N, M)` (N channels, M = h*w positions).
 
+use crate::ops::cache::caches;
 use crate::ops::simd::{gemm_rows, padded_stride, transpose_slice, Isa, Strided, LANES};
 use rayon::prelude::*;
 use std::cell::RefCell;
@@ -33,8 +34,9 @@ pub fn gram(f: &[f32], n: usize, m: usize) -> Vec<f32> {
     let isa = Isa::detect();
     let chunk = position_chunk(m);
     let ld = padded_stride(n);
-    // Positions per slice: the transposed slice takes about 256 KB.
-    let slice = (64 * 1024 / ld).clamp(16, 4096);
+    // Positions per slice: the transposed slice takes about a quarter of one
+    // core's L2 (256 KiB at 1 MiB), re-read for every row block of G.
+    let slice = (caches().l2 / 16 / ld).clamp(16, 4096);
     let partials: Vec<Vec<f32>> = (0..m.div_ceil(chunk))
         .into_par_iter()
         .with_max_len(1)

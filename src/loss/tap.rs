@@ -8,16 +8,18 @@
 //! of ones is the plain term.
 
 use super::gram::gram;
+use crate::ops::cache::caches;
 use crate::ops::gemm::{uniform, ColumnTiles};
 use crate::ops::reduce::sum_map2;
 use crate::ops::simd::{gemm_rows, padded_stride, Isa, Strided};
 use rayon::prelude::*;
 use std::cell::RefCell;
 
-/// About 256 Ki floats of features per task, so each task's two scratch
-/// buffers stay near 1 MiB.
+/// Positions per task: a quarter of one core's L2 for each of the task's
+/// `(N, chunk)` buffers (64 Ki floats at 1 MiB), so the chunk's features and
+/// gradient stay in L2 between the two products that read them.
 fn chunk_for(n: usize, m: usize) -> usize {
-    (64 * 1024 / n.max(1)).clamp(16, m.max(16))
+    (caches().l2 / 16 / n.max(1)).clamp(16, m.max(16))
 }
 
 thread_local! {

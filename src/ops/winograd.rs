@@ -26,6 +26,7 @@
 //! writes. The im2col path in [`super::conv`] stays the reference; the tests
 //! compare the two on every layer shape.
 
+use super::cache::caches;
 use super::gemm::{uniform, ColumnTiles};
 use super::geom::ConvGeom;
 use super::relu::{apply_row, mask_bits, mask_row, ReluMask};
@@ -74,8 +75,15 @@ const K: usize = 36;
 /// (`docs/performance.md`).
 pub const MAX_TILES: usize = 256;
 
-/// Bytes of `V` per task, at most (the tile count shrinks to fit).
-pub const MAX_V_BYTES: usize = 16 << 20;
+/// Bytes of `V` per task, at most (the tile count shrinks to fit): each of
+/// its 36 planes `V_k (c_in, tiles)`, which the task's product with `U_k`
+/// re-reads for every block of output channels, within half of one core's
+/// L2, the other half left to `U_k`'s panel and `M_k`. 18 MiB at 1 MiB of L2
+/// (the tuned 16 MiB was about that), 36 MiB at Intel's 2 MiB, 9 MiB at Zen
+/// 3's 512 KiB.
+pub fn max_v_bytes() -> usize {
+    K * caches().l2 / 2
+}
 
 /// Tiles per task, at least, when a layer is cut for several threads: the
 /// micro-kernel works on 48 tiles at a time.
@@ -371,7 +379,7 @@ pub struct Cut {
 }
 
 impl Cut {
-    /// Blocks as large as [`MAX_TILES`] and [`MAX_V_BYTES`] allow, all of one
+    /// Blocks as large as [`MAX_TILES`] and [`max_v_bytes`] allow, all of one
     /// height. One thread: one task per block, [`ONE_THREAD_ROWS`] output
     /// channels at a time. More threads: at least
     /// [`TASKS_PER_THREAD`] tasks per thread where the layer allows, cut into
@@ -380,7 +388,7 @@ impl Cut {
     /// run reads all of `U`, every channel block all of the block's `V`.
     pub fn for_geom(g: &ConvGeom, threads: usize) -> Cut {
         let (th, tw) = (g.h.div_ceil(M).max(1), g.w.div_ceil(M).max(1));
-        let max_tiles = MAX_TILES.min(MAX_V_BYTES / (4 * K * g.c_in.max(1))).max(tw);
+        let max_tiles = MAX_TILES.min(max_v_bytes() / (4 * K * g.c_in.max(1))).max(tw);
         let block_rows = th.div_ceil(th.div_ceil((max_tiles / tw).max(1)));
         let co = g.c_out.max(1);
         let single = Cut { block_rows, task_rows: block_rows, rows: co.min(MAX_ROWS) };
