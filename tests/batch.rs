@@ -195,6 +195,13 @@ fn a_sequence_follows_the_motion_with_flow_and_the_temporal_loss() {
         assert_eq!(first, 0.0, "frame {k} starts on its temporal target");
         assert!(later > 0.0, "frame {k}: the painting moves off it and is held: {later}");
     }
+    // Luminance-only transfer follows the previous picture's luminance (its
+    // colours are the photograph's): it starts on that target too.
+    let grey = temporal(&["--temporal-weight", "3", "--preserve-colors", "luminance"], "lum");
+    for (k, &(weight, first, later)) in grey.iter().enumerate().skip(1) {
+        assert_eq!(weight, 3.0);
+        assert!(first < 1e-6 * later.max(1e-30), "luminance frame {k} starts on its target: {first} (later {later})");
+    }
     let without = temporal(&["--no-flow"], "noflow");
     assert!(without.iter().all(|&(w, t, l)| w == 0.0 && t == 0.0 && l == 0.0), "{without:?}");
     let e = stderr(&batch(&["--contents", s(&frames), "--styles", s(&st), "--output-dir", s(&d.path("x")), "--no-flow"]));

@@ -505,6 +505,8 @@ fn gemm_refuses_views_past_their_slices() {
     }
     assert!(fits(MatRef::row_major(&data[..0], 0, 4), b), "an empty A in an empty slice");
     assert!(fits(exact, MatRef::row_major(&data[..0], 4, 0)), "an empty B in an empty slice");
+    // No rows of C, whatever its row stride: nothing to write, nothing checked.
+    gemm(1.0, MatRef::row_major(&data[..0], 0, 4), b, 0.0, &mut [], 5);
     let over = MatRef { data: &data[..11], rows: 3, cols: 4, rs: 4, cs: 1 };
     assert!(!fits(over, b), "A one past its slice");
     assert!(!fits(exact, MatRef { data: &data[..11], rows: 4, cols: 3, rs: 3, cs: 1 }), "B one past its slice");

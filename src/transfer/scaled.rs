@@ -158,7 +158,13 @@ pub fn run_scaled(
         }
         if let Some(prev) = options.previous.filter(|_| cfg.weights.temporal > 0.0) {
             let reliable = crate::flow::resample(prev.reliable.view(), h, w);
-            let target = net.convention.preprocess(resize(prev.warped.view(), h, w).view());
+            let mut warped = resize(prev.warped.view(), h, w);
+            if prepared.objective.grey.is_some() {
+                // Luminance-only transfer paints grey under the photograph's
+                // chroma: the previous picture's luminance is what to follow.
+                warped = crate::color::luminance_rgb(warped.view());
+            }
+            let target = net.convention.preprocess(warped.view());
             prepared.objective.temporal = Some(Temporal { target, reliable, weight: cfg.weights.temporal });
         }
         if let Some(f) = options.on_scale.as_mut() {
