@@ -12,7 +12,8 @@
 #
 # Needs `cargo install cargo-mutants` (v27.1.0 was used). Results land in
 # mutants.out/ (caught.txt, missed.txt, unviable.txt, timeout.txt: stage 2's
-# verdicts on stage 1's survivors) and mutants.out.quick/ (stage 1's).
+# verdicts on stage 1's survivors) and mutants.out.quick/ (stage 1's, the
+# counts of the module or shard).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -94,5 +95,17 @@ done
 rm -rf mutants.out mutants.out.quick
 cargo mutants "${quick[@]}" "$@" || true
 cp -r mutants.out mutants.out.quick  # stage 1's verdicts, for the counts
-echo "== stage 2: the survivors against every guarding target"
-exec cargo mutants "${full[@]}" --iterate "$@"
+# Stage 2 names stage 1's survivors one by one (`-F`, anchored, escaped):
+# `--iterate` would not do with `--shard`, which it applies to what is left,
+# so another shard's mutants would run instead. The extra arguments (the
+# shard) are not passed on.
+pick=()
+while IFS= read -r name; do
+  [[ -n "$name" ]] && pick+=(-F "^$(printf '%s' "$name" | sed 's/[][\.*+?(){}|^$]/\\&/g')\$")
+done < <(cat mutants.out.quick/missed.txt mutants.out.quick/timeout.txt 2>/dev/null)
+if [[ ${#pick[@]} -eq 0 ]]; then
+  echo "== no survivors: nothing for stage 2"
+  exit 0
+fi
+echo "== stage 2: the $(( ${#pick[@]} / 2 )) survivors against every guarding target"
+exec cargo mutants "${full[@]}" "${pick[@]}"
