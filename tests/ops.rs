@@ -199,6 +199,8 @@ fn relu_backward_by_finite_differences() {
     }
     let mut g = r.clone();
     relu_backward(&mut g, &mask);
+    // A mask of no elements (rows of width 0) leaves nothing to do.
+    relu_backward(&mut [], &ReluMask::zeros(4, 0));
     check_directional("relu backward", &x, &g, 1e-4, 1e-3, |x| {
         let mut y = x.to_vec();
         relu_forward(&mut y);

@@ -4,12 +4,6 @@
 use super::relu::CHUNK;
 use rayon::prelude::*;
 
-/// `sum f(x_i)` over a slice, deterministic for any thread count.
-pub fn sum_map(x: &[f32], f: impl Fn(f32) -> f64 + Sync) -> f64 {
-    let parts: Vec<f64> = x.par_chunks(CHUNK).map(|c| c.iter().map(|&v| f(v)).sum()).collect();
-    parts.iter().sum()
-}
-
 /// `sum f(a_i, b_i)` over two slices of equal length, deterministic.
 pub fn sum_map2(a: &[f32], b: &[f32], f: impl Fn(f32, f32) -> f64 + Sync) -> f64 {
     assert_eq!(a.len(), b.len());
