@@ -30,8 +30,10 @@
 //!   the tap after its ReLU ([`vgg::Tap`]). Pooling between blocks is 2x2,
 //!   stride 2, average by default.
 //! - **Determinism**: every parallel loop works on a partition fixed by the
-//!   shapes alone, and every sum runs in a fixed order, so results are
-//!   bit-identical for any number of threads.
+//!   shapes and the machine's caches ([`ops::cache`]) alone, and every sum runs
+//!   in a fixed order, so results are bit-identical for any number of threads
+//!   (across machines they may differ in the last bits: the caches and the
+//!   instruction set change the blocking and the rounding).
 //!
 //! ## Losses (F_l is `(N_l, M_l)`)
 //! - content `L_c = 1/2 sum (F_l - P_l)^2`, summed over the content layers;
