@@ -208,6 +208,26 @@ fn relu_backward_by_finite_differences() {
     });
 }
 
+/// The ReLU mask and backward over many parallel tasks (rows of 100, more
+/// than three tasks' worth): every bit and every gradient element where the
+/// plain element-wise definition puts it, so the tasks' rows and words stay
+/// aligned.
+#[test]
+fn relu_mask_and_backward_over_many_tasks() {
+    use neural_style::ops::relu::*;
+    let w = 100;
+    let rows = 3 * CHUNK / w + 7;
+    let y = randn(20, rows * w);
+    let mask = relu_mask(&y, w);
+    let dy = randn(21, rows * w);
+    let mut g = dy.clone();
+    relu_backward(&mut g, &mask);
+    for i in 0..rows * w {
+        assert_eq!(mask.get(i), y[i] > 0.0, "bit {i}");
+        assert_eq!(g[i], if y[i] > 0.0 { dy[i] } else { 0.0 }, "element {i}");
+    }
+}
+
 #[test]
 fn winograd_matches_direct_reference() {
     use neural_style::ops::simd::Isa;

@@ -46,7 +46,7 @@ tests() {
     color) echo "color cli" ;;
     weights) echo "weights tools fuzz golden" ;;
     vgg) echo "accuracy golden gradients ops optimise" ;;
-    ops) echo "ops accuracy gradients" ;;
+    ops) echo "ops accuracy gradients robust" ;;
     conv) echo "ops accuracy gradients golden" ;;
     winograd) echo "ops accuracy gradients" ;;
     bin) echo "flag_table counts cli batch docs spatial robust" ;;
