@@ -255,21 +255,28 @@ pub fn recombine(result: ArrayView3<f32>, content: ArrayView3<f32>) -> Array3<f3
     // (3, H, W): what the chroma adds to each channel; its luminance is 0.
     let d = yiq_to_rgb(chroma.view());
     let (_, h, w) = d.dim();
-    Array3::from_shape_fn((3, h, w), |(c, i, j)| {
-        let y = r[[0, i, j]].clamp(0.0, 1.0);
-        let room = (0..3).fold(1.0f32, |t, k| {
-            let dk = d[[k, i, j]];
-            let limit = if dk > 0.0 {
-                (1.0 - y) / dk
-            } else if dk < 0.0 {
-                y / -dk
-            } else {
-                1.0
-            };
-            t.min(limit)
-        });
-        (y + room * d[[c, i, j]]).clamp(0.0, 1.0)
-    })
+    let mut out = Array3::zeros((3, h, w));
+    for i in 0..h {
+        for j in 0..w {
+            let y = r[[0, i, j]].clamp(0.0, 1.0);
+            // How much of the chroma fits with every channel in [0, 1].
+            let room = (0..3).fold(1.0f32, |t, k| {
+                let dk = d[[k, i, j]];
+                let limit = if dk > 0.0 {
+                    (1.0 - y) / dk
+                } else if dk < 0.0 {
+                    y / -dk
+                } else {
+                    1.0
+                };
+                t.min(limit)
+            });
+            for c in 0..3 {
+                out[[c, i, j]] = (y + room * d[[c, i, j]]).clamp(0.0, 1.0);
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]
