@@ -107,18 +107,8 @@ impl GreyLine {
 
     /// A gradient `g (3, H, W)` at a grey image kept to its part along the
     /// line (per pixel `slope (slope . g) / |slope|^2`): a step along it
-    /// leaves the image grey.
+    /// leaves the image grey. The same projection through the origin.
     pub fn project_gradient(&self, g: &mut Array3<f32>) {
-        let a = self.slope;
-        let aa: f32 = a.iter().map(|v| v * v).sum();
-        let (_, h, w) = g.dim();
-        for i in 0..h {
-            for j in 0..w {
-                let d = (0..3).map(|c| a[c] * g[[c, i, j]]).sum::<f32>() / aa;
-                for c in 0..3 {
-                    g[[c, i, j]] = a[c] * d;
-                }
-            }
-        }
+        GreyLine { offset: [0.0; 3], ..*self }.project(g);
     }
 }
