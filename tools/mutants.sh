@@ -49,7 +49,7 @@ tests() {
     ops) echo "ops accuracy gradients robust" ;;
     conv) echo "ops accuracy gradients golden" ;;
     winograd) echo "ops accuracy gradients" ;;
-    bin) echo "flag_table counts cli batch docs spatial robust" ;;
+    bin) echo "cli flag_table counts batch docs spatial robust" ;;
   esac
 }
 
@@ -70,16 +70,20 @@ while [[ $# -gt 0 && "$1" != "--" ]]; do mods+=("$1"); shift; done
 
 # Two stages, the same verdicts as one run against every guarding target but
 # much quicker: first every mutant against the library's unit tests and the
-# module's first (quickest) target, which catch most of them in seconds; then
-# `--iterate` runs only the mutants that survived against all the targets
-# (cargo test stops at the first failing target, so the slow ones, e.g. the
-# CLI's 20 s, would otherwise run for almost every mutant).
+# module's first target (the quickest that catches most; for the binary, whose
+# mutants no unit test reaches, the CLI's), which catch most of them in
+# seconds; then the mutants that survived against all the targets (cargo test
+# stops at the first failing target, so the slow ones would otherwise run for
+# almost every mutant).
 base=(--profile mutants -j "${MUTANTS_JOBS:-1}" --timeout 180)
 for m in "${mods[@]}"; do
   for f in $(files "$m"); do base+=(-f "$f"); done
 done
-quick=("${base[@]}" -C --lib)
-full=("${base[@]}" -C --lib)
+# The binary's mutants cannot reach the library's unit tests.
+lib=(-C --lib)
+[[ " ${mods[*]} " == " bin " ]] && lib=()
+quick=("${base[@]}" "${lib[@]}")
+full=("${base[@]}" "${lib[@]}")
 seen=" "
 for m in "${mods[@]}"; do
   first=1
