@@ -268,6 +268,41 @@ fn init_takes_the_peers_words_image_and_random() {
     assert_eq!(paint("image"), paint("content"));
 }
 
+/// Each `--init` start that cannot be made is refused up front with its own
+/// line (not a later library error, not "No such file"); each one that can,
+/// starts: `style` with a painting, an image file that exists.
+#[test]
+fn init_refuses_each_start_it_cannot_make_with_its_reason() {
+    let d = Dir::new("init-refusals");
+    let (c, st) = (d.image("c.png", 24, 20), d.image("s.png", 20, 20));
+    let out = d.path("out.png");
+    let (c, st, out) = (s(&c), s(&st), s(&out));
+    let missing = d.path("missing.png");
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &["--content", c, "--style", st, "--init", "randm"],
+            "--init: expected noise, content, style or an image file; 'randm' is neither; did you mean random?",
+        ),
+        (&["--content", c, "--style", st, "--init", s(&missing)], "is neither"),
+        (&["--style", st, "--init", "content"], "--init content: needs --content"),
+        (&["--style", st, "--init", "image"], "--init image: needs --content"),
+        (&["--content", c, "--init", "style"], "--init style: needs --style"),
+    ];
+    for (args, line) in cases {
+        let mut all = args.to_vec();
+        all.extend_from_slice(&["--output", out, "--size", "24", "--iterations", "1", "--quiet"]);
+        let o = run(&all);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
+        assert!(err.contains(line), "{args:?}: expected '{line}' in {err}");
+    }
+    for init in ["style", c] {
+        let o = run(&["--content", c, "--style", st, "--output", out, "--size", "24", "--iterations", "1", "--init", init, "--quiet"]);
+        assert!(o.status.success(), "--init {init}: {}", stderr(&o));
+    }
+}
+
 #[test]
 fn coarse_to_fine_runs_each_scale_and_traces_them_in_one_sequence() {
     let d = Dir::new("scales");

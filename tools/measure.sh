@@ -17,14 +17,15 @@
 #   tools/measure.sh memory CONTENT STYLE               peak RSS of a 512x512 run, history full
 #   tools/measure.sh normalised CONTENT STYLE           "The normalised network": the paper's
 #                                                       alpha/beta from white noise (losses only)
-#   tools/measure.sh colour CONTENT STYLE               the style's strength in each colour mode
-#                                                       against the plain run (256 px, 60 iterations;
+#   tools/measure.sh colour CONTENT STYLE [FLAGS]       the style's strength in each colour mode
+#                                                       against the plain run (256 px, 60 iterations
+#                                                       unless FLAGS say otherwise;
 #                                                       examples/style_strength; any load)
 #
 # e.g. tools/measure.sh defaults ../shared/images/tubingen.jpg ../shared/images/starry_night.jpg
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[[ $# -ge 3 ]] || { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+[[ $# -ge 3 ]] || { sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 what=$1
 content=$(realpath "$2")
 style=$(realpath "$3")
@@ -225,7 +226,7 @@ EOF
     # a share of the plain run's: the style's strength as the eye sees it.
     modes="none luminance histogram histogram-cholesky original"
     for m in $modes; do
-      run "colour-$m" --size 256 --iterations 60 --preserve-colors "$m"
+      run "colour-$m" --size 256 --iterations 60 --preserve-colors "$m" "$@"
     done
     plain=""
     for m in $modes; do
