@@ -297,9 +297,54 @@ fn init_refuses_each_start_it_cannot_make_with_its_reason() {
         assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
         assert!(err.contains(line), "{args:?}: expected '{line}' in {err}");
     }
-    for init in ["style", c] {
-        let o = run(&["--content", c, "--style", st, "--output", out, "--size", "24", "--iterations", "1", "--init", init, "--quiet"]);
+    // Zero iterations write the start: an image file starts as itself, not
+    // as the photograph (what the start would be without it) nor noise.
+    let start = |init: &str| {
+        let o = run(&["--content", c, "--style", st, "--output", out, "--size", "24", "--iterations", "0", "--init", init, "--quiet"]);
         assert!(o.status.success(), "--init {init}: {}", stderr(&o));
+        image::open(out).unwrap().to_rgb8()
+    };
+    let file = d.image("start.png", 24, 20);
+    let (from_file, wanted) = (start(s(&file)), image::open(&file).unwrap().to_rgb8());
+    let off = from_file.as_raw().iter().zip(wanted.as_raw()).map(|(a, b)| a.abs_diff(*b)).max().unwrap();
+    assert!(off <= 1, "--init FILE: the start is {off}/255 away from the file");
+    assert_ne!(from_file, start("content"));
+    assert_ne!(start("style"), start("noise"));
+}
+
+/// `--style-blend-weights`: only their proportions count (1,2 paints what
+/// 2,4 paints, not what 2,1 paints); weights that are negative, not finite or
+/// all zero, or not one per painting, are refused with their own line; so are
+/// masks that are not one per painting.
+#[test]
+fn blend_weights_count_by_proportion_and_bad_ones_are_refused() {
+    let d = Dir::new("blend-weights");
+    let (c, a, b) = (d.image("c.png", 24, 20), d.image("a.png", 20, 20), d.image("bb.png", 20, 20));
+    let mask = d.image("m.png", 24, 20);
+    let out = d.path("out.png");
+    let styles = format!("{},{}", s(&a), s(&b));
+    let paint = |extra: &[&str]| {
+        let mut args = vec!["--content", s(&c), "--style", &styles, "--output", s(&out), "--size", "24", "--iterations", "2", "--quiet"];
+        args.extend_from_slice(extra);
+        let o = run(&args);
+        (o.status.code(), stderr(&o), std::fs::read(&out).ok())
+    };
+    let one_two = paint(&["--style-blend-weights", "1,2"]);
+    assert_eq!(one_two.0, Some(0), "{}", one_two.1);
+    assert_eq!(one_two.2, paint(&["--style-blend-weights", "2,4"]).2, "only the proportions count");
+    assert_ne!(one_two.2, paint(&["--style-blend-weights", "2,1"]).2, "the weights follow the paintings' order");
+    let refusals: [(&[&str], &str); 6] = [
+        (&["--style-blend-weights", "0,0"], "--style-blend-weights: finite weights >= 0, not all zero"),
+        (&["--style-blend-weights", "-1,2"], "--style-blend-weights: finite weights >= 0, not all zero"),
+        (&["--style-blend-weights", "nan,1"], "--style-blend-weights: finite weights >= 0, not all zero"),
+        (&["--style-blend-weights", "1,1,1"], "--style-blend-weights: 3 weights for 2 style images"),
+        (&["--style-masks", s(&mask)], "--style-masks: 1 masks for 2 style images"),
+        (&["--style-image-masks", s(&mask)], "--style-image-masks: 1 masks for 2 style images"),
+    ];
+    for (extra, line) in refusals {
+        let (code, err, _) = paint(extra);
+        assert_eq!(code, Some(2), "{extra:?}: {err}");
+        assert!(err.contains(line), "{extra:?}: expected '{line}' in {err}");
     }
 }
 
