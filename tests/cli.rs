@@ -312,6 +312,34 @@ fn init_refuses_each_start_it_cannot_make_with_its_reason() {
     assert_ne!(start("style"), start("noise"));
 }
 
+/// What a mode cannot run without is refused before anything is loaded, one
+/// line each: colours kept without both images, a reconstruction or a
+/// texture without a layer, no image at all, no output.
+#[test]
+fn each_mode_refuses_what_it_cannot_run_without() {
+    let d = Dir::new("mode-refusals");
+    let c = d.image("c.png", 24, 20);
+    let out = d.path("out.png");
+    let (c, out) = (s(&c), s(&out));
+    let cases: [(&[&str], &str); 6] = [
+        (&["--content", c, "--output", out, "--preserve-colors", "luminance"], "--preserve-colors: needs both --content and --style"),
+        (&["--style", c, "--output", out, "--preserve-colors", "histogram"], "--preserve-colors: needs both --content and --style"),
+        (&["--content", c, "--output", out, "--content-layers", ""], "--content-layers: content reconstruction needs at least one layer"),
+        (&["--style", c, "--output", out, "--style-layers", ""], "--style-layers: texture synthesis needs at least one layer"),
+        (&["--output", out], "give --content, --style, or both (see --help)"),
+        (&["--content", c, "--style", c], "--output: required"),
+    ];
+    for (args, line) in cases {
+        // Small, so that a run let through by mistake ends at once.
+        let o = run(&[args, &["--size", "24", "--iterations", "1"]].concat());
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
+        assert!(err.contains(line), "{args:?}: expected '{line}' in {err}");
+        assert!(!std::path::Path::new(out).exists(), "{args:?} wrote a result");
+    }
+}
+
 /// `--style-blend-weights`: only their proportions count (1,2 paints what
 /// 2,4 paints, not what 2,1 paints); weights that are negative, not finite or
 /// all zero, or not one per painting, are refused with their own line; so are
