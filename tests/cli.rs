@@ -312,6 +312,48 @@ fn init_refuses_each_start_it_cannot_make_with_its_reason() {
     assert_ne!(start("style"), start("noise"));
 }
 
+/// `sheet` lays its pictures out `--cols` to a row, and `plot` draws a
+/// trace's curves under the title given.
+#[test]
+fn sheet_and_plot_write_what_they_say() {
+    let d = Dir::new("tools-run");
+    let pics: Vec<String> = ["a.png", "bb.png", "ccc.png"].iter().map(|f| s(&d.image(f, 20, 16)).to_string()).collect();
+    let sheet = |cols: &str| {
+        let out = d.path(&format!("sheet{cols}.png"));
+        let mut args = vec!["sheet", "--output", s(&out), "--cols", cols];
+        args.extend(pics.iter().map(String::as_str));
+        let o = run(&args);
+        assert!(o.status.success(), "sheet --cols {cols}: {}", stderr(&o));
+        image::image_dimensions(&out).unwrap()
+    };
+    let ((w3, h3), (w2, h2)) = (sheet("3"), sheet("2"));
+    assert!(w3 >= 60 && w3 > w2 && h2 > h3 && h3 >= 16, "3 to a row {w3}x{h3}, 2 to a row {w2}x{h2}");
+
+    let (trace, svg) = (d.path("t.jsonl"), d.path("loss.svg"));
+    let out = d.path("out.png");
+    let o = run(&[
+        "--content",
+        &pics[0],
+        "--style",
+        &pics[1],
+        "--output",
+        s(&out),
+        "--size",
+        "20",
+        "--iterations",
+        "3",
+        "--trace",
+        s(&trace),
+        "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = run(&["plot", "--trace", s(&trace), "--output", s(&svg), "--title", "three iterations"]);
+    assert!(o.status.success(), "plot: {}", stderr(&o));
+    let text = std::fs::read_to_string(&svg).unwrap();
+    assert!(text.starts_with("<svg") || text.contains("<svg "), "not an SVG: {}", &text[..text.len().min(80)]);
+    assert!(text.contains("three iterations"), "the title is missing");
+}
+
 /// What a mode cannot run without is refused before anything is loaded, one
 /// line each: colours kept without both images, a reconstruction or a
 /// texture without a layer, no image at all, no output.

@@ -49,7 +49,7 @@ tests() {
     ops) echo "ops accuracy gradients robust" ;;
     conv) echo "ops accuracy gradients golden" ;;
     winograd) echo "ops accuracy gradients" ;;
-    bin) echo "cli flag_table counts batch docs spatial robust" ;;
+    bin) echo "cli flag_table counts batch docs spatial robust weights" ;;
   esac
 }
 
