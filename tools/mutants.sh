@@ -9,6 +9,7 @@
 #   tools/mutants.sh loss -- --shard 0/4     # a quarter of one (then 1/4, 2/4, 3/4)
 #   tools/mutants.sh --list                  # modules and their mutant counts
 #   MUTANTS_JOBS=2 tools/mutants.sh color    # two mutants at a time (each in its own copy)
+#   MUTANTS_SURVIVORS=old.out tools/mutants.sh bin   # stage 2 only, on a stage 1's survivors
 #
 # Needs `cargo install cargo-mutants` (v27.1.0 was used). Results land in
 # mutants.out/ (caught.txt, missed.txt, unviable.txt, timeout.txt: stage 2's
@@ -96,9 +97,16 @@ for m in "${mods[@]}"; do
     first=0
   done
 done
-rm -rf mutants.out mutants.out.quick
-cargo mutants "${quick[@]}" "$@" || true
-cp -r mutants.out mutants.out.quick  # stage 1's verdicts, for the counts
+if [[ -n "${MUTANTS_SURVIVORS:-}" ]]; then
+  # Stage 2 only, on the survivors of an earlier stage 1 (e.g. one stopped
+  # part way: its mutants.out), against today's tests.
+  [[ -d "$MUTANTS_SURVIVORS" ]] || { echo "MUTANTS_SURVIVORS: no folder $MUTANTS_SURVIVORS" >&2; exit 2; }
+  rm -rf mutants.out.quick && cp -r "$MUTANTS_SURVIVORS" mutants.out.quick.tmp && mv mutants.out.quick.tmp mutants.out.quick
+else
+  rm -rf mutants.out mutants.out.quick
+  cargo mutants "${quick[@]}" "$@" || true
+  cp -r mutants.out mutants.out.quick  # stage 1's verdicts, for the counts
+fi
 # Stage 2 names stage 1's survivors one by one (`-F`, anchored, escaped):
 # `--iterate` would not do with `--shard`, which it applies to what is left,
 # so another shard's mutants would run instead. The extra arguments (the
