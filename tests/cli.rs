@@ -312,6 +312,26 @@ fn init_refuses_each_start_it_cannot_make_with_its_reason() {
     assert_ne!(start("style"), start("noise"));
 }
 
+/// `--optimizer adam` without `--learning-rate` steps by the documented
+/// default (10, as `--help` says), which moves the picture; another rate
+/// paints another picture.
+#[test]
+fn adam_steps_by_the_documented_learning_rate() {
+    let d = Dir::new("adam-rate");
+    let (c, st, out) = (d.image("c.png", 24, 20), d.image("s.png", 20, 20), d.path("out.png"));
+    let paint = |extra: &[&str]| {
+        let mut args = vec!["-c", s(&c), "-s", s(&st), "-o", s(&out), "--size", "24", "--optimizer", "adam", "--quiet"];
+        args.extend_from_slice(extra);
+        let o = run(&args);
+        assert!(o.status.success(), "{extra:?}: {}", stderr(&o));
+        std::fs::read(&out).unwrap()
+    };
+    let default = paint(&["--iterations", "3"]);
+    assert_eq!(default, paint(&["--iterations", "3", "--learning-rate", "10"]), "the default rate is 10");
+    assert_ne!(default, paint(&["--iterations", "3", "--learning-rate", "20"]));
+    assert_ne!(default, paint(&["--iterations", "0"]), "the default rate moves the picture");
+}
+
 /// `sheet` lays its pictures out `--cols` to a row, and `plot` draws a
 /// trace's curves under the title given.
 #[test]
