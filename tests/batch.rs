@@ -83,7 +83,13 @@ fn a_content_that_cannot_be_read_is_reported_and_the_rest_go_on() {
     let contents = format!("{},{}", s(&bad), s(&good));
     let o = batch(&["--contents", &contents, "--styles", s(&st), "--output-dir", s(&out), "--summary", s(&sum)]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    assert!(stderr(&o).contains(&batch_counts(1, 0, 1)), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains(&batch_counts(1, 0, 1)), "{err}");
+    // Each item says what happened to it: the broken one why it failed, the
+    // good one its run (the scale line) and what it wrote.
+    let said = |needle: &str| err.lines().any(|l| l.contains(needle));
+    assert!(said("[1/2] broken__style: failed: ") && said("not an image"), "{err}");
+    assert!(said("[2/2] good__style: Transfer, ") && said("[2/2] good__style: wrote "), "{err}");
     assert_eq!(pngs(&out), ["good__style.png"]);
     let text = std::fs::read_to_string(&sum).unwrap();
     let failed = text.lines().find(|l| l.contains("\"status\":\"failed\"")).expect("a failed line");
