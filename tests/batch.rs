@@ -72,6 +72,32 @@ fn every_item_once_style_targets_reused_and_a_rerun_does_only_what_is_missing() 
     assert_eq!(std::fs::metadata(out.join("a__starry.png")).unwrap().modified().unwrap(), kept, "an existing result was rewritten");
 }
 
+/// Each item's line (wrote, or exists and skipped) is printed, and with
+/// `--quiet` only the batch's closing count is.
+#[test]
+fn each_item_says_what_happened_unless_quiet() {
+    let d = Dir::new("batch-quiet");
+    let (c, st, out) = (d.image("c.png", 32, 24), d.image("st.png", 24, 24), d.path("out"));
+    let go = |quiet: bool| {
+        let mut args = vec!["--contents", s(&c), "--styles", s(&st), "--output-dir", s(&out)];
+        if quiet {
+            args.push("--quiet");
+        }
+        let o = batch(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        stderr(&o)
+    };
+    let err = go(false);
+    assert!(err.lines().any(|l| l.starts_with("[1/1] c__st: wrote ")), "{err}");
+    let err = go(false);
+    assert!(err.lines().any(|l| l.starts_with("[1/1] c__st: ") && l.ends_with("exists; skipped")), "{err}");
+    std::fs::remove_dir_all(&out).unwrap();
+    for (err, counts) in [(go(true), batch_counts(1, 0, 0)), (go(true), batch_counts(0, 1, 0))] {
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        assert!(err.contains(&counts), "{err}");
+    }
+}
+
 #[test]
 fn a_content_that_cannot_be_read_is_reported_and_the_rest_go_on() {
     let d = Dir::new("batch-bad-item");
