@@ -3,10 +3,11 @@
 
 mod common;
 
+use common::cli::refuses;
 use common::messages;
 use neural_style::weights::WeightsFile;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_neural-style");
@@ -32,19 +33,6 @@ fn s(p: &Path) -> String {
 
 /// Runs the binary and checks: exit code, one line on stderr containing every
 /// `needle`, no panic, and no file at `out`.
-fn refuses(args: &[String], code: i32, needles: &[&str], out: &Path) -> String {
-    let o: Output = Command::new(BIN).args(args).output().unwrap();
-    let err = String::from_utf8_lossy(&o.stderr).into_owned();
-    assert_eq!(o.status.code(), Some(code), "args {args:?}: stderr {err}");
-    assert!(!err.contains("panicked") && !err.contains("RUST_BACKTRACE"), "panic for {args:?}: {err}");
-    assert_eq!(err.trim_end().lines().count(), 1, "one line expected for {args:?}: {err}");
-    for n in needles {
-        assert!(err.contains(n), "'{n}' not in the message for {args:?}: {err}");
-    }
-    assert!(!out.exists(), "an output file appeared for {args:?}");
-    err.trim_end().to_string()
-}
-
 struct Case {
     d: PathBuf,
     content: PathBuf,

@@ -75,3 +75,18 @@ pub fn json_string<'a>(line: &'a str, key: &str) -> Option<&'a str> {
     let rest = &line[at..];
     Some(&rest[..rest.find('"')?])
 }
+
+/// Runs the binary with `args`, which must be refused: exit `code`, no panic,
+/// one line naming every needle, no file at `out`. The line, trimmed.
+pub fn refuses<S: AsRef<std::ffi::OsStr> + std::fmt::Debug>(args: &[S], code: i32, needles: &[&str], out: &Path) -> String {
+    let o = Command::new(BIN).args(args).output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(o.status.code(), Some(code), "args {args:?}: stderr {err}");
+    assert!(!err.contains("panicked") && !err.contains("RUST_BACKTRACE"), "panic for {args:?}: {err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "one line expected for {args:?}: {err}");
+    for n in needles {
+        assert!(err.contains(n), "'{n}' not in the message for {args:?}: {err}");
+    }
+    assert!(!out.exists(), "an output file appeared for {args:?}");
+    err.trim_end().to_string()
+}
