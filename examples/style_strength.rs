@@ -5,6 +5,8 @@
 //!
 //!     cargo run --release --example style_strength -- --look REFERENCE RESULT [RESULT...]
 //!
+//!     cargo run --release --example style_strength -- --at 256 PHOTO RESULT [RESULT...]
+//!
 //! For each result, in 0-255 units, the photograph resampled to the result's
 //! size first:
 //! - `strokes`: mean |hp(result) - hp(photo)|, hp being the luminance (Rec.
@@ -13,6 +15,11 @@
 //!   same pair and settings compare as a ratio);
 //! - `layout`: mean |blur(result) - blur(photo)| of the luminance (sigma 4 px):
 //!   how far the picture's large shapes moved, whether the photograph is there.
+//!
+//! With `--at N`: each result (and the photograph) brought to longest side N
+//! first, so results of different sizes are measured at one scale of the look
+//! (a 512 px result at 256 px: strokes twice as wide in pixels as a 256 px
+//! run's, seen as a 256 px run's are).
 //!
 //! With `--look`: whether a larger picture has the look of a smaller one (coarse
 //! to fine): each result brought down to the reference's size, both blurred
@@ -62,18 +69,30 @@ fn blurred_rgb(x: ArrayView3<f32>) -> Vec<Array2<f64>> {
 
 fn main() -> Result<(), Error> {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let usage = || -> ! {
+        eprintln!("usage: style_strength [--look | --at N] PHOTO RESULT [RESULT...]");
+        std::process::exit(2);
+    };
     let look = args.first().is_some_and(|a| a == "--look");
     if look {
         args.remove(0);
     }
-    let Some((photo, results)) = args.split_first().filter(|(_, r)| !r.is_empty()) else {
-        eprintln!("usage: style_strength [--look] PHOTO RESULT [RESULT...]");
-        std::process::exit(2);
-    };
+    let mut at = None;
+    if args.first().is_some_and(|a| a == "--at") {
+        at = Some(args.get(1).and_then(|n| n.parse::<usize>().ok()).filter(|&n| n > 0).unwrap_or_else(|| usage()));
+        args.drain(..2);
+    }
+    let Some((photo, results)) = args.split_first().filter(|(_, r)| !r.is_empty()) else { usage() };
     let photo = image_io::load(photo.as_ref())?;
     let mean_abs = |a: &Array2<f64>, b: &Array2<f64>| (a - b).mapv(f64::abs).mean().unwrap_or(0.0);
     for r in results {
-        let result = image_io::load(r.as_ref())?;
+        let mut result = image_io::load(r.as_ref())?;
+        if let Some(n) = at {
+            let (_, h, w) = result.dim();
+            let s = n as f64 / h.max(w) as f64;
+            let (h, w) = (((h as f64 * s).round() as usize).max(1), ((w as f64 * s).round() as usize).max(1));
+            result = image_io::resize(result.view(), h, w);
+        }
         if look {
             let (_, h, w) = photo.dim();
             let (got, want) = (blurred_rgb(image_io::resize(result.view(), h, w).view()), blurred_rgb(photo.view()));

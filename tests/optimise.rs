@@ -271,6 +271,33 @@ fn the_default_schedule_forms_the_look_at_the_start_size() {
     assert!(Config { start_size: 0, ..Config::default() }.validate().is_err());
 }
 
+/// Luminance-only transfer from the photograph forms a look of 512 px or more
+/// from a painting at half its size with half the iterations (rounded up);
+/// nothing else does, and a start the user gave, per-scale iterations, no
+/// iterations or a smaller look go without it.
+#[test]
+fn a_luminance_run_from_the_photograph_warms_up_at_half_size() {
+    use neural_style::color::{Histogram, PreserveColors};
+    use neural_style::transfer::{GREY_WARM_UP_MIN, REFINE_ITERATIONS};
+    assert_eq!(GREY_WARM_UP_MIN, 256);
+    let steps = |c: Config| c.schedule().unwrap().iter().map(|s| (s.size, s.iterations)).collect::<Vec<_>>();
+    let grey = Config { preserve_colors: PreserveColors::Luminance, ..Config::default() };
+    assert_eq!(steps(Config { size: 512, ..grey.clone() }), [(256, 50), (512, 100)]);
+    assert_eq!(steps(Config { size: 513, iterations: 7, ..grey.clone() }), [(256, 4), (512, 7), (513, REFINE_ITERATIONS)]);
+    assert_eq!(steps(Config { size: 1024, init: Init::Content, ..grey.clone() }), [(256, 50), (512, 100), (1024, REFINE_ITERATIONS)]);
+    assert_eq!(steps(Config { size: 1024, start_size: 1024, ..grey.clone() }), [(512, 50), (1024, 100)]);
+    assert_eq!(steps(Config { size: 511, ..grey.clone() }), [(511, 100)], "a look under 512 px");
+    assert_eq!(steps(Config { size: 256, ..grey.clone() }), [(256, 100)]);
+    assert_eq!(steps(Config { size: 512, iterations: 0, ..grey.clone() }), [(512, 0)], "no iterations");
+    assert_eq!(steps(Config { size: 512, init: Init::Noise, ..grey.clone() }), [(512, 100)]);
+    assert_eq!(steps(Config { size: 512, init: Init::Image(Array3::zeros((3, 4, 4))), ..grey.clone() }), [(512, 100)]);
+    assert_eq!(steps(Config { size: 512, scale_iterations: Some(vec![9]), ..grey.clone() }), [(512, 9)]);
+    assert_eq!(steps(Config { size: 512, scales: Some(2), ..grey.clone() }), [(256, 250), (512, 100)], "given scales as they are");
+    for other in [PreserveColors::None, PreserveColors::Original, PreserveColors::Histogram(Histogram::Eigen)] {
+        assert_eq!(steps(Config { size: 512, preserve_colors: other, ..Config::default() }), [(512, 100)], "{other:?}");
+    }
+}
+
 /// The default coarse to fine at small sizes (64 -> 128): the larger scale
 /// starts from the smaller one's result, upsampled, not from the photograph.
 #[test]

@@ -220,6 +220,11 @@ pub const DEFAULT_START_SIZE: usize = 512;
 /// Iterations at each scale above the first in the default coarse to fine
 /// (`docs/design.md`, "Large pictures").
 pub const REFINE_ITERATIONS: usize = 25;
+/// The smallest size of luminance-only transfer's warm-up ([`Config::schedule`]):
+/// below it the receptive fields cover most of the picture, and a 256 px look
+/// warmed up at 128 px lost the town of Tübingen under The Scream's strokes;
+/// a 256 px look needs none (0.94-0.99 of the plain run's strokes without).
+pub const GREY_WARM_UP_MIN: usize = 256;
 /// No total variation unless asked for.
 pub const DEFAULT_TV_WEIGHT: f32 = 0.0;
 /// The temporal weight of a video frame: on a 4 px/frame pan at 192 px, 30
@@ -323,7 +328,9 @@ impl Config {
     /// given ([`super::coarse_to_fine`]); otherwise `size` alone when it is at
     /// most `start_size`, else `start_size` with `iterations` (the look) and
     /// sizes doubling up to `size` (the last step may be less than double),
-    /// each with [`REFINE_ITERATIONS`] (or `scale_iterations`).
+    /// each with [`REFINE_ITERATIONS`] (or `scale_iterations`); in
+    /// luminance-only transfer from the photograph, a warm-up at half the
+    /// look's size first ([`Config::grey_warm_up`]).
     pub fn schedule(&self) -> Result<Vec<super::Scale>, Error> {
         let per_scale = self.scale_iterations.as_deref();
         if let Some(n) = self.scales {
@@ -340,7 +347,27 @@ impl Config {
             Some(p) => p.to_vec(),
             None => (0..sizes.len()).map(|k| if k == 0 { self.iterations } else { REFINE_ITERATIONS }).collect(),
         };
-        Ok(sizes.into_iter().zip(iterations).map(|(size, iterations)| super::Scale { size, iterations }).collect())
+        let mut steps: Vec<super::Scale> =
+            sizes.into_iter().zip(iterations).map(|(size, iterations)| super::Scale { size, iterations }).collect();
+        if let Some(warm) = self.grey_warm_up(steps[0].size).filter(|_| per_scale.is_none()) {
+            steps.insert(0, warm);
+        }
+        Ok(steps)
+    }
+
+    /// Luminance-only transfer started from the photograph leaves it slowly:
+    /// a grey photograph is nearer the grey painting's Grams, and after the
+    /// default 100 iterations at 512 px it kept 0.81 of a plain run's strokes
+    /// on coffee x The Shipwreck. So a look of at least twice
+    /// [`GREY_WARM_UP_MIN`] starts from a painting at half its size with half
+    /// the iterations (about 1/8 more time), which brings it to the plain
+    /// run's strength (`docs/performance.md`, "Colour"). `None` for every
+    /// other run, a start other than the photograph, or no iterations.
+    fn grey_warm_up(&self, look: usize) -> Option<super::Scale> {
+        let grey = self.preserve_colors == PreserveColors::Luminance;
+        let from_photo = matches!(self.init, Init::Auto | Init::Content);
+        (grey && from_photo && look / 2 >= GREY_WARM_UP_MIN && self.iterations > 0)
+            .then(|| super::Scale { size: look / 2, iterations: self.iterations.div_ceil(2) })
     }
 
     /// The deepest layer any loss reads: the network need not run further.

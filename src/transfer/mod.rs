@@ -18,8 +18,8 @@ pub use crate::optim::Control;
 use crate::optim::{Optimizer, Progress, StopReason};
 pub use config::{
     Config, Init, LossScale, Weights, DEFAULT_CONTENT_WEIGHT, DEFAULT_CONTENT_WEIGHT_NOISE, DEFAULT_CONTENT_WEIGHT_NORMALIZED,
-    DEFAULT_ITERATIONS, DEFAULT_START_SIZE, DEFAULT_STYLE_WEIGHT, DEFAULT_TEMPORAL_WEIGHT, DEFAULT_TV_WEIGHT, REFERENCE_CONTENT_POSITIONS,
-    REFINE_ITERATIONS,
+    DEFAULT_ITERATIONS, DEFAULT_START_SIZE, DEFAULT_STYLE_WEIGHT, DEFAULT_TEMPORAL_WEIGHT, DEFAULT_TV_WEIGHT, GREY_WARM_UP_MIN,
+    REFERENCE_CONTENT_POSITIONS, REFINE_ITERATIONS,
 };
 pub use memory::estimate_memory;
 pub use scaled::{available_memory, check_memory, run_scaled, MemoryLimit, OnScale, RunOptions, Scaled, ScaledProgress};
