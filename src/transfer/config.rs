@@ -330,7 +330,7 @@ impl Config {
     /// sizes doubling up to `size` (the last step may be less than double),
     /// each with [`REFINE_ITERATIONS`] (or `scale_iterations`); in
     /// luminance-only transfer from the photograph, a warm-up at half the
-    /// look's size first ([`Config::grey_warm_up`]).
+    /// look's size first ([`GREY_WARM_UP_MIN`]).
     pub fn schedule(&self) -> Result<Vec<super::Scale>, Error> {
         let per_scale = self.scale_iterations.as_deref();
         if let Some(n) = self.scales {
