@@ -109,6 +109,9 @@ fn the_lexer_refuses_what_the_table_does_not_allow_all_at_once() {
         ]
     );
     assert_eq!(lexer_errors(&["--output-dir", "x"]), ["--output-dir: unknown flag; a flag of `batch`"]);
+    // Batch's own hint is batch's: another subcommand is told whose flag it is.
+    assert_eq!(lexer_errors(&["plot", "--content", "x"]), ["plot: --content: unknown flag; a flag of a single run"]);
+    assert_eq!(lexer_errors(&["sheet", "--iterations", "3"]), ["sheet: --iterations: unknown flag; a flag of a single run and `batch`"]);
     assert_eq!(lexer_errors(&["-content_image", "a", "--num_iterations", "9"]).len(), 2);
     assert_eq!(lexer_errors(&["sheet", "a.png=A", "--cols", "2", "b.png"]), Vec::<String>::new(), "sheet takes words");
 }
