@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::cli::{run, s, stderr, Dir};
+use common::cli::{json_number, run, s, stderr, Dir};
 use std::path::PathBuf;
 
 /// A tiny transfer with `extra` flags; its stderr, trace lines and the
@@ -88,6 +88,37 @@ fn progress_lines_come_at_the_first_evaluation_and_every_p_after() {
     let (c, st, out) = (d.image("c.png", 24, 20), d.image("st.png", 20, 20), d.path("quiet.png"));
     let o = run(&["-c", s(&c), "-s", s(&st), "-o", s(&out), "--size", "24", "--iterations", "3", "--quiet"]);
     assert!(o.status.success() && stderr(&o).is_empty(), "--quiet prints nothing: {}", stderr(&o));
+}
+
+/// Each progress line's pace is the seconds so far over the iterations so far
+/// (the trace's figures at that evaluation), and its time left that pace times
+/// the iterations still to come.
+#[test]
+fn the_progress_line_tells_the_pace_and_the_time_left() {
+    let d = Dir::new("counts-pace");
+    let (err, trace, _) = paint(&d, "pace", &["--iterations", "6", "--print-every", "1"]);
+    let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("eval")).collect();
+    assert!(lines.len() >= 6, "{err}");
+    let seconds = |text: &str| -> f64 {
+        match text.split_once('m') {
+            Some((m, s)) => m.parse::<f64>().unwrap() * 60.0 + s.trim_end_matches('s').parse::<f64>().unwrap(),
+            None => text.trim_end_matches('s').parse().unwrap(),
+        }
+    };
+    for line in lines {
+        let w: Vec<&str> = line.split_whitespace().collect();
+        let eval: usize = w[1].parse().unwrap();
+        let (done, total) = w[3].split_once('/').unwrap();
+        let (done, total): (usize, usize) = (done.parse().unwrap(), total.parse().unwrap());
+        let pace: f64 = w.iter().find_map(|t| t.strip_suffix("s/iter")).unwrap().parse().unwrap();
+        let left = seconds(w[w.iter().position(|t| *t == "left").unwrap() - 1]);
+        let row = &trace[eval - 1];
+        assert_eq!(json_number(row, "iteration").unwrap() as usize, done, "{line}");
+        let want = json_number(row, "seconds").unwrap() / done.max(1) as f64;
+        assert!((pace - want).abs() <= 0.0051, "{line}: pace {pace} against {want:.4}");
+        let want_left = want * (total - done) as f64;
+        assert!((left - want_left).abs() <= 0.051 + 0.5 * f64::from(want_left >= 59.5), "{line}: {left} left against {want_left:.3}");
+    }
 }
 
 /// The documented defaults of the counts, by what they mean: with no count

@@ -394,6 +394,18 @@ fn first_contact_rough_edges() {
     let (code, err) = run(&c.args(&["--size", "24", "--iterations", "1", "--style-masks", &s(&mask)]));
     assert_eq!(code, Some(0), "{err}");
     assert!(err.contains("tall.png is 10x40") && err.contains(messages::STRETCHED), "{err}");
+    // A mask of the photograph's shape at another size is not: nor is a run
+    // with both images said to be another mode.
+    let same = c.d.join("same.png");
+    picture(&same, 64, 48, 2);
+    let (code, err) = run(&c.args(&["--size", "24", "--iterations", "1", "--style-masks", &s(&same)]));
+    assert_eq!(code, Some(0), "{err}");
+    assert!(!err.contains(messages::STRETCHED) && !err.contains(messages::NO_STYLE) && !err.contains(messages::NO_CONTENT), "{err}");
+    // Forgetting --content says which mode runs too.
+    let no_content: Vec<String> = c.args(&[]).into_iter().filter(|a| *a != "--content" && *a != s(&c.content)).collect();
+    let (code, err) = run(&no_content);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains(messages::NO_CONTENT) && !err.contains(messages::NO_STYLE), "{err}");
 }
 
 /// `NEURAL_STYLE_ISA` pins the kernels' level; a word it does not know, or a

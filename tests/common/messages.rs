@@ -25,6 +25,8 @@ pub fn reused(n: usize) -> String {
 }
 /// A content image alone.
 pub const NO_STYLE: &str = "no --style given: a content reconstruction";
+/// A painting alone.
+pub const NO_CONTENT: &str = "no --content given: texture synthesis from the painting";
 /// A mask of another shape than the photograph.
 pub const STRETCHED: &str = "stretched";
 /// An output folder that takes no file.
