@@ -309,6 +309,19 @@ fn init_refuses_each_start_it_cannot_make_with_its_reason() {
     assert!(off <= 1, "--init FILE: the start is {off}/255 away from the file");
     assert_ne!(from_file, start("content"));
     assert_ne!(start("style"), start("noise"));
+    // A start of another size is resized to the result, and said so unless
+    // --quiet; one of the result's size is not.
+    let told = |init: &std::path::Path, quiet: bool| {
+        let mut args = vec!["--content", c, "--style", st, "--output", out, "--size", "24", "--iterations", "0", "--init", s(init)];
+        args.extend(quiet.then_some("--quiet"));
+        let o = run(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        stderr(&o).lines().filter(|l| l.contains("--init:")).map(str::to_string).collect::<Vec<_>>()
+    };
+    let big = d.image("big.png", 48, 40);
+    assert_eq!(told(&big, false), [format!("neural-style: --init: {} is 48x40; resized to the result's 24x20", s(&big))]);
+    assert!(told(&big, true).is_empty());
+    assert!(told(&file, false).is_empty(), "the result's size");
 }
 
 /// `--optimizer adam` without `--learning-rate` steps by the documented
