@@ -92,7 +92,7 @@ fn progress_lines_come_at_the_first_evaluation_and_every_p_after() {
 
 /// Each progress line's pace is the seconds so far over the iterations so far
 /// (the trace's figures at that evaluation), and its time left that pace times
-/// the iterations still to come.
+/// the iterations still to come; its shares are the weighted parts of the loss.
 #[test]
 fn the_progress_line_tells_the_pace_and_the_time_left() {
     let d = Dir::new("counts-pace");
@@ -118,6 +118,12 @@ fn the_progress_line_tells_the_pace_and_the_time_left() {
         assert!((pace - want).abs() <= 0.0051, "{line}: pace {pace} against {want:.4}");
         let want_left = want * (total - done) as f64;
         assert!((left - want_left).abs() <= 0.051 + 0.5 * f64::from(want_left >= 59.5), "{line}: {left} left against {want_left:.3}");
+        // The shares are the weighted parts in use (no TV weight: no TV share).
+        let part = |name: &str| json_number(row, &format!("{name}_weight")).unwrap() * json_number(row, name).unwrap();
+        let (content, style) = (part("content"), part("style"));
+        let share = 100.0 * content / (content + style);
+        let (open, close) = (line.find('(').unwrap(), line.find(')').unwrap());
+        assert_eq!(&line[open + 1..close], format!("content {:.0}% style {:.0}%", share, 100.0 - share), "{line}");
     }
 }
 
