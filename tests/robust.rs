@@ -31,8 +31,7 @@ fn s(p: &Path) -> String {
     p.to_str().unwrap().to_string()
 }
 
-/// Runs the binary and checks: exit code, one line on stderr containing every
-/// `needle`, no panic, and no file at `out`.
+/// A tiny photograph and painting in their own folder, and where the result goes.
 struct Case {
     d: PathBuf,
     content: PathBuf,
