@@ -10,6 +10,7 @@
 #   tools/mutants.sh --list                  # modules and their mutant counts
 #   MUTANTS_JOBS=2 tools/mutants.sh color    # two mutants at a time (each in its own copy)
 #   MUTANTS_SURVIVORS=old.out tools/mutants.sh bin   # stage 2 only, on a stage 1's survivors
+#   MUTANTS_TIMEOUT=400 taskset -c 1 tools/mutants.sh bin   # one core (the other for timing): a longer timeout
 #
 # Needs `cargo install cargo-mutants` (v27.1.0 was used). Results land in
 # mutants.out/ (caught.txt, missed.txt, unviable.txt, timeout.txt: stage 2's
@@ -76,7 +77,7 @@ while [[ $# -gt 0 && "$1" != "--" ]]; do mods+=("$1"); shift; done
 # seconds; then the mutants that survived against all the targets (cargo test
 # stops at the first failing target, so the slow ones would otherwise run for
 # almost every mutant).
-base=(--profile mutants -j "${MUTANTS_JOBS:-1}" --timeout 180)
+base=(--profile mutants -j "${MUTANTS_JOBS:-1}" --timeout "${MUTANTS_TIMEOUT:-180}")
 for m in "${mods[@]}"; do
   for f in $(files "$m"); do base+=(-f "$f"); done
 done
