@@ -5,7 +5,8 @@
 //!     cargo bench --bench engine                      # everything, sizes 256 and 512, 1 and 2 threads
 //!     cargo bench --bench engine -- eval 512 --runs 7 # only whole evaluations at 512
 //!
-//! Words on the command line pick parts (`layers`, `eval`, `memory`, `losses`), sizes (numbers >= 16),
+//! Words on the command line pick parts (`layers`, `winograd` (the layers without
+//! the im2col reference), `eval`, `memory`, `losses`), sizes (numbers >= 16),
 //! `--threads 1,2` and `--runs N`.
 
 use ndarray::Array3;
@@ -18,6 +19,7 @@ use neural_style::{weights, LossWeights, Objective, Pooling};
 use std::sync::Arc;
 use std::time::Instant;
 
+#[derive(Clone, Copy)]
 struct Stats {
     median: f64,
     min: f64,
@@ -42,7 +44,9 @@ fn randn(seed: u64, n: usize) -> Vec<f32> {
     (0..n).map(|_| r.normal()).collect()
 }
 
-fn layers(size: usize, threads: usize, runs: usize) {
+/// `im2col`: also time the reference path (`layers`); without it (`winograd`)
+/// only the engine's, much sooner.
+fn layers(size: usize, threads: usize, runs: usize, im2col: bool) {
     println!("\n## Convolutions at {size}x{size}, {threads} thread(s): GFLOP/s (median of {runs}; time in ms: median [min, max])");
     println!(
         "| layer | shape | im2col forward GFLOP/s | forward ms | backward GFLOP/s | backward ms | Winograd forward ms | backward ms |"
@@ -62,44 +66,34 @@ fn layers(size: usize, threads: usize, runs: usize) {
         let wflip = flip_transpose(&g, &wt);
         let mut y = vec![0.0; g.c_out * h * w];
         let mut dx = vec![0.0; g.c_in * h * w];
-        let f = time(runs, || conv_forward(&g, &x, &wt, Some(&b), true, &mut y));
-        let bw = time(runs, || conv_backward_input(&g, &y, &wflip, &mut dx));
         let u = WinogradWeights::new(g.c_out, g.c_in, &wt);
         let wf = time(runs, || u.forward(&g, &x, Some(&b), true, false, &mut y));
         let wb = time(runs, || u.backward_input(&g, &y, &mut dx, false));
         (twf, twb) = (twf + wf.median, twb + wb.median);
         let gf = g.flops() / 1e9;
-        tf += f.median;
-        tb += bw.median;
         flops += gf;
-        println!(
-            "| {} | {}x{}x{}->{} | {:.1} | {:.1} [{:.1}, {:.1}] | {:.1} | {:.1} [{:.1}, {:.1}] | {:.1} | {:.1} |",
-            spec.conv,
-            spec.c_in,
-            h,
-            w,
-            spec.c_out,
-            gf / f.median,
-            f.median * 1e3,
-            f.min * 1e3,
-            f.max * 1e3,
-            gf / bw.median,
-            bw.median * 1e3,
-            bw.min * 1e3,
-            bw.max * 1e3,
-            wf.median * 1e3,
-            wb.median * 1e3
-        );
+        // The reference's cells: GFLOP/s, then ms.
+        let (f, bw) = if im2col {
+            let f = time(runs, || conv_forward(&g, &x, &wt, Some(&b), true, &mut y));
+            let bw = time(runs, || conv_backward_input(&g, &y, &wflip, &mut dx));
+            (tf, tb) = (tf + f.median, tb + bw.median);
+            (format!("{:.1} | {}", gf / f.median, ms(f)), format!("{:.1} | {}", gf / bw.median, ms(bw)))
+        } else {
+            ("- | -".to_string(), "- | -".to_string())
+        };
+        println!("| {} | {}x{}x{}->{} | {f} | {bw} | {} | {} |", spec.conv, spec.c_in, h, w, spec.c_out, ms(wf), ms(wb));
     }
-    println!(
-        "| conv1_1..conv5_1 | {flops:.1} GFLOP | {:.1} | {:.0} | {:.1} | {:.0} | {:.0} | {:.0} |",
-        flops / tf,
-        tf * 1e3,
-        flops / tb,
-        tb * 1e3,
-        twf * 1e3,
-        twb * 1e3
-    );
+    let (f, bw) = if im2col {
+        (format!("{:.1} | {:.0}", flops / tf, tf * 1e3), format!("{:.1} | {:.0}", flops / tb, tb * 1e3))
+    } else {
+        ("- | -".to_string(), "- | -".to_string())
+    };
+    println!("| conv1_1..conv5_1 | {flops:.1} GFLOP | {f} | {bw} | {:.0} | {:.0} |", twf * 1e3, twb * 1e3);
+}
+
+/// `median [min, max]` in ms.
+fn ms(s: Stats) -> String {
+    format!("{:.1} [{:.1}, {:.1}]", s.median * 1e3, s.min * 1e3, s.max * 1e3)
 }
 
 /// The losses at the paper's taps (Gram, style loss and gradient, content
@@ -308,7 +302,7 @@ fn main() {
                 runs = args[i + 1].parse().unwrap();
                 i += 1;
             }
-            p @ ("layers" | "eval" | "memory" | "losses") => parts.push(p),
+            p @ ("layers" | "winograd" | "eval" | "memory" | "losses") => parts.push(p),
             n => {
                 if let Ok(s) = n.parse::<usize>() {
                     sizes.push(s);
@@ -324,10 +318,12 @@ fn main() {
         sizes = vec![256, 512];
     }
     let pool = |t: usize| rayon::ThreadPoolBuilder::new().num_threads(t).build().unwrap();
-    if parts.contains(&"layers") {
-        for &s in &sizes {
-            for &t in &threads {
-                pool(t).install(|| layers(s, t, runs));
+    for (part, im2col) in [("layers", true), ("winograd", false)] {
+        if parts.contains(&part) {
+            for &s in &sizes {
+                for &t in &threads {
+                    pool(t).install(|| layers(s, t, runs, im2col));
+                }
             }
         }
     }

@@ -350,7 +350,7 @@ struct Scratch {
 
 thread_local! {
     static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
-    /// V (c_in, 36, ldv) of the block being convolved, shared by the block's
+    /// V (36, c_in, ldv) of the block being convolved, shared by the block's
     /// tasks; a cell of its own, because the calling thread also runs tasks.
     static BLOCK: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
 }
@@ -513,13 +513,21 @@ fn conv(isa: Isa, g: &ConvGeom, input: Input, op: &Operand, bias: Option<&[f32]>
             // 16-wide panel to run past its own tiles.
             let ldv = ((b1 - b0) * tw + LANES - 1).div_ceil(LANES) * LANES;
             let v = grow(&mut vbuf, ci * K * ldv);
-            // V (c_in, 36, ldv), channels in parallel.
-            v.par_chunks_mut(K * ldv * CHANNELS_PER_TASK).enumerate().for_each(|(chunk, vs)| {
+            // V (36, c_in, ldv): each plane V_k's rows a step apart for the
+            // products. Channel c's 36 rows, handed to its transform task,
+            // are rows[36 c..36 (c + 1)].
+            let mut planes: Vec<_> = v.chunks_mut(ci * ldv).map(|p| p.chunks_mut(ldv)).collect();
+            let mut channel_rows: Vec<&mut [f32]> = Vec::with_capacity(ci * K);
+            for _ in 0..ci {
+                channel_rows.extend(planes.iter_mut().map(|p| p.next().expect("a plane has c_in rows")));
+            }
+            // Channels in parallel.
+            channel_rows.par_chunks_mut(K * CHANNELS_PER_TASK).enumerate().for_each(|(chunk, vs)| {
                 SCRATCH.with(|cell| {
                     let Scratch { rows, unpooled, .. } = &mut *cell.borrow_mut();
                     let rows = grow(rows, (6 * 4 + 4) * (tw + 1));
                     let unpooled = grow(unpooled, 6 * w);
-                    for (j, vc) in vs.chunks_mut(K * ldv).enumerate() {
+                    for (j, vc) in vs.chunks_mut(K).enumerate() {
                         let c = chunk * CHANNELS_PER_TASK + j;
                         for tr in b0..b1 {
                             // Input rows 4tr-1 .. 4tr+4; those outside the image are zero.
@@ -551,7 +559,7 @@ fn conv(isa: Isa, g: &ConvGeom, input: Input, op: &Operand, bias: Option<&[f32]>
                                     std::array::from_fn(|r| y(r).map(|_| &u[r * w..(r + 1) * w]))
                                 }
                             };
-                            input_tile_row(isa, d, w, tw, rows, vc, ldv, (tr - b0) * tw);
+                            input_tile_row(isa, d, w, tw, rows, vc, (tr - b0) * tw);
                         }
                     }
                 })
@@ -591,8 +599,8 @@ fn conv(isa: Isa, g: &ConvGeom, input: Input, op: &Operand, bias: Option<&[f32]>
                     for k in 0..K {
                         let (offset, rs, cs, alpha) = op.matrix(k, o0);
                         let uk = Strided { data: op.u, offset, rs, cs };
-                        let vk = &v[k * ldv + col0..];
-                        gemm_rows(isa, nb, ci, ldm, alpha, uk, vk, K * ldv, false, &mut m[k * nb * ldm..(k + 1) * nb * ldm], ldm);
+                        let vk = &v[k * ci * ldv + col0..];
+                        gemm_rows(isa, nb, ci, ldm, alpha, uk, vk, ldv, false, &mut m[k * nb * ldm..(k + 1) * nb * ldm], ldm);
                     }
                     let rows = grow(&mut s.rows, 4 * 6 * tw + M * tw + M * w);
                     for ob in 0..nb {
@@ -654,11 +662,11 @@ multiversion! {
 multiversion! {
     /// `V_k[c][col0 + tx] = (B^T d B)_k` for the tiles of one tile row of one
     /// channel, from its six input rows `d` (`None` outside the image) of
-    /// width `w`; `v` starts at channel c's row of `V_0`, the k-th row `plane`
-    /// floats further on. `buf` holds the six rows `B^T d` (padded,
+    /// width `w`; `v` holds channel c's 36 rows, `V_0[c]` to `V_35[c]`.
+    /// `buf` holds the six rows `B^T d` (padded,
     /// `4 (tw + 1)` each) and their four phases.
     #[allow(clippy::too_many_arguments)]
-    fn input_tile_row(d: [Option<&[f32]>; 6], w: usize, tw: usize, buf: &mut [f32], v: &mut [f32], plane: usize, col0: usize) {
+    fn input_tile_row(d: [Option<&[f32]>; 6], w: usize, tw: usize, buf: &mut [f32], v: &mut [&mut [f32]], col0: usize) {
         let wp = M * (tw + 1);
         let (trows, phases) = buf.split_at_mut(6 * wp);
         let mut t = trows.chunks_exact_mut(wp);
@@ -697,13 +705,13 @@ multiversion! {
         // Rows: each t_i split into its four phases (p_q[tx] = t_i[4 tx + q]),
         // so that the six taps of tile tx are p0, p1, p2, p3 at tx and p0, p1
         // at tx + 1, all read contiguously.
-        let mut out = v[col0..].chunks_mut(plane);
+        let mut out = v.iter_mut();
         let (p0, rest) = phases.split_at_mut(tw + 1);
         let (p1, rest) = rest.split_at_mut(tw + 1);
         let (p2, p3) = rest.split_at_mut(tw + 1);
         for ti in t.iter() {
             deinterleave4(ti, p0, p1, p2, p3);
-            let mut o = || &mut out.next().unwrap()[..tw];
+            let mut o = || &mut out.next().unwrap()[col0..col0 + tw];
             let (o0, o1, o2, o3, o4, o5) = (o(), o(), o(), o(), o(), o());
             bt_rows(p0, p1, p2, p3, o0, o1, o2, o3, o4, o5);
         }
