@@ -573,3 +573,17 @@ fn cache_sizes_come_from_sysfs_with_a_fallback() {
     let here = caches();
     assert!(here.l1d >= 4 << 10 && here.l2 >= here.l1d && here.l3 >= here.l2 / 4, "{here:?}");
 }
+
+/// The scratch windows the micro-kernels read and write start on a cache
+/// line, whatever the allocation gave, and keep their length as they grow.
+#[test]
+fn aligned_windows_start_on_a_cache_line() {
+    use neural_style::ops::simd::{aligned_window, window_start};
+    let mut v = Vec::new();
+    for n in [1, 15, 16, 100, 4096, 1 << 20, 3] {
+        let w = aligned_window(&mut v, n);
+        assert_eq!((w.len(), w.as_ptr() as usize % 64), (n, 0), "n {n}");
+        let p = w.as_ptr();
+        assert_eq!(p, v[window_start(&v)..].as_ptr(), "n {n}");
+    }
+}

@@ -2,7 +2,7 @@
 //! `F (N, M)` (N channels, M = h*w positions).
 
 use crate::ops::cache::caches;
-use crate::ops::simd::{gemm_rows, padded_stride, transpose_slice, Isa, Strided, LANES};
+use crate::ops::simd::{aligned_window, gemm_rows, padded_stride, transpose_slice, window_start, Isa, Strided, LANES};
 use rayon::prelude::*;
 use std::cell::RefCell;
 
@@ -37,15 +37,18 @@ pub fn gram(f: &[f32], n: usize, m: usize) -> Vec<f32> {
     // Positions per slice: the transposed slice takes about a quarter of one
     // core's L2 (256 KiB at 1 MiB), re-read for every row block of G.
     let slice = (caches().l2 / 16 / ld).clamp(16, 4096);
-    let partials: Vec<Vec<f32>> = (0..m.div_ceil(chunk))
+    // Each partial Gram in a buffer of its own, at a 64-byte boundary `skip`
+    // floats in (the micro-kernel's rows of C then start on cache lines).
+    let partials: Vec<(Vec<f32>, usize)> = (0..m.div_ceil(chunk))
         .into_par_iter()
         .with_max_len(1)
         .map(|c| {
             let (k0, k1) = (c * chunk, ((c + 1) * chunk).min(m));
-            let mut g = vec![0.0f32; n * n];
+            let mut buf = Vec::new();
+            let g = aligned_window(&mut buf, n * n);
             TRANSPOSED.with(|cell| {
                 let t = &mut *cell.borrow_mut();
-                t.resize(slice * ld, 0.0);
+                let t = aligned_window(t, slice * ld);
                 for (s, p0) in (k0..k1).step_by(slice).enumerate() {
                     let p1 = (p0 + slice).min(k1);
                     let len = p1 - p0;
@@ -59,16 +62,19 @@ pub fn gram(f: &[f32], n: usize, m: usize) -> Vec<f32> {
                     }
                 }
             });
-            g
+            let skip = window_start(&buf);
+            (buf, skip)
         })
         .collect();
+    fn view(p: &(Vec<f32>, usize), len: usize) -> &[f32] {
+        &p.0[p.1..p.1 + len]
+    }
     // The partial Grams added in chunk order (the same sums for any thread
     // count), rows in parallel; then the upper half scaled and mirrored.
-    let mut parts = partials.into_iter();
-    let mut g = parts.next().expect("at least one chunk");
-    let rest: Vec<Vec<f32>> = parts.collect();
+    let (first, rest) = partials.split_first().expect("at least one chunk");
+    let mut g = view(first, n * n).to_vec();
     g.par_chunks_mut(n).enumerate().for_each(|(i, row)| {
-        for p in &rest {
+        for p in rest.iter().map(|p| view(p, n * n)) {
             row[i..].iter_mut().zip(&p[i * n + i..(i + 1) * n]).for_each(|(a, b)| *a += b);
         }
     });

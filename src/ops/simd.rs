@@ -143,6 +143,23 @@ impl Isa {
 /// Floats in one AVX-512 vector: the micro-kernel's column unit.
 pub const LANES: usize = 16;
 
+/// A window of `n` floats of `v` that starts on a 64-byte boundary, `v`
+/// grown as needed (its old contents are not kept in place). Large
+/// allocations start 16 bytes past a page here (glibc), so without this
+/// every other vector load of a row would straddle two cache lines.
+pub fn aligned_window(v: &mut Vec<f32>, n: usize) -> &mut [f32] {
+    if v.len() < n + LANES - 1 {
+        v.resize(n + LANES - 1, 0.0);
+    }
+    let skip = window_start(v);
+    &mut v[skip..skip + n]
+}
+
+/// Where [`aligned_window`] starts in `v`: the floats before the first 64-byte boundary.
+pub fn window_start(v: &[f32]) -> usize {
+    v.as_ptr().align_offset(64).min(LANES - 1)
+}
+
 /// A row stride for a buffer of `cols` floats per row: a whole number of
 /// vectors, and not a multiple of 256 bytes, so rows read together do not all
 /// fall into the same few L1 sets.
@@ -293,7 +310,7 @@ multiversion! {
 
 /// `t[(p - p0) * ld + r] = f[r * m + p]` for rows `r < n` and positions
 /// `p0..p1`: a slice of features `F (n, m)` transposed into `T (p1 - p0, n)`
-/// with row stride `ld`. AVX-512 moves 16x16 blocks through registers; the
+/// with row stride `ld`. AVX-512 moves 16x16 blocks through registers, AVX2 8x8; the
 /// rest goes one element at a time.
 #[allow(clippy::too_many_arguments)]
 pub fn transpose_slice(isa: Isa, f: &[f32], n: usize, m: usize, p0: usize, p1: usize, t: &mut [f32], ld: usize) {
@@ -301,14 +318,28 @@ pub fn transpose_slice(isa: Isa, f: &[f32], n: usize, m: usize, p0: usize, p1: u
     assert!(n <= ld && (p1 - p0) * ld <= t.len(), "transpose_slice: short destination");
     let (mut rdone, mut pdone) = (0, p0);
     #[cfg(target_arch = "x86_64")]
-    if isa.0 == Level::Avx512 {
-        (rdone, pdone) = (n / 16 * 16, p0 + (p1 - p0) / 16 * 16);
-        for r0 in (0..rdone).step_by(16) {
-            for q0 in (p0..pdone).step_by(16) {
-                // SAFETY: AVX-512 was detected; rows r0..r0+16 <= n of f hold
-                // positions q0..q0+16 <= p1 <= m, and t holds rows
-                // q0-p0..q0-p0+16 <= p1-p0 of ld >= n floats (checked above).
-                unsafe { avx512::transpose16(f.as_ptr().add(r0 * m + q0), m, t.as_mut_ptr().add((q0 - p0) * ld + r0), ld) };
+    {
+        // Square blocks of this side through registers.
+        let side = match isa.0 {
+            Level::Avx512 => 16,
+            Level::Avx2 => 8,
+            Level::Portable => 0,
+        };
+        if side > 0 {
+            (rdone, pdone) = (n / side * side, p0 + (p1 - p0) / side * side);
+        }
+        for r0 in (0..rdone).step_by(side.max(1)) {
+            for q0 in (p0..pdone).step_by(side.max(1)) {
+                let (src, dst) = (f[r0 * m + q0..].as_ptr(), t[(q0 - p0) * ld + r0..].as_mut_ptr());
+                // SAFETY: the level was detected; rows r0..r0+side <= n of f
+                // hold positions q0..q0+side <= p1 <= m, and t holds rows
+                // q0-p0..q0-p0+side <= p1-p0 of ld >= n floats (checked above).
+                unsafe {
+                    match isa.0 {
+                        Level::Avx512 => avx512::transpose16(src, m, dst, ld),
+                        _ => avx2::transpose8(src, m, dst, ld),
+                    }
+                }
             }
         }
     }
@@ -366,6 +397,35 @@ mod avx2 {
         }
         if j < ncols {
             panel::<R, 1, true>(kdim, alpha, a, rsa, csa, b.add(j), ldb, acc, c.add(j), ldc, ncols - j);
+        }
+    }
+
+    /// `dst (8, 8) = src (8, 8)^T` through registers (pairs, quads, then
+    /// 128-bit halves), as [`super::avx512::transpose16`] does with 16.
+    ///
+    /// # Safety
+    /// AVX2 must be available; `src` readable at `i * lds + j` and `dst`
+    /// writable at `j * ldd + i` for i, j < 8.
+    #[target_feature(enable = "avx2")]
+    pub unsafe fn transpose8(src: *const f32, lds: usize, dst: *mut f32, ldd: usize) {
+        let r: [__m256; 8] = std::array::from_fn(|i| _mm256_loadu_ps(src.add(i * lds)));
+        let mut t = [_mm256_setzero_ps(); 8];
+        for i in 0..4 {
+            t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+            t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+        }
+        // u[4q + k] holds column k + 4l of rows 4q..4q+4 in its 128-bit half l.
+        let mut u = [_mm256_setzero_ps(); 8];
+        for q in 0..2 {
+            let (a, b, c, d) = (t[4 * q], t[4 * q + 1], t[4 * q + 2], t[4 * q + 3]);
+            u[4 * q] = _mm256_shuffle_ps::<0x44>(a, c);
+            u[4 * q + 1] = _mm256_shuffle_ps::<0xee>(a, c);
+            u[4 * q + 2] = _mm256_shuffle_ps::<0x44>(b, d);
+            u[4 * q + 3] = _mm256_shuffle_ps::<0xee>(b, d);
+        }
+        for k in 0..4 {
+            _mm256_storeu_ps(dst.add(k * ldd), _mm256_permute2f128_ps::<0x20>(u[k], u[4 + k]));
+            _mm256_storeu_ps(dst.add((k + 4) * ldd), _mm256_permute2f128_ps::<0x31>(u[k], u[4 + k]));
         }
     }
 

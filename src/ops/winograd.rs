@@ -30,7 +30,7 @@ use super::cache::caches;
 use super::gemm::{uniform, ColumnTiles};
 use super::geom::ConvGeom;
 use super::relu::{apply_row, mask_bits, mask_row, ReluMask};
-use super::simd::{gemm_rows, masked_copy, multiversion, Isa, Strided, LANES};
+use super::simd::{aligned_window, gemm_rows, masked_copy, multiversion, Isa, Strided, LANES};
 use rayon::prelude::*;
 use std::cell::RefCell;
 
@@ -355,13 +355,6 @@ thread_local! {
     static BLOCK: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
 }
 
-fn grow(v: &mut Vec<f32>, n: usize) -> &mut [f32] {
-    if v.len() < n {
-        v.resize(n, 0.0);
-    }
-    &mut v[..n]
-}
-
 /// How a layer is cut: blocks of `block_rows` rows of tiles are transformed
 /// one after another (`V` of a block is shared by its tasks), each block into
 /// tasks of `task_rows` rows of tiles times `rows` output channels. Every
@@ -432,8 +425,9 @@ pub fn scratch_bytes(g: &ConvGeom, threads: usize) -> usize {
     let cut = Cut::for_geom(g, threads);
     let ldv = (cut.block_rows.min(th) * tw + LANES - 1).div_ceil(LANES) * LANES;
     let ldm = (cut.task_rows.min(th) * tw).div_ceil(LANES) * LANES;
-    let per_thread = K * cut.rows.min(g.c_out) * ldm + 28 * (tw + 1) + 6 * g.w + M * g.w;
-    4 * (g.c_in * K * ldv + threads * per_thread)
+    // Each buffer also holds up to LANES - 1 floats before its aligned window.
+    let per_thread = K * cut.rows.min(g.c_out) * ldm + 28 * (tw + 1) + 6 * g.w + M * g.w + 3 * LANES;
+    4 * (g.c_in * K * ldv + LANES + threads * per_thread)
 }
 
 /// Channels per input-transform task.
@@ -512,7 +506,7 @@ fn conv(isa: Isa, g: &ConvGeom, input: Input, op: &Operand, bias: Option<&[f32]>
             // Columns of V: the block's tiles, with room for a task's last
             // 16-wide panel to run past its own tiles.
             let ldv = ((b1 - b0) * tw + LANES - 1).div_ceil(LANES) * LANES;
-            let v = grow(&mut vbuf, ci * K * ldv);
+            let v = aligned_window(&mut vbuf, ci * K * ldv);
             // V (36, c_in, ldv): each plane V_k's rows a step apart for the
             // products. Channel c's 36 rows, handed to its transform task,
             // are rows[36 c..36 (c + 1)].
@@ -525,8 +519,8 @@ fn conv(isa: Isa, g: &ConvGeom, input: Input, op: &Operand, bias: Option<&[f32]>
             channel_rows.par_chunks_mut(K * CHANNELS_PER_TASK).enumerate().for_each(|(chunk, vs)| {
                 SCRATCH.with(|cell| {
                     let Scratch { rows, unpooled, .. } = &mut *cell.borrow_mut();
-                    let rows = grow(rows, (6 * 4 + 4) * (tw + 1));
-                    let unpooled = grow(unpooled, 6 * w);
+                    let rows = aligned_window(rows, (6 * 4 + 4) * (tw + 1));
+                    let unpooled = aligned_window(unpooled, 6 * w);
                     for (j, vc) in vs.chunks_mut(K).enumerate() {
                         let c = chunk * CHANNELS_PER_TASK + j;
                         for tr in b0..b1 {
@@ -594,7 +588,7 @@ fn conv(isa: Isa, g: &ConvGeom, input: Input, op: &Operand, bias: Option<&[f32]>
                 let mut bwin = bits_grid.as_ref().map(|g| g.take(rb, tb));
                 SCRATCH.with(|cell| {
                     let s = &mut *cell.borrow_mut();
-                    let m = grow(&mut s.m, K * nb * ldm);
+                    let m = aligned_window(&mut s.m, K * nb * ldm);
                     // M_k (nb, tiles) = U_k[o0..o1] (nb, c_in) x V_k (c_in, tiles)
                     for k in 0..K {
                         let (offset, rs, cs, alpha) = op.matrix(k, o0);
@@ -602,7 +596,7 @@ fn conv(isa: Isa, g: &ConvGeom, input: Input, op: &Operand, bias: Option<&[f32]>
                         let vk = &v[k * ci * ldv + col0..];
                         gemm_rows(isa, nb, ci, ldm, alpha, uk, vk, ldv, false, &mut m[k * nb * ldm..(k + 1) * nb * ldm], ldm);
                     }
-                    let rows = grow(&mut s.rows, 4 * 6 * tw + M * tw + M * w);
+                    let rows = aligned_window(&mut s.rows, 4 * 6 * tw + M * tw + M * w);
                     for ob in 0..nb {
                         let b = bias.map_or(0.0, |b| b[o0 + ob]);
                         let mob = &m[ob * ldm..];
