@@ -20,6 +20,8 @@
 //! Buffers are handles ([`Buf`]); the arena hands out slices for them, two at
 //! a time when a layer reads one and writes another (they never overlap).
 
+use crate::ops::simd::{window_start, LANES};
+
 /// A range of the arena: `len` floats at `offset`. Not `Clone`: one owner,
 /// given back once.
 #[derive(Debug, PartialEq, Eq)]
@@ -89,9 +91,9 @@ impl Workspace {
             let plan = place(&self.record);
             self.size = plan.placed.iter().map(|&(l, o)| l + o).max().unwrap_or(0);
             if !self.dry {
-                self.arena.truncate(self.size);
-                self.arena.shrink_to_fit();
-                self.arena.resize(self.size, 0.0);
+                // Nothing is live between evaluations: no contents to keep.
+                self.arena = Vec::new();
+                self.resize_arena(0);
             }
             self.plan = Some(plan);
         }
@@ -142,11 +144,29 @@ impl Workspace {
             }
             _ => end,
         };
+        let old = self.size;
         self.size = offset + n;
         if !self.dry {
-            self.arena.resize(self.size, 0.0);
+            self.resize_arena(old);
         }
         offset
+    }
+
+    /// Makes the arena hold `size` floats from a 64-byte boundary (so that
+    /// rows of a width of 16 floats start on cache lines), keeping the first
+    /// `keep` of them where a reallocation moved the boundary.
+    fn resize_arena(&mut self, keep: usize) {
+        let before = window_start(&self.arena);
+        self.arena.resize(self.size + LANES - 1, 0.0);
+        let after = window_start(&self.arena);
+        if after != before {
+            self.arena.copy_within(before..before + keep, after);
+        }
+    }
+
+    /// Where floats of the arena start: its first 64-byte boundary.
+    fn base(&self) -> usize {
+        window_start(&self.arena)
     }
 
     /// Gives a buffer back.
@@ -173,28 +193,32 @@ impl Workspace {
 
     /// The floats of a buffer.
     pub fn get(&self, b: &Buf) -> &[f32] {
-        &self.arena[b.offset..b.offset + b.len]
+        let o = self.base() + b.offset;
+        &self.arena[o..o + b.len]
     }
 
     /// The floats of a buffer, to write.
     pub fn get_mut(&mut self, b: &Buf) -> &mut [f32] {
-        &mut self.arena[b.offset..b.offset + b.len]
+        let o = self.base() + b.offset;
+        &mut self.arena[o..o + b.len]
     }
 
     /// `a` to read and `b` to write, at once (live buffers never overlap).
     pub fn pair(&mut self, a: &Buf, b: &Buf) -> (&[f32], &mut [f32]) {
         if a.len == 0 {
-            return (&[], &mut self.arena[b.offset..b.offset + b.len]);
+            return (&[], self.get_mut(b));
         }
         if b.len == 0 {
-            return (&self.arena[a.offset..a.offset + a.len], &mut []);
+            return (self.get(a), &mut []);
         }
         assert!(a.offset + a.len <= b.offset || b.offset + b.len <= a.offset, "buffers overlap");
+        let base = self.base();
+        let arena = &mut self.arena[base..];
         if a.offset < b.offset {
-            let (lo, hi) = self.arena.split_at_mut(b.offset);
+            let (lo, hi) = arena.split_at_mut(b.offset);
             (&lo[a.offset..a.offset + a.len], &mut hi[..b.len])
         } else {
-            let (lo, hi) = self.arena.split_at_mut(a.offset);
+            let (lo, hi) = arena.split_at_mut(a.offset);
             (&hi[..a.len], &mut lo[b.offset..b.offset + b.len])
         }
     }
@@ -268,6 +292,29 @@ mod tests {
         }
         ws.end();
         spans
+    }
+
+    /// Buffers start on a cache line (the arena from a 64-byte boundary,
+    /// sizes of 16 floats) and keep their contents while the recording arena
+    /// grows under them, through reallocations that move the boundary.
+    #[test]
+    fn buffers_keep_contents_and_alignment_as_the_arena_grows() {
+        let mut ws = Workspace::new();
+        ws.begin();
+        let mut held = Vec::new();
+        for k in 0..40 {
+            let b = ws.take(16 * (k + 1) * (k + 1));
+            assert_eq!(ws.get(&b).as_ptr() as usize % 64, 0, "buffer {k}");
+            ws.get_mut(&b).iter_mut().enumerate().for_each(|(i, v)| *v = (k * 100_000 + i) as f32);
+            held.push((k, b));
+            for (k, b) in &held {
+                assert!(ws.get(b).iter().enumerate().all(|(i, &v)| v == (k * 100_000 + i) as f32), "buffer {k} moved");
+            }
+        }
+        for (_, b) in held {
+            ws.give(b);
+        }
+        ws.end();
     }
 
     #[test]
@@ -426,7 +473,7 @@ mod tests {
             assert_eq!(planned, [(0, 100), (200, 100), (0, 200)]);
             assert_eq!(scripted(&mut ws, &script), planned);
             assert_eq!(ws.bytes(), 4 * 300);
-            assert_eq!(ws.arena.len(), if ws.is_dry() { 0 } else { 300 });
+            assert_eq!(ws.arena.len(), if ws.is_dry() { 0 } else { 300 + LANES - 1 });
         }
     }
 
