@@ -96,6 +96,25 @@ fn ms(s: Stats) -> String {
     format!("{:.1} [{:.1}, {:.1}]", s.median * 1e3, s.min * 1e3, s.max * 1e3)
 }
 
+/// The default objective's taps at a square size: name, channels, side,
+/// style tap, content tap.
+fn taps(size: usize) -> [(&'static str, usize, usize, bool, bool); 6] {
+    [
+        ("relu1_1", 64, size, true, false),
+        ("relu2_1", 128, size / 2, true, false),
+        ("relu3_1", 256, size / 4, true, false),
+        ("relu4_1", 512, size / 8, true, false),
+        ("relu4_2", 512, size / 8, false, true),
+        ("relu5_1", 512, size / 16, true, false),
+    ]
+}
+
+/// GFLOP of one style tap's GEMMs: the Gram's N(N+1)/2 dot products of M,
+/// and the gradient (G - A) F, 2 N^2 M.
+fn style_gflop(n: usize, m: usize) -> f64 {
+    ((n * (n + 1)) as f64 * m as f64 + 2.0 * (n * n * m) as f64) / 1e9
+}
+
 /// The losses at the paper's taps (Gram, style loss and gradient, content
 /// loss at relu4_2), alone: what an evaluation spends outside the convolutions
 /// at the taps. Features are ReLU-like (half zeros).
@@ -104,16 +123,8 @@ fn losses(size: usize, threads: usize, runs: usize) {
     println!("\n## Losses at the taps, {size}x{size}, {threads} thread(s): ms, median [min, max] of {runs}");
     println!("| tap | features | Gram ms | Gram GFLOP/s | tap (Gram + loss + gradient) ms | GFLOP/s |");
     println!("|---|---|---|---|---|---|");
-    let taps: [(&str, usize, usize, bool, bool); 6] = [
-        ("relu1_1", 64, size, true, false),
-        ("relu2_1", 128, size / 2, true, false),
-        ("relu3_1", 256, size / 4, true, false),
-        ("relu4_1", 512, size / 8, true, false),
-        ("relu4_2", 512, size / 8, false, true),
-        ("relu5_1", 512, size / 16, true, false),
-    ];
     let (mut tg, mut tt) = (0.0, 0.0);
-    for (i, &(name, n, side, style, content)) in taps.iter().enumerate() {
+    for (i, &(name, n, side, style, content)) in taps(size).iter().enumerate() {
         let m = side * side;
         let f: Vec<f32> = randn(300 + i as u64, n * m).into_iter().map(|v| v.max(0.0)).collect();
         let target = gram(&f, n, m);
@@ -127,9 +138,8 @@ fn losses(size: usize, threads: usize, runs: usize) {
             buf.copy_from_slice(&f);
             std::hint::black_box(tap_in_place(&mut buf, n, m, content.then_some((&p[..], 1e-3)), if style { &styles[..] } else { &[] }));
         });
-        // Gram: N(N+1)/2 dot products of M; gradient (G - A) F: 2 N^2 M.
         let gf = (n * (n + 1)) as f64 * m as f64 / 1e9;
-        let tf = if style { gf + 2.0 * (n * n * m) as f64 / 1e9 } else { 0.0 };
+        let tf = if style { style_gflop(n, m) } else { 0.0 };
         if style {
             tg += g.median;
         }
@@ -189,8 +199,10 @@ fn evaluation(size: usize, threads: usize, runs: usize, peak: f64) -> String {
         std::hint::black_box(obj.evaluate(x.view()));
     });
     let share = 100.0 * done / t.median / (peak * threads as f64);
+    let style: f64 = taps(size).iter().filter(|t| t.3).map(|&(_, n, side, _, _)| style_gflop(n, side * side)).sum();
+    let roof = 100.0 * (done + style) / t.median / (peak * threads as f64);
     format!(
-        "| {size}x{size} | {threads} | {:.2} | {:.2} | {:.2} | {:.0} | {:.0} | {share:.0}% |",
+        "| {size}x{size} | {threads} | {:.2} | {:.2} | {:.2} | {:.0} | {:.0} | {share:.0}% | {roof:.0}% |",
         t.median,
         t.min,
         t.max,
@@ -348,9 +360,11 @@ fn main() {
             "One core's measured f32 FMA peak: {peak:.0} GFLOP/s ({isa}); kernels: {}.",
             neural_style::ops::simd::Isa::detect().name()
         );
-        println!("GFLOP/s of the direct convolutions' count, and of the convolution multiplies actually done (Winograd), the latter as a share of the cores' peak.");
-        println!("| size | threads | median s | min s | max s | direct GFLOP/s | done GFLOP/s | share of peak |");
-        println!("|---|---|---|---|---|---|---|---|");
+        println!("GFLOP/s of the direct convolutions' count, and of the convolution multiplies actually done (Winograd), the latter as a share of the cores' peak; then the Winograd roof's share: those multiplies and the style taps' GEMMs (Gram, (G - A) F) over the time and the peak.");
+        println!(
+            "| size | threads | median s | min s | max s | direct GFLOP/s | done GFLOP/s | share of peak | share of the Winograd roof |"
+        );
+        println!("|---|---|---|---|---|---|---|---|---|");
         for &s in &sizes {
             for &t in &threads {
                 println!("{}", pool(t).install(|| evaluation(s, t, runs, peak)));
