@@ -401,3 +401,63 @@ fn the_library_batch_reports_each_item_and_a_stop_writes_nothing() {
     assert!(log.first_losses.iter().all(|l| l.to_bits() != cold.to_bits()), "a frame started cold: {:?} vs {cold}", log.first_losses);
     assert_eq!(pngs(&out), ["f1__st.png", "f2__st.png", "f3__st.png"]);
 }
+
+/// The progress line's batch ETA: this item's time left plus the items still
+/// to paint after it, each at the mean time of the items painted so far (the
+/// summary's seconds), or, before any, at this item's own pace times its
+/// iterations.
+#[test]
+fn the_batch_time_left_counts_the_items_to_come() {
+    let d = Dir::new("batch-eta");
+    d.image("frames/a.png", 64, 48);
+    d.image("frames/b.png", 64, 48);
+    d.image("frames/c.png", 64, 48);
+    let st = d.image("st.png", 24, 24);
+    let (out, sum) = (d.path("out"), d.path("sum.jsonl"));
+    let frames = d.path("frames");
+    let o = run(&[
+        "batch",
+        "--contents",
+        s(&frames),
+        "--styles",
+        s(&st),
+        "--output-dir",
+        s(&out),
+        "--summary",
+        s(&sum),
+        "--size",
+        "64",
+        "--iterations",
+        "4",
+        "--threads",
+        "2",
+        "--print-every",
+        "1",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    let seconds = |text: &str| -> f64 {
+        match text.split_once('m') {
+            Some((m, s)) => m.parse::<f64>().unwrap() * 60.0 + s.trim_end_matches('s').parse::<f64>().unwrap(),
+            None => text.trim_end_matches('s').parse().unwrap(),
+        }
+    };
+    let first_item: f64 = json_number(std::fs::read_to_string(&sum).unwrap().lines().next().unwrap(), "seconds").unwrap();
+    // [1/3] paints with two to come and no mean yet; [2/3] with one to come
+    // and [1/3]'s time as the mean; [3/3] with none.
+    for (label, to_come) in [("[1/3] a__st: ", 2.0), ("[2/3] b__st: ", 1.0), ("[3/3] c__st: ", 0.0)] {
+        let lines: Vec<&str> = err.lines().filter_map(|l| l.strip_prefix(label)).filter(|l| l.starts_with("eval")).collect();
+        assert!(lines.len() >= 4, "{label}: {err}");
+        for line in lines {
+            let w: Vec<&str> = line.split_whitespace().collect();
+            let total: f64 = w[3].split_once('/').unwrap().1.parse().unwrap();
+            let pace: f64 = w.iter().find_map(|t| t.strip_suffix("s/iter")).unwrap().parse().unwrap();
+            let left = seconds(w[w.iter().position(|t| t.starts_with("left")).unwrap() - 1]);
+            let batch = seconds(w[w.iter().position(|t| *t == "batch").unwrap() + 1]);
+            let each = if label.starts_with("[1/3]") { pace * total } else { first_item };
+            let want = left + each * to_come;
+            // Printed to 0.1 s (the pace to 0.01 s a step).
+            assert!((batch - want).abs() <= 0.1 + 0.005 * total * to_come, "{label}{line}: batch {batch} left against {want:.3}");
+        }
+    }
+}
