@@ -298,6 +298,29 @@ fn a_luminance_run_from_the_photograph_warms_up_at_half_size() {
     }
 }
 
+/// The warm-up follows the start the run really makes: the default start is
+/// the photograph on the plain network (a warm-up) and noise on the
+/// normalised one (none, as with an explicit `Init::Noise`).
+#[test]
+fn the_warm_up_reads_the_resolved_start() {
+    use neural_style::color::PreserveColors;
+    use neural_style::transfer::{run_scaled, RunOptions};
+    let (content, style) = (image(93, 48, 64), image(94, 24, 24));
+    let config = Config { size: 512, iterations: 1, preserve_colors: PreserveColors::Luminance, ..Config::default() };
+    for normalised in [false, true] {
+        let mut n = Vgg19::random(11, 8);
+        n.normalised = normalised;
+        let mut seen = Vec::new();
+        let mut on_scale = |_: usize, schedule: &[transfer::Scale], _: &transfer::Prepared| {
+            seen.push(schedule.iter().map(|s| (s.size, s.iterations)).collect::<Vec<_>>())
+        };
+        let options = RunOptions { on_scale: Some(&mut on_scale), ..RunOptions::default() };
+        run_scaled(Arc::new(n), &config, Some(content.view()), &[style.view()], options, &mut |_| Control::Stop).unwrap();
+        let want = if normalised { vec![(512, 1)] } else { vec![(256, 1), (512, 1)] };
+        assert_eq!(seen.first(), Some(&want), "normalised: {normalised}");
+    }
+}
+
 /// The default coarse to fine at small sizes (64 -> 128): the larger scale
 /// starts from the smaller one's result, upsampled, not from the photograph.
 #[test]

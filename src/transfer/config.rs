@@ -363,6 +363,9 @@ impl Config {
     /// the iterations (about 1/8 more time), which brings it to the plain
     /// run's strength (`docs/performance.md`, "Colour"). `None` for every
     /// other run, a start other than the photograph, or no iterations.
+    /// `Init::Auto` counts as the photograph; a run resolves it first
+    /// ([`Config::resolved`]), so on the normalised network, where it is
+    /// noise, there is no warm-up.
     fn grey_warm_up(&self, look: usize) -> Option<super::Scale> {
         let grey = self.preserve_colors == PreserveColors::Luminance;
         let from_photo = matches!(self.init, Init::Auto | Init::Content);

@@ -133,7 +133,10 @@ pub fn run_scaled(
     mut options: RunOptions,
     callback: &mut dyn for<'a, 'p> FnMut(&ScaledProgress<'a, 'p>) -> Control,
 ) -> Result<Scaled, Error> {
-    let schedule = config.schedule()?;
+    // The schedule of the start `prepare` will make (`Init::Auto` is noise
+    // on the normalised network, where the luminance warm-up does not apply).
+    let mode = super::mode(content.is_some(), !styles.is_empty())?;
+    let schedule = config.resolved(mode, net.normalised).schedule()?;
     let total_iterations: usize = schedule.iter().map(|s| s.iterations).sum();
     let (c, s) = (content.as_ref().map(dims), styles.first().map(dims));
     let (mut iter_base, mut eval_base, mut seconds_base) = (0, 0, 0.0);
