@@ -321,23 +321,23 @@ pub fn transpose_slice(isa: Isa, f: &[f32], n: usize, m: usize, p0: usize, p1: u
     {
         // Square blocks of this side through registers.
         let side = match isa.0 {
-            Level::Avx512 => 16,
-            Level::Avx2 => 8,
-            Level::Portable => 0,
+            Level::Avx512 => Some(16),
+            Level::Avx2 => Some(8),
+            Level::Portable => None,
         };
-        if side > 0 {
+        if let Some(side) = side {
             (rdone, pdone) = (n / side * side, p0 + (p1 - p0) / side * side);
-        }
-        for r0 in (0..rdone).step_by(side.max(1)) {
-            for q0 in (p0..pdone).step_by(side.max(1)) {
-                let (src, dst) = (f[r0 * m + q0..].as_ptr(), t[(q0 - p0) * ld + r0..].as_mut_ptr());
-                // SAFETY: the level was detected; rows r0..r0+side <= n of f
-                // hold positions q0..q0+side <= p1 <= m, and t holds rows
-                // q0-p0..q0-p0+side <= p1-p0 of ld >= n floats (checked above).
-                unsafe {
-                    match isa.0 {
-                        Level::Avx512 => avx512::transpose16(src, m, dst, ld),
-                        _ => avx2::transpose8(src, m, dst, ld),
+            for r0 in (0..rdone).step_by(side) {
+                for q0 in (p0..pdone).step_by(side) {
+                    let (src, dst) = (f[r0 * m + q0..].as_ptr(), t[(q0 - p0) * ld + r0..].as_mut_ptr());
+                    // SAFETY: the level was detected; rows r0..r0+side <= n of f
+                    // hold positions q0..q0+side <= p1 <= m, and t holds rows
+                    // q0-p0..q0-p0+side <= p1-p0 of ld >= n floats (checked above).
+                    unsafe {
+                        match isa.0 {
+                            Level::Avx512 => avx512::transpose16(src, m, dst, ld),
+                            _ => avx2::transpose8(src, m, dst, ld),
+                        }
                     }
                 }
             }
