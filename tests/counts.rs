@@ -125,6 +125,27 @@ fn the_progress_line_tells_the_pace_and_the_time_left() {
         let (open, close) = (line.find('(').unwrap(), line.find(')').unwrap());
         assert_eq!(&line[open + 1..close], format!("content {:.0}% style {:.0}%", share, 100.0 - share), "{line}");
     }
+    // All three parts of a size to be seen (from noise, a light style and a
+    // heavy TV weight): each share is its own weighted part of the sum.
+    let (err, trace, _) =
+        paint(&d, "parts", &["--iterations", "3", "--print-every", "1", "--init", "noise", "--style-weight", "2e-2", "--tv-weight", "1e4"]);
+    let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("eval")).collect();
+    assert!(lines.len() >= 3, "{err}");
+    for line in lines {
+        let row = &trace[line.split_whitespace().nth(1).unwrap().parse::<usize>().unwrap() - 1];
+        let part = |name: &str| json_number(row, &format!("{name}_weight")).unwrap() * json_number(row, name).unwrap();
+        let parts = [("content", part("content")), ("style", part("style")), ("tv", part("tv"))];
+        let total: f64 = parts.iter().map(|p| p.1).sum();
+        let (open, close) = (line.find('(').unwrap(), line.find(')').unwrap());
+        let shown: Vec<&str> = line[open + 1..close].split_whitespace().collect();
+        assert_eq!(shown.len(), 6, "{line}");
+        for ((name, value), pair) in parts.iter().zip(shown.chunks(2)) {
+            assert_eq!(pair[0], *name, "{line}");
+            let printed: f64 = pair[1].trim_end_matches('%').parse().unwrap();
+            assert!(printed >= 5.0, "{line}: every part should be seen");
+            assert!((printed - 100.0 * value / total).abs() <= 0.51, "{line}: {name} against {:.2}%", 100.0 * value / total);
+        }
+    }
 }
 
 /// The documented defaults of the counts, by what they mean: with no count
