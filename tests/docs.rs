@@ -26,7 +26,8 @@ fn commands(text: &str) -> Vec<String> {
         current.push_str(line.trim_end_matches('\\').trim());
         current.push(' ');
         if !line.ends_with('\\') {
-            out.push(std::mem::take(&mut current).trim().to_string());
+            // A chain (`a && b`) is its commands, one after another.
+            out.extend(std::mem::take(&mut current).split("&&").map(|c| c.trim().to_string()));
         }
     }
     out
