@@ -30,7 +30,7 @@ use super::cache::caches;
 use super::gemm::{uniform, ColumnTiles};
 use super::geom::ConvGeom;
 use super::relu::{apply_row, mask_bits, mask_row, ReluMask};
-use super::simd::{aligned_window, gemm_rows, masked_copy, multiversion, Isa, Strided, LANES};
+use super::simd::{aligned_window, gemm_rows, masked_copy, multiversion, prefetch, Isa, Strided, LANES};
 use rayon::prelude::*;
 use std::cell::RefCell;
 
@@ -661,6 +661,11 @@ multiversion! {
     /// `4 (tw + 1)` each) and their four phases.
     #[allow(clippy::too_many_arguments)]
     fn input_tile_row(d: [Option<&[f32]>; 6], w: usize, tw: usize, buf: &mut [f32], v: &mut [&mut [f32]], col0: usize) {
+        // The next tile row's runs of the 36 rows, fetched while this one is
+        // made: 36 short runs at once are more than the hardware follows.
+        for row in v.iter() {
+            prefetch(row.get(col0 + tw..(col0 + 2 * tw).min(row.len())).unwrap_or(&[]), true);
+        }
         let wp = M * (tw + 1);
         let (trows, phases) = buf.split_at_mut(6 * wp);
         let mut t = trows.chunks_exact_mut(wp);
@@ -755,6 +760,17 @@ fn bt_rows(
     }
 }
 
+/// Fetches the 36 runs `m[k * mplane + col ..][..tw]` (the next tile row's,
+/// or the next channel's first) that the output transform reads next, as far
+/// as `m` goes.
+#[inline(always)]
+fn prefetch_next(m: &[f32], mplane: usize, col: usize, tw: usize) {
+    for k in 0..K {
+        let at = (k * mplane + col).min(m.len());
+        prefetch(&m[at..(at + tw).min(m.len())], false);
+    }
+}
+
 /// `Z[i][b][tx] = sum_a A^T[i][a] M[6a + b][tx]` for one channel's tiles
 /// `m[k * mplane + col0 + tx]`, into `z (4, 6, tw)`.
 #[inline(always)]
@@ -819,6 +835,7 @@ multiversion! {
     #[allow(clippy::too_many_arguments)]
     fn output_tile_row(m: &[f32], mplane: usize, col0: usize, tw: usize, buf: &mut [f32], bias: f32, relu: bool, accumulate: bool, dst: &mut [f32], w: usize) {
         let nrows = dst.len() / w;
+        prefetch_next(m, mplane, col0 + tw, tw);
         let (z, line) = buf.split_at_mut(4 * 6 * tw);
         let line = &mut line[..M * tw];
         // Z[i][b][tx] = sum_a A^T[i][a] M[6a + b][tx]: columns first, along the tiles.
@@ -845,6 +862,7 @@ multiversion! {
     /// (`pooled (rows, w/2)`, the pooled rows of this tile row that exist).
     #[allow(clippy::too_many_arguments)]
     fn output_tile_row_pooled(m: &[f32], mplane: usize, col0: usize, tw: usize, buf: &mut [f32], bias: f32, w: usize, nrows: usize, bits: &mut [u64], pooled: &mut [f32]) {
+        prefetch_next(m, mplane, col0 + tw, tw);
         let (z, rest) = buf.split_at_mut(4 * 6 * tw);
         let (line, done) = rest.split_at_mut(M * tw);
         let done = &mut done[..M * w];
