@@ -341,6 +341,33 @@ fn a_second_ctrl_c_exits_at_once() {
     assert!(!c.out.exists(), "the second Ctrl-C quits without saving");
 }
 
+/// The first Ctrl-C stops the pass under way, not only the next iteration:
+/// sent as the run starts (the trace is opened after the handler is
+/// installed and before the targets are made), it leaves no evaluation in the
+/// trace. A binary whose cancel flag were not the one the handler sets would
+/// finish the first evaluation (about a second at 512 px) and trace it.
+#[test]
+fn ctrl_c_stops_the_pass_under_way() {
+    let c = case("mid-pass");
+    let trace = c.d.join("trace.jsonl");
+    let mut child = Command::new(BIN)
+        .args(c.args(&["--size", "512", "--scales", "1", "--iterations", "100000", "--trace", &s(&trace)]))
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let t = Instant::now();
+    while !trace.exists() && t.elapsed() < Duration::from_secs(120) {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    kill("-INT", child.id());
+    let status = wait_for(&mut child, Duration::from_secs(120)).expect("exits after the signal");
+    let mut err = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
+    assert_eq!(status.code(), Some(130), "{err}");
+    let lines = std::fs::read_to_string(&trace).unwrap().lines().count();
+    assert_eq!(lines, 0, "no evaluation finishes after the first Ctrl-C: {err}");
+}
+
 /// Ctrl-C in a batch says what happens: the item is not written, and running
 /// the batch again paints it.
 #[test]
