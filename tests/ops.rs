@@ -570,8 +570,12 @@ fn cache_sizes_come_from_sysfs_with_a_fallback() {
     assert_eq!(read(&dir), None, "an empty directory says nothing");
     std::fs::remove_dir_all(&dir).unwrap();
     assert_eq!(read(&dir), None, "nor does a missing one");
-    let here = caches();
-    assert!(here.l1d >= 4 << 10 && here.l2 >= here.l1d && here.l3 >= here.l2 / 4, "{here:?}");
+    // This machine's, and the fallback's: sizes a CPU could have, which the
+    // blocking divides (an L1 of 32 KiB, L2 of 1 MiB, L3 of 32 MiB).
+    for c in [caches(), FALLBACK] {
+        assert!(c.l1d >= 4 << 10 && c.l2 >= c.l1d && c.l3 >= c.l2 / 4, "{c:?}");
+    }
+    assert!(FALLBACK.l1d >= 16 << 10 && FALLBACK.l2 >= 256 << 10 && FALLBACK.l3 >= 4 << 20, "{FALLBACK:?}");
 }
 
 /// The scratch windows the micro-kernels read and write start on a cache
