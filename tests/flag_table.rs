@@ -113,7 +113,39 @@ fn the_lexer_refuses_what_the_table_does_not_allow_all_at_once() {
     assert_eq!(lexer_errors(&["plot", "--content", "x"]), ["plot: --content: unknown flag; a flag of a single run"]);
     assert_eq!(lexer_errors(&["sheet", "--iterations", "3"]), ["sheet: --iterations: unknown flag; a flag of a single run and `batch`"]);
     assert_eq!(lexer_errors(&["-content_image", "a", "--num_iterations", "9"]).len(), 2);
+    // An unknown flag given its value inline takes no word after it.
+    assert_eq!(
+        lexer_errors(&["--colour=red", "photo.png"]),
+        ["--colour: unknown flag; see --help", "unexpected argument 'photo.png' (flags start with --; see --help)"]
+    );
     assert_eq!(lexer_errors(&["sheet", "a.png=A", "--cols", "2", "b.png"]), Vec::<String>::new(), "sheet takes words");
+}
+
+/// The usage lines of a help: those between `USAGE` and the first blank line.
+fn usage(text: &str) -> Vec<String> {
+    text.split("USAGE\n").nth(1).unwrap_or("").lines().take_while(|l| !l.is_empty()).map(String::from).collect()
+}
+
+#[test]
+fn each_help_opens_with_its_own_usage() {
+    const WORDS: [&str; 5] = ["batch", "calibrate", "sheet", "plot", "flow"];
+    for word in WORDS {
+        let text = String::from_utf8(run(&[word, "--help"]).stdout).unwrap();
+        let lines = usage(&text);
+        assert_eq!(lines.len(), 1, "{word}: {text}");
+        assert!(lines[0].starts_with(&format!("  neural-style {word} ")) && lines[0].contains("--output"), "{word}: {lines:?}");
+    }
+    // The whole help: a single run's three forms (transfer, content alone,
+    // style alone), then each subcommand's line in order, then the hint.
+    let whole = usage(&String::from_utf8(run(&["--help"]).stdout).unwrap());
+    assert_eq!(whole.len(), 3 + WORDS.len() + 1, "{whole:?}");
+    for (line, flags) in whole.iter().zip([&["--content", "--style"][..], &["--content"], &["--style"]]) {
+        assert!(line.starts_with("  neural-style --") && flags.iter().all(|f| line.contains(f)), "{line}");
+    }
+    assert!(!whole[1].contains("--style") && !whole[2].contains("--content"), "{whole:?}");
+    for (line, word) in whole[3..].iter().zip(WORDS) {
+        assert!(line.starts_with(&format!("  neural-style {word} ")), "{line}");
+    }
 }
 
 #[test]
