@@ -580,6 +580,46 @@ fn cache_sizes_come_from_sysfs_with_a_fallback() {
     }
 }
 
+/// Empty products at every level: no rows or no columns touch nothing; no
+/// steps (k = 0) give C = 0 in the rows' first `ncols` columns (the stride's
+/// padding kept), or leave C as it was when accumulating.
+#[test]
+fn gemm_rows_with_nothing_to_multiply() {
+    use neural_style::ops::simd::{gemm_rows, Isa, Strided};
+    let (a, b) = (vec![1.0f32; 64], vec![1.0f32; 64]);
+    let sa = Strided { data: &a, offset: 0, rs: 4, cs: 1 };
+    let (rows, ncols, ldc) = (3, 5, 7);
+    let fresh = || (0..rows * ldc).map(|i| i as f32 + 1.0).collect::<Vec<f32>>();
+    for isa in Isa::available() {
+        for (r, n) in [(0, ncols), (rows, 0)] {
+            let mut c = fresh();
+            gemm_rows(isa, r, 4, n, 1.0, sa, &b, 8, false, &mut c, ldc);
+            assert_eq!(c, fresh(), "{}: {r} x {n}", isa.name());
+        }
+        let mut c = fresh();
+        gemm_rows(isa, rows, 0, ncols, 1.0, sa, &b, 8, false, &mut c, ldc);
+        for (i, (&got, was)) in c.iter().zip(fresh()).enumerate() {
+            assert_eq!(got, if i % ldc < ncols { 0.0 } else { was }, "{}: k = 0, element {i}", isa.name());
+        }
+        let mut c = fresh();
+        gemm_rows(isa, rows, 0, ncols, 1.0, sa, &b, 8, true, &mut c, ldc);
+        assert_eq!(c, fresh(), "{}: k = 0, accumulating", isa.name());
+    }
+}
+
+/// A padded row stride is the row rounded up to whole vectors, one vector
+/// more only where that rounding is a multiple of 256 bytes.
+#[test]
+fn padded_strides_are_whole_vectors_off_256_bytes() {
+    use neural_style::ops::simd::{padded_stride, LANES};
+    for cols in 1..=1100 {
+        let (ld, rounded) = (padded_stride(cols), cols.div_ceil(LANES) * LANES);
+        assert!(ld >= cols && ld % LANES == 0 && ld % 64 != 0, "cols {cols}: {ld}");
+        let want = if rounded % 64 == 0 { rounded + LANES } else { rounded };
+        assert_eq!(ld, want, "cols {cols}");
+    }
+}
+
 /// The scratch windows the micro-kernels read and write start on a cache
 /// line, whatever the allocation gave, and keep their length as they grow.
 #[test]
