@@ -164,6 +164,8 @@ fn objective_matches_an_independent_autograd() {
     let g = e.grad.as_slice().unwrap();
     assert_eq!(g.len(), grad.len());
     let scale = grad.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-    let worst = g.iter().zip(&grad).fold(0.0f64, |m, (&a, &b)| m.max((a as f64 - b).abs()));
+    // A NaN anywhere is the worst (f64::max alone would skip it).
+    let worst =
+        g.iter().zip(&grad).fold(0.0f64, |m, (&a, &b)| if (a as f64 - b).is_nan() { f64::INFINITY } else { m.max((a as f64 - b).abs()) });
     assert!(worst <= 1e-4 * scale, "gradient: worst difference {worst} against a largest {scale}");
 }

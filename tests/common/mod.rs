@@ -12,11 +12,20 @@ pub fn randn(seed: u64, n: usize) -> Vec<f32> {
     (0..n).map(|_| r.normal()).collect()
 }
 
-/// Largest |a-b| relative to the largest |b| (1 if b is all zeros).
+/// Largest |a-b| relative to the largest |b| (1 if b is all zeros); infinite
+/// where either side has a NaN (`f32::max` would skip it, so an output left
+/// at a NaN fill, or a NaN result, would pass unseen).
 pub fn rel_err(a: &[f32], b: &[f32]) -> f32 {
     assert_eq!(a.len(), b.len(), "lengths differ");
     let scale = b.iter().fold(0.0f32, |m, v| m.max(v.abs())).max(1e-30);
-    a.iter().zip(b).fold(0.0f32, |m, (x, y)| m.max((x - y).abs())) / scale
+    a.iter().zip(b).fold(0.0f32, |m, (x, y)| {
+        let d = (x - y).abs();
+        if d.is_nan() {
+            f32::INFINITY
+        } else {
+            m.max(d)
+        }
+    }) / scale
 }
 
 pub fn assert_close(what: &str, a: &[f32], b: &[f32], tol: f32) {
