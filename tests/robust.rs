@@ -279,6 +279,22 @@ fn under_way(args: &[String], trace: &Path) -> std::process::Child {
     child
 }
 
+/// A single scale at `size` px for many iterations, its stderr piped, once
+/// its trace exists: the trace is opened after the signal handler is
+/// installed and before the targets are made.
+fn starting(c: &Case, size: &str, trace: &Path) -> std::process::Child {
+    let child = Command::new(BIN)
+        .args(c.args(&["--size", size, "--scales", "1", "--iterations", "100000", "--trace", &s(trace)]))
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let t = Instant::now();
+    while !trace.exists() && t.elapsed() < Duration::from_secs(120) {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    child
+}
+
 fn kill(sig: &str, pid: u32) {
     assert!(Command::new("kill").args([sig, &pid.to_string()]).status().unwrap().success());
 }
@@ -311,16 +327,7 @@ fn a_second_ctrl_c_exits_at_once() {
     // At 1024 px preparing the targets takes about a second, the cancelled
     // run's save a good part of one more: the second Ctrl-C, sent as soon as
     // the first is answered, lands well before any image could be written.
-    let mut child = Command::new(BIN)
-        .args(c.args(&["--size", "1024", "--scales", "1", "--iterations", "100000", "--trace", &s(&trace)]))
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let t = Instant::now();
-    // The trace is opened after the handler is installed.
-    while !trace.exists() && t.elapsed() < Duration::from_secs(120) {
-        std::thread::sleep(Duration::from_millis(2));
-    }
+    let mut child = starting(&c, "1024", &trace);
     let (tx, rx) = std::sync::mpsc::channel();
     let stderr = child.stderr.take().unwrap();
     std::thread::spawn(move || {
@@ -350,15 +357,7 @@ fn a_second_ctrl_c_exits_at_once() {
 fn ctrl_c_stops_the_pass_under_way() {
     let c = case("mid-pass");
     let trace = c.d.join("trace.jsonl");
-    let mut child = Command::new(BIN)
-        .args(c.args(&["--size", "512", "--scales", "1", "--iterations", "100000", "--trace", &s(&trace)]))
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let t = Instant::now();
-    while !trace.exists() && t.elapsed() < Duration::from_secs(120) {
-        std::thread::sleep(Duration::from_millis(2));
-    }
+    let mut child = starting(&c, "512", &trace);
     kill("-INT", child.id());
     let status = wait_for(&mut child, Duration::from_secs(120)).expect("exits after the signal");
     let mut err = String::new();
