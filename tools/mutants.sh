@@ -26,6 +26,10 @@ files() {
     objective) echo "src/objective.rs" ;;
     optim) echo "src/optim/lbfgs.rs src/optim/evaluator.rs src/optim/adam.rs src/optim/point.rs" ;;
     transfer) echo "src/transfer/config.rs src/transfer/mod.rs src/transfer/memory.rs src/transfer/scaled.rs src/transfer/schedule.rs src/transfer/style_cache.rs" ;;
+    session) echo "src/transfer/session.rs src/transfer/batch.rs src/transfer/video.rs src/loss/temporal.rs" ;;
+    flow) echo "src/flow/consistency.rs src/flow/files.rs src/flow/grid.rs src/flow/mod.rs src/flow/tvl1.rs src/flow/warp.rs" ;;
+    io) echo "src/trace.rs src/image_io.rs src/rng.rs src/error.rs" ;;
+    figures) echo "src/figures/plot.rs src/figures/sheet.rs" ;;
     color) echo "src/color.rs" ;;
     weights) echo "src/weights/format.rs src/weights/mod.rs src/weights/normalise.rs src/weights/crc32.rs src/weights/scales.rs src/weights/exact.rs" ;;
     vgg) echo "src/vgg/model.rs src/vgg/workspace.rs src/vgg/layers.rs" ;;
@@ -45,6 +49,10 @@ tests() {
     objective) echo "objective gradients golden spatial accuracy optimise" ;;
     optim) echo "optimise gradients" ;;
     transfer) echo "optimise spatial cli robust batch" ;;
+    session) echo "batch optimise gradients cli counts robust spatial" ;;
+    flow) echo "flow batch" ;;
+    io) echo "cli image_io counts optimise robust batch weights" ;;
+    figures) echo "figures cli" ;;
     color) echo "color cli" ;;
     weights) echo "weights tools fuzz golden" ;;
     vgg) echo "accuracy golden gradients ops optimise" ;;
@@ -55,7 +63,7 @@ tests() {
   esac
 }
 
-MODULES="preprocess loss objective optim transfer color weights vgg ops conv winograd bin"
+MODULES="preprocess loss objective optim transfer session color weights vgg ops conv winograd flow io figures bin"
 if [[ "${1:-}" == "--list" ]]; then
   for m in $MODULES; do
     n=0
