@@ -24,7 +24,7 @@ files() {
     preprocess) echo "src/preprocess.rs" ;;
     loss) echo "src/loss/gram.rs src/loss/tap.rs src/loss/tv.rs" ;;
     objective) echo "src/objective.rs" ;;
-    optim) echo "src/optim/lbfgs.rs src/optim/evaluator.rs src/optim/adam.rs src/optim/point.rs" ;;
+    optim) echo "src/optim/mod.rs src/optim/lbfgs.rs src/optim/evaluator.rs src/optim/adam.rs src/optim/point.rs" ;;
     transfer) echo "src/transfer/config.rs src/transfer/mod.rs src/transfer/memory.rs src/transfer/scaled.rs src/transfer/schedule.rs src/transfer/style_cache.rs" ;;
     session) echo "src/transfer/session.rs src/transfer/batch.rs src/transfer/video.rs src/loss/temporal.rs" ;;
     flow) echo "src/flow/consistency.rs src/flow/files.rs src/flow/grid.rs src/flow/mod.rs src/flow/tvl1.rs src/flow/warp.rs" ;;
