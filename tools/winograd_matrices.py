@@ -1,12 +1,16 @@
 #!/usr/bin/env python3
-"""Derives the Winograd F(4x4,3x3) matrices of src/ops/winograd.rs exactly (fractions):
-A^T and G from the points 0, 1, -1, 2, 1/2 and infinity, B^T solved from the
-correlation identity; checks the identity and the flip property and prints them.
-Standard library only: python3 tools/winograd_matrices.py"""
+"""Derives the Winograd matrices of src/ops/winograd.rs exactly (fractions):
+A^T and G from the points, B^T solved from the correlation identity; checks the
+identity and the flip property and prints them. F(4x4,3x3): the points 0, 1,
+-1, 2, 1/2 and infinity; F(6x6,3x3): 0, 1, -1, 2, -2, 1/2, -1/2 and infinity
+(both sets closed under p -> 1/p).
+Standard library only: python3 tools/winograd_matrices.py [4|6]"""
+import sys
 from fractions import Fraction as F
 
-pts = [F(0), F(1), F(-1), F(2), F(1,2)]
-m, r = 4, 3
+m, r = int(sys.argv[1]) if len(sys.argv) > 1 else 4, 3
+pts = {4: [F(0), F(1), F(-1), F(2), F(1,2)],
+       6: [F(0), F(1), F(-1), F(2), F(-2), F(1,2), F(-1,2)]}[m]
 n = m + r - 1
 # A^T (m, n): Vandermonde for finite points, infinity column [0..0,1]
 AT = [[p**i for p in pts] + [F(1) if i == m-1 else F(0)] for i in range(m)]
