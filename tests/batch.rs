@@ -175,6 +175,27 @@ fn frames_of_a_sequence_start_from_the_previous_result() {
     let seq = first_content(true, "seq");
     assert_eq!(seq[0], 0.0, "the first frame starts from its photograph");
     assert!(seq[1] > 0.0 && seq[2] > 0.0, "later frames start from the previous result: {seq:?}");
+    // Two styles: each style's sequence starts from its first photograph,
+    // never from the other style's last frame.
+    d.image("styles/a.png", 24, 24);
+    d.image("styles/b.png", 20, 28);
+    let (styles, out, trace) = (d.path("styles"), d.path("out-two"), d.path("two.jsonl"));
+    let o = batch(&["--contents", s(&frames), "--styles", s(&styles), "--output-dir", s(&out), "--trace", s(&trace), "--sequence"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&trace).unwrap();
+    let firsts: Vec<(String, f64)> = text
+        .lines()
+        .filter(|l| json_number(l, "eval") == Some(1.0))
+        .map(|l| (json_string(l, "item").unwrap().to_string(), json_number(l, "content").unwrap()))
+        .collect();
+    assert_eq!(firsts.len(), 6, "one first evaluation per item: {text}");
+    for (item, content) in &firsts {
+        assert_eq!(
+            item.ends_with("] 0__a") || item.ends_with("] 0__b"),
+            *content == 0.0,
+            "{item} starts from its photograph only if it is a first frame: {firsts:?}"
+        );
+    }
 }
 
 /// Frames of a pan: windows of one smooth picture, `step` px further right each.
@@ -409,11 +430,14 @@ fn the_library_batch_reports_each_item_and_a_stop_writes_nothing() {
 #[test]
 fn the_batch_time_left_counts_the_items_to_come() {
     let d = Dir::new("batch-eta");
-    d.image("frames/a.png", 64, 48);
-    d.image("frames/b.png", 64, 48);
-    d.image("frames/c.png", 64, 48);
+    for f in ["a", "b", "c", "d", "e"] {
+        d.image(&format!("frames/{f}.png"), 64, 48);
+    }
     let st = d.image("st.png", 24, 24);
     let (out, sum) = (d.path("out"), d.path("sum.jsonl"));
+    // The last item is already painted: it is not to come for anyone.
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::copy(&st, out.join("e__st.png")).unwrap();
     let frames = d.path("frames");
     let o = run(&[
         "batch",
@@ -442,11 +466,15 @@ fn the_batch_time_left_counts_the_items_to_come() {
             None => text.trim_end_matches('s').parse().unwrap(),
         }
     };
-    let first_item: f64 = json_number(std::fs::read_to_string(&sum).unwrap().lines().next().unwrap(), "seconds").unwrap();
-    // [1/3] paints with two to come and no mean yet; [2/3] with one to come
-    // and [1/3]'s time as the mean; [3/3] with none.
-    for (label, to_come) in [("[1/3] a__st: ", 2.0), ("[2/3] b__st: ", 1.0), ("[3/3] c__st: ", 0.0)] {
-        let lines: Vec<&str> = err.lines().filter_map(|l| l.strip_prefix(label)).filter(|l| l.starts_with("eval")).collect();
+    let summary = std::fs::read_to_string(&sum).unwrap();
+    let item_seconds: Vec<f64> = summary.lines().map(|l| json_number(l, "seconds").unwrap()).collect();
+    assert_eq!(item_seconds.len(), 5, "{summary}");
+    // [1/5] paints with three to come and no mean yet (its own pace); [2/5]
+    // with two and [1/5]'s time as the mean; [3/5] with one and the mean of
+    // two; [4/5] with none (e, done before, is not to come).
+    for (k, to_come) in [(1, 3.0), (2, 2.0), (3, 1.0), (4, 0.0)] {
+        let label = format!("[{k}/5] {}__st: ", ["a", "b", "c", "d"][k - 1]);
+        let lines: Vec<&str> = err.lines().filter_map(|l| l.strip_prefix(label.as_str())).filter(|l| l.starts_with("eval")).collect();
         assert!(lines.len() >= 4, "{label}: {err}");
         for line in lines {
             let w: Vec<&str> = line.split_whitespace().collect();
@@ -454,10 +482,39 @@ fn the_batch_time_left_counts_the_items_to_come() {
             let pace: f64 = w.iter().find_map(|t| t.strip_suffix("s/iter")).unwrap().parse().unwrap();
             let left = seconds(w[w.iter().position(|t| t.starts_with("left")).unwrap() - 1]);
             let batch = seconds(w[w.iter().position(|t| *t == "batch").unwrap() + 1]);
-            let each = if label.starts_with("[1/3]") { pace * total } else { first_item };
+            let each = if k == 1 { pace * total } else { item_seconds[..k - 1].iter().sum::<f64>() / (k - 1) as f64 };
             let want = left + each * to_come;
-            // Printed to 0.1 s (the pace to 0.01 s a step).
-            assert!((batch - want).abs() <= 0.1 + 0.005 * total * to_come, "{label}{line}: batch {batch} left against {want:.3}");
+            // Printed to 0.1 s, or to 1 s from a minute on (the pace to 0.01 s a step).
+            let printed = |t: f64| if t >= 59.95 { 0.5 } else { 0.05 };
+            let tol = printed(batch) + printed(left) + 0.005 * total * to_come;
+            assert!((batch - want).abs() <= tol, "{label}{line}: batch {batch} left against {want:.3}");
         }
     }
+}
+
+/// The library's snapshots: every 2 iterations of 5 writes `out_0002` and
+/// `out_0004`; `Some(0)` means never (as `None`), not a division by zero.
+#[test]
+fn a_session_saves_every_n_iterations_and_zero_means_never() {
+    use neural_style::transfer::{Config, Control, Picture, Session};
+    use std::sync::Arc;
+    let d = Dir::new("session-snap");
+    let (c, st) = (
+        neural_style::image_io::load(&d.image("c.png", 24, 24)).unwrap(),
+        neural_style::image_io::load(&d.image("s.png", 24, 24)).unwrap(),
+    );
+    let net = Arc::new(neural_style::Vgg19::random(5, 8));
+    let snapshots = |every: Option<usize>, name: &str| {
+        let out = d.path(&format!("{name}.png"));
+        let mut session = Session::new(net.clone(), Config { size: 24, iterations: 5, ..Config::default() }).unwrap().save_every(every);
+        let styles = [st.view()];
+        let picture = Picture { content: Some(c.view()), styles: &styles, output: Some(&out), ..Picture::default() };
+        let painted = session.paint(&picture, &mut |_, _, _| {}, &mut |_| Control::Continue).unwrap();
+        assert_eq!(painted.iterations, 5);
+        painted.snapshots.iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect::<Vec<_>>()
+    };
+    assert_eq!(snapshots(Some(2), "two"), ["two_0002.png", "two_0004.png"]);
+    assert!(d.path("two_0004.png").exists());
+    assert!(snapshots(Some(0), "zero").is_empty());
+    assert!(snapshots(None, "none").is_empty());
 }

@@ -154,3 +154,20 @@ fn the_colour_picture_is_white_at_rest_and_hued_by_direction() {
     assert!(l[0] < 0.01 && l[1] > 0.5 && l[2] > 0.99, "left is cyan-blue: {l:?}");
     assert!(d[0] > 0.99 && d[1] > 0.5 && d[2] < 0.01, "down is yellow: {d:?}");
 }
+
+/// A frame's start: the previous result warped where the flow is reliable,
+/// the new photograph where it is not, and in proportion in between.
+#[test]
+fn a_frame_starts_from_the_warped_result_where_reliable_and_the_photograph_elsewhere() {
+    use neural_style::transfer::Previous;
+    let (h, w) = (3, 4);
+    let warped = Array3::from_shape_fn((3, h, w), |(c, y, x)| 0.1 + 0.05 * (c + y + x) as f32);
+    let now = Array3::from_shape_fn((3, h, w), |(c, y, x)| 0.9 - 0.03 * (c * 5 + y * 2 + x) as f32);
+    let reliable = Array2::from_shape_fn((h, w), |(y, x)| [0.0, 1.0, 0.25][(y + x) % 3]);
+    let start = Previous { warped: warped.clone(), reliable: reliable.clone() }.start(now.view());
+    for ((c, y, x), &v) in start.indexed_iter() {
+        let r = reliable[[y, x]];
+        let want = r * warped[[c, y, x]] + (1.0 - r) * now[[c, y, x]];
+        assert!((v - want).abs() < 1e-6, "({c}, {y}, {x}) reliability {r}: {v} against {want}");
+    }
+}
