@@ -166,3 +166,35 @@ pub fn closest<'a>(word: &str, known: impl Iterator<Item = &'a str>) -> Option<&
     let limit = 2.min(word.chars().count().div_ceil(3));
     known.map(|k| (edit_distance(word, k), k)).filter(|(d, _)| *d <= limit).min_by_key(|(d, _)| *d).map(|(_, k)| k)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::error::Error as _;
+
+    #[test]
+    fn an_unknown_layer_is_answered_with_the_nearest_name() {
+        let says = |name: &str| Error::UnknownLayer(name.into()).to_string();
+        // A convolution's name: the ReLU after it, which exists.
+        assert_eq!(says("conv4_2"), "unknown layer 'conv4_2': the losses read the ReLUs after the convolutions: did you mean relu4_2?");
+        // A convolution VGG19 does not have is no such hint.
+        assert!(!says("conv9_9").contains("relu9_9"), "{}", says("conv9_9"));
+        // A slip of the keyboard: the nearest name.
+        assert_eq!(says("relu4_22"), "unknown layer 'relu4_22': did you mean relu4_2? (relu1_1 ... relu5_4)");
+        // Nothing near: the names.
+        assert!(says("pool").starts_with("unknown layer 'pool': expected one of relu1_1, relu1_2,"), "{}", says("pool"));
+    }
+
+    #[test]
+    fn only_a_file_error_has_a_source_and_it_is_the_system_s() {
+        let io = Error::io("in.png", std::io::Error::new(std::io::ErrorKind::NotFound, "gone"));
+        assert_eq!(io.to_string(), "in.png: gone");
+        let source = io.source().expect("a file error keeps its source");
+        assert_eq!(source.to_string(), "gone");
+        let kind = source.downcast_ref::<std::io::Error>().map(|e| e.kind());
+        assert_eq!(kind, Some(std::io::ErrorKind::NotFound));
+        for other in [Error::image("in.png", "not an image"), Error::Weights("short".into()), Error::Optimizer("x".into())] {
+            assert!(other.source().is_none(), "{other}");
+        }
+    }
+}
