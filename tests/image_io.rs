@@ -33,19 +33,25 @@ fn exif_orientation_is_applied() {
 
 #[test]
 fn alpha_is_composited_over_white() {
-    let img = image::RgbaImage::from_fn(4, 2, |x, _| match x {
-        0 => image::Rgba([0, 0, 0, 0]),     // fully transparent black -> white
-        1 => image::Rgba([0, 0, 0, 255]),   // opaque black
-        2 => image::Rgba([255, 0, 0, 128]), // half red over white -> pink
+    let img = image::RgbaImage::from_fn(5, 2, |x, _| match x {
+        0 => image::Rgba([0, 0, 0, 0]),         // fully transparent black -> white
+        1 => image::Rgba([0, 0, 0, 255]),       // opaque black
+        2 => image::Rgba([255, 0, 0, 128]),     // half red over white -> pink
+        3 => image::Rgba([100, 100, 100, 64]), // a quarter of mid grey over white
         _ => image::Rgba([0, 255, 0, 255]),
     });
     let x = decode(&encode(image::DynamicImage::ImageRgba8(img), image::ImageFormat::Png)).unwrap();
-    assert_eq!(x.dim(), (3, 2, 4));
+    assert_eq!(x.dim(), (3, 2, 5));
     for c in 0..3 {
         assert_eq!(x[[c, 0, 0]], 1.0);
         assert_eq!(x[[c, 1, 1]], 0.0);
     }
     assert!((x[[0, 0, 2]] - 1.0).abs() < 1e-6 && (x[[1, 0, 2]] - 0.498).abs() < 0.01);
+    // c a + (1 - a): the colour's share by its opacity, white's by the rest.
+    let (c, a) = (100.0 / 255.0, 64.0 / 255.0);
+    for ch in 0..3 {
+        assert!((x[[ch, 0, 3]] - (c * a + 1.0 - a)).abs() < 1e-6, "{}", x[[ch, 0, 3]]);
+    }
 }
 
 #[test]
