@@ -434,6 +434,23 @@ mod tests {
     }
 
     #[test]
+    fn strings_are_escaped_as_strict_json_asks() {
+        // Quotes, backslashes and every control character below U+0020 escaped
+        // (a strict reader, Python's `json.loads` among them, refuses them raw);
+        // the space and everything above it kept.
+        assert_eq!(escape("a \"b\" \\ c"), "a \\\"b\\\" \\\\ c");
+        assert_eq!(escape("\t\n\u{0}\u{1f}"), "\\u0009\\u000a\\u0000\\u001f");
+        assert_eq!(escape(" ~\u{7f}é"), " ~\u{7f}é");
+    }
+
+    #[test]
+    fn an_object_is_its_fields_in_order() {
+        let text = JsonObject::new().string("name", "x\"y").count("n", 3).number("v", 0.5).number("bad", f64::NAN).null("none").raw("o", "{\"k\":1}").setting("w", 1e-3).finish();
+        assert_eq!(text, r#"{"name":"x\"y","n":3,"v":5e-1,"bad":null,"none":null,"o":{"k":1},"w":1e-3}"#);
+        assert_eq!(JsonObject::new().finish(), "{}");
+    }
+
+    #[test]
     fn records_round_trip() {
         let r = record();
         let line = r.to_json();
