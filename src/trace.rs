@@ -445,7 +445,15 @@ mod tests {
 
     #[test]
     fn an_object_is_its_fields_in_order() {
-        let text = JsonObject::new().string("name", "x\"y").count("n", 3).number("v", 0.5).number("bad", f64::NAN).null("none").raw("o", "{\"k\":1}").setting("w", 1e-3).finish();
+        let text = JsonObject::new()
+            .string("name", "x\"y")
+            .count("n", 3)
+            .number("v", 0.5)
+            .number("bad", f64::NAN)
+            .null("none")
+            .raw("o", "{\"k\":1}")
+            .setting("w", 1e-3)
+            .finish();
         assert_eq!(text, r#"{"name":"x\"y","n":3,"v":5e-1,"bad":null,"none":null,"o":{"k":1},"w":1e-3}"#);
         assert_eq!(JsonObject::new().finish(), "{}");
     }

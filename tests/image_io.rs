@@ -34,9 +34,9 @@ fn exif_orientation_is_applied() {
 #[test]
 fn alpha_is_composited_over_white() {
     let img = image::RgbaImage::from_fn(5, 2, |x, _| match x {
-        0 => image::Rgba([0, 0, 0, 0]),         // fully transparent black -> white
-        1 => image::Rgba([0, 0, 0, 255]),       // opaque black
-        2 => image::Rgba([255, 0, 0, 128]),     // half red over white -> pink
+        0 => image::Rgba([0, 0, 0, 0]),        // fully transparent black -> white
+        1 => image::Rgba([0, 0, 0, 255]),      // opaque black
+        2 => image::Rgba([255, 0, 0, 128]),    // half red over white -> pink
         3 => image::Rgba([100, 100, 100, 64]), // a quarter of mid grey over white
         _ => image::Rgba([0, 255, 0, 255]),
     });
