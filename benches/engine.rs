@@ -284,47 +284,6 @@ fn core_peak() -> (f64, &'static str) {
     (f64::NAN, "unknown")
 }
 
-/// One core's measured peak of bf16 dot products (`vdpbf16ps`: 32 products of
-/// bf16 pairs added into 16 f32 lanes per instruction), in GFLOP/s (a product
-/// and its addition count 2), if the CPU has AVX512_BF16: what an opt-in bf16
-/// Winograd multiply could reach (issue 26's stretch).
-fn bf16_peak() -> Option<f64> {
-    #[cfg(target_arch = "x86_64")]
-    {
-        use std::arch::x86_64::*;
-        #[target_feature(enable = "avx512f,avx512bf16")]
-        fn dot(iters: usize) -> f32 {
-            // 16 chains: enough for two a cycle at its latency; with 24,
-            // LLVM kept 9 of them on the stack.
-            let mut acc = [_mm512_set1_ps(0.0); 16];
-            let (a, b) = (
-                _mm512_cvtne2ps_pbh(_mm512_set1_ps(0.5), _mm512_set1_ps(0.25)),
-                _mm512_cvtne2ps_pbh(_mm512_set1_ps(1e-7), _mm512_set1_ps(1e-7)),
-            );
-            for _ in 0..iters {
-                for v in acc.iter_mut() {
-                    *v = _mm512_dpbf16_ps(*v, a, b);
-                }
-                // Keeps each chain in its register: without it LLVM (1.95)
-                // rotated the accumulators through moves and the stack, about
-                // 207 GFLOP/s on a Zen 5 that reaches 480 this way.
-                // SAFETY: an empty instruction that touches no memory.
-                unsafe { std::arch::asm!("", options(nomem, nostack, preserves_flags)) };
-            }
-            acc.iter().map(|&v| _mm512_reduce_add_ps(v)).sum()
-        }
-        if is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("avx512bf16") {
-            let iters = 40_000_000;
-            // SAFETY: the features were detected.
-            let t = time(3, || {
-                std::hint::black_box(unsafe { dot(iters) });
-            });
-            return Some(2.0 * 32.0 * 16.0 * iters as f64 / t.min / 1e9);
-        }
-    }
-    None
-}
-
 /// Resident and peak memory of this process (Linux /proc), in MB.
 fn rss() -> String {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
@@ -420,9 +379,6 @@ fn main() {
             "One core's measured f32 FMA peak: {peak:.0} GFLOP/s ({isa}); kernels: {}.",
             neural_style::ops::simd::Isa::detect().name()
         );
-        if let Some(bf16) = bf16_peak() {
-            println!("The same core's measured bf16 dot-product peak (AVX512_BF16, not used by the engine): {bf16:.0} GFLOP/s, {:.2}x the f32 FMA's.", bf16 / peak);
-        }
         println!("GFLOP/s of the direct convolutions' count, and of the convolution multiplies actually done (Winograd), the latter as a share of the cores' peak; then the Winograd roof's share: those multiplies and the style taps' GEMMs (Gram, (G - A) F) over the time and the peak.");
         println!(
             "| size | threads | median s | min s | max s | direct GFLOP/s | done GFLOP/s | share of peak | share of the Winograd roof |"
