@@ -459,6 +459,25 @@ mod tests {
     }
 
     #[test]
+    fn an_empty_object_is_read_where_it_stands() {
+        // A run without style terms traces its layers as `{}`.
+        let line = r#"{"eval":2,"iteration":1,"loss":3,"content":3,"style":0,"style_layers":{},"tv":0,"content_weight":1,"style_weight":1,"tv_weight":0}"#;
+        let r = Record::parse(line).unwrap();
+        assert_eq!((r.eval, r.iteration, r.style_layers.len(), r.tv_weight), (2, 1, 0, 0.0));
+        // An empty line object is read whole: what it lacks is what is reported.
+        let e = Record::parse("{ }").unwrap_err().to_string();
+        assert!(e.contains("no \"eval\""), "{e}");
+    }
+
+    #[test]
+    fn a_line_cut_short_is_an_error_not_a_panic() {
+        // What a run killed while writing leaves: the line ends inside a value.
+        for cut in [r#"{"eval":1,"loss":12"#, r#"{"eval":1,"loss":1.5e"#, "12", r#"{"eval":1,"item":"a"#, r#"{"eval":"#] {
+            assert!(Record::parse(cut).is_err(), "{cut}");
+        }
+    }
+
+    #[test]
     fn records_round_trip() {
         let r = record();
         let line = r.to_json();
