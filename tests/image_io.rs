@@ -82,3 +82,24 @@ fn save_is_atomic_and_round_trips_png() {
     assert_eq!(names, ["out.png"], "no temporary file left");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn save_writes_its_temporary_beside_the_target() {
+    use std::os::unix::fs::MetadataExt;
+    // A folder on another filesystem than the working folder (tmpfs under
+    // /dev/shm, the crate on disk): a temporary written anywhere but beside
+    // the target could not be renamed onto it.
+    let shm = std::path::Path::new("/dev/shm");
+    let here = std::fs::metadata(".").unwrap().dev();
+    if !shm.is_dir() || std::fs::metadata(shm).unwrap().dev() == here {
+        eprintln!("no second filesystem at /dev/shm: nothing to check here");
+        return;
+    }
+    let dir = shm.join(format!("ns-io-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let img = ndarray::Array3::from_elem((3, 2, 2), 0.5f32);
+    let p = dir.join("out.png");
+    let saved = save(img.view(), &p);
+    std::fs::remove_dir_all(&dir).ok();
+    saved.unwrap();
+}
