@@ -446,8 +446,8 @@ mod tests {
     #[test]
     fn every_json_escape_is_read() {
         // Traces written by other programs may use any of JSON's escapes.
-        let line = r#"{"eval":1,"loss":1,"item":"q\" b\\ s\/ n\n t\t r\r b\b f\f u\u00e9\u0041"}"#;
-        let item = Record::parse(&line.replace(r#","item""#, r#","iteration":0,"content":0,"style":0,"tv":0,"content_weight":1,"style_weight":1,"tv_weight":0,"item""#)).unwrap().item;
+        let fields = r#""eval":1,"iteration":0,"loss":1,"content":0,"style":0,"tv":0,"content_weight":1,"style_weight":1,"tv_weight":0"#;
+        let item = Record::parse(&format!(r#"{{{fields},"item":"q\" b\\ s\/ n\n t\t r\r b\b f\f u\u00e9\u0041"}}"#)).unwrap().item;
         assert_eq!(item.as_deref(), Some("q\" b\\ s/ n\n t\t r\r b\u{8} f\u{c} uéA"));
         assert!(Record::parse(r#"{"eval":1,"item":"\x"}"#).unwrap_err().to_string().contains("unknown escape"));
     }
