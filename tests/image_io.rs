@@ -103,3 +103,25 @@ fn save_writes_its_temporary_beside_the_target() {
     std::fs::remove_dir_all(&dir).ok();
     saved.unwrap();
 }
+
+#[test]
+fn a_folder_gives_its_pictures_by_name_and_nothing_else() {
+    use neural_style::image_io::{images_in, images_of};
+    let dir = std::env::temp_dir().join(format!("ns-io-folder-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("sub.png")).unwrap(); // a folder with a picture's name
+    let empty = dir.join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    for name in ["b.JPG", "a.png", "c.jpeg", "notes.txt", "d.png.bak"] {
+        std::fs::write(dir.join(name), b"x").unwrap();
+    }
+    let names = |v: Vec<std::path::PathBuf>| v.iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect::<Vec<_>>();
+    assert_eq!(names(images_in(&dir).unwrap()), ["a.png", "b.JPG", "c.jpeg"]);
+    // A folder and a file, in the order given; any file named is taken as it is.
+    let listed = images_of(&[dir.clone(), dir.join("notes.txt")]).unwrap();
+    assert_eq!(names(listed), ["a.png", "b.JPG", "c.jpeg", "notes.txt"]);
+    let no_pictures = images_of(std::slice::from_ref(&empty)).unwrap_err().to_string();
+    assert!(no_pictures.contains("no .png or .jpg files"), "{no_pictures}");
+    assert!(images_of(&[dir.join("missing.png")]).is_err());
+    assert!(images_of(&[]).unwrap_err().to_string().contains("no images"));
+    std::fs::remove_dir_all(&dir).ok();
+}
