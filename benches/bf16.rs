@@ -156,12 +156,17 @@ fn run(runs: usize) {
             }
         };
         bf16_gemm(&mut c16);
+        // The operands as the kernel sees them, rounded once.
+        let (ar, br): (Vec<f64>, Vec<f64>) =
+            (a.iter().map(|&v| f32_of(bf16(v)) as f64).collect(), b.iter().map(|&v| f32_of(bf16(v)) as f64).collect());
         let mut worst = 0.0f64;
         for r in 0..rows {
             for j in 0..cols {
-                let exact: f64 = (0..k).map(|p| f32_of(bf16(a[r * k + p])) as f64 * f32_of(bf16(b[p * cols + j])) as f64).sum();
-                let scale: f64 = (0..k).map(|p| (f32_of(bf16(a[r * k + p])) as f64 * f32_of(bf16(b[p * cols + j])) as f64).abs()).sum();
-                worst = worst.max((c16[r * cols + j] as f64 - exact).abs() / scale.max(1e-30));
+                let (exact, scale) = (0..k).fold((0.0, 0.0), |(s, m), p| {
+                    let x = ar[r * k + p] * br[p * cols + j];
+                    (s + x, m + x.abs())
+                });
+                worst = worst.max((c16[r * cols + j] as f64 - exact).abs() / f64::max(scale, 1e-30));
             }
         }
         assert!(worst < 1e-5, "the bf16 kernel is wrong: {worst:e}");
