@@ -186,6 +186,38 @@ mod tests {
     }
 
     #[test]
+    fn edit_distance_counts_insertions_deletions_and_substitutions_by_character() {
+        for (a, b, d) in [
+            ("", "", 0),
+            ("", "abc", 3),
+            ("kitten", "sitting", 3),
+            ("flaw", "lawn", 2),
+            ("intention", "execution", 5),
+            ("relu4_2", "relu4_22", 1),
+            ("ab", "ba", 2),     // a transposition is two edits
+            ("über", "uber", 1), // characters, not bytes
+            ("avg", "avg", 0),
+        ] {
+            assert_eq!(edit_distance(a, b), d, "{a} -> {b}");
+            assert_eq!(edit_distance(b, a), d, "{b} -> {a}");
+        }
+    }
+
+    #[test]
+    fn the_closest_word_is_the_nearest_within_a_slip() {
+        let known = ["lbfgs", "adam", "abcd", "abce"];
+        let near = |w: &str| closest(w, known.iter().copied());
+        assert_eq!(near("abce"), Some("abce"), "the nearest, not the first near enough");
+        assert_eq!(near("lbfgz"), Some("lbfgs"));
+        // Five letters allow two edits, and two are allowed; three are not.
+        assert_eq!(near("lbfxx"), Some("lbfgs"));
+        assert_eq!(near("lbxxx"), None);
+        // Three letters allow one edit.
+        assert_eq!(near("adm"), Some("adam"));
+        assert_eq!(near("xyz"), None);
+    }
+
+    #[test]
     fn only_a_file_error_has_a_source_and_it_is_the_system_s() {
         let io = Error::io("in.png", std::io::Error::new(std::io::ErrorKind::NotFound, "gone"));
         assert_eq!(io.to_string(), "in.png: gone");
