@@ -7,7 +7,8 @@
 //!
 //! Words on the command line pick parts (`layers`, `winograd` (the layers without
 //! the im2col reference), `eval`, `memory`, `losses`), sizes (numbers >= 16),
-//! `--threads 1,2` and `--runs N`.
+//! `--threads 1,2`, `--runs N` and `--precision f32|bf16` (the whole
+//! evaluations' input gradients).
 
 use ndarray::Array3;
 use neural_style::objective::{content_targets, style_targets};
@@ -15,7 +16,7 @@ use neural_style::ops::conv::{conv_backward_input, conv_forward, flip_transpose,
 use neural_style::ops::winograd::WinogradWeights;
 use neural_style::rng::Rng;
 use neural_style::vgg::{paper_content_taps, paper_style_taps, VGG19};
-use neural_style::{weights, LossWeights, Objective, Pooling};
+use neural_style::{weights, LossWeights, Objective, Pooling, Precision};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -178,8 +179,12 @@ fn losses(size: usize, threads: usize, runs: usize) {
     println!("| all | | {:.1} | | {:.1} | |", tg * 1e3, tt * 1e3);
 }
 
+/// `--precision` (f32 unless given): how the whole-evaluation parts multiply.
+static PRECISION: std::sync::OnceLock<Precision> = std::sync::OnceLock::new();
+
 fn objective(size: usize) -> (Objective, Array3<f32>) {
-    let net = weights::shipped().to_network(Pooling::Avg, false).unwrap();
+    let mut net = weights::shipped().to_network(Pooling::Avg, false).unwrap();
+    net.set_precision(*PRECISION.get_or_init(Precision::default)).unwrap();
     let net = Arc::new(net.truncated(*paper_style_taps().iter().max().unwrap()));
     let img = |seed| {
         let mut r = Rng::new(seed);
@@ -333,6 +338,10 @@ fn main() {
                 runs = args[i + 1].parse().unwrap();
                 i += 1;
             }
+            "--precision" => {
+                PRECISION.set(args[i + 1].parse().unwrap()).unwrap();
+                i += 1;
+            }
             p @ ("layers" | "winograd" | "eval" | "memory" | "losses") => parts.push(p),
             n => {
                 if let Ok(s) = n.parse::<usize>() {
@@ -376,8 +385,9 @@ fn main() {
         let (peak, isa) = core_peak();
         println!("\n## One evaluation (forward + input gradient + losses), shipped VGG19 to relu5_1, {runs} runs");
         println!(
-            "One core's measured f32 FMA peak: {peak:.0} GFLOP/s ({isa}); kernels: {}.",
-            neural_style::ops::simd::Isa::detect().name()
+            "One core's measured f32 FMA peak: {peak:.0} GFLOP/s ({isa}); kernels: {}; precision {}.",
+            neural_style::ops::simd::Isa::detect().name(),
+            PRECISION.get_or_init(Precision::default).name()
         );
         println!("GFLOP/s of the direct convolutions' count, and of the convolution multiplies actually done (Winograd), the latter as a share of the cores' peak; then the Winograd roof's share: those multiplies and the style taps' GEMMs (Gram, (G - A) F) over the time and the peak.");
         println!(

@@ -76,4 +76,5 @@ mod documents {
     struct Design;
 }
 pub use objective::{ContentTarget, Evaluation, LossWeights, Objective, StyleTarget};
+pub use ops::bf16::Precision;
 pub use vgg::{Pooling, Tap, Vgg19};

@@ -374,6 +374,7 @@ fn winograd_fused_mask_and_pool_match_the_separate_passes() {
     use neural_style::ops::relu::{relu_backward, relu_mask, ReluMask};
     use neural_style::ops::simd::Isa;
     use neural_style::ops::winograd::{Input, Output, WinogradWeights};
+    use neural_style::Precision;
     // Odd sizes drop a row or column in the pool; 70 wide spans two mask words.
     for &(c_in, c_out, h, w) in &[(3, 8, 7, 9), (8, 16, 12, 70), (5, 9, 1, 6), (16, 8, 17, 33)] {
         let g = ConvGeom { c_in, c_out, h, w, k: 3, pad: 1 };
@@ -381,7 +382,7 @@ fn winograd_fused_mask_and_pool_match_the_separate_passes() {
         let u = WinogradWeights::new(c_out, c_in, &randn(81, c_out * c_in * 9));
         let b = randn(82, c_out);
         let (ph, pw) = (h / 2, w / 2);
-        for isa in Isa::available() {
+        let check = |isa: Isa, u: &WinogradWeights| {
             // Forward: full output, then mask and pool, against the fused form.
             let mut y = vec![0.0; c_out * h * w];
             u.forward_with(isa, &g, &x, Some(&b), true, false, &mut y);
@@ -391,9 +392,9 @@ fn winograd_fused_mask_and_pool_match_the_separate_passes() {
             let mut pooled = vec![f32::NAN; c_out * ph * pw];
             let mut mask = ReluMask::zeros(c_out * h, w);
             u.conv_with(isa, &g, Input::Plain(&x), Some(&b), true, Output::Pooled { pooled: &mut pooled, mask: &mut mask });
-            assert!(pooled == want_pool, "pooled output differs ({} {g:?})", isa.name());
+            assert!(pooled == want_pool, "pooled output differs ({} {} {g:?})", u.precision().name(), isa.name());
             for i in 0..y.len() {
-                assert_eq!(mask.get(i), want_mask.get(i), "mask bit {i} ({} {g:?})", isa.name());
+                assert_eq!(mask.get(i), want_mask.get(i), "mask bit {i} ({} {} {g:?})", u.precision().name(), isa.name());
             }
             // Backward: unpool, mask, then the input gradient, against the fused form.
             let dyp = randn(83, c_out * ph * pw);
@@ -404,14 +405,20 @@ fn winograd_fused_mask_and_pool_match_the_separate_passes() {
             u.backward_input_with(isa, &g, &dy, &mut want_dx, false);
             let mut dx = vec![f32::NAN; c_in * h * w];
             u.backward_from(isa, &g, Input::Unpooled { dy: &dyp, mask: &mask }, &mut dx, false);
-            assert!(dx == want_dx, "unpooled input gradient differs ({} {g:?})", isa.name());
+            assert!(dx == want_dx, "unpooled input gradient differs ({} {} {g:?})", u.precision().name(), isa.name());
             // Full output with its mask made as it is written; the gradient masked as it is read.
             let mut y2 = vec![f32::NAN; y.len()];
             let mut mask2 = ReluMask::zeros(c_out * h, w);
             u.conv_with(isa, &g, Input::Plain(&x), Some(&b), true, Output::Masked { y: &mut y2, mask: &mut mask2 });
-            assert!(y2 == y, "masked output differs ({} {g:?})", isa.name());
+            assert!(y2 == y, "masked output differs ({} {} {g:?})", u.precision().name(), isa.name());
             for i in 0..y.len() {
-                assert_eq!(mask2.get(i), want_mask.get(i), "mask bit {i} of the masked output ({} {g:?})", isa.name());
+                assert_eq!(
+                    mask2.get(i),
+                    want_mask.get(i),
+                    "mask bit {i} of the masked output ({} {} {g:?})",
+                    u.precision().name(),
+                    isa.name()
+                );
             }
             let dyf = randn(84, c_out * h * w);
             let mut dym = dyf.clone();
@@ -420,7 +427,7 @@ fn winograd_fused_mask_and_pool_match_the_separate_passes() {
             u.backward_input_with(isa, &g, &dym, &mut want_dx, false);
             let mut dx = vec![f32::NAN; c_in * h * w];
             u.backward_from(isa, &g, Input::Masked { dy: &dyf, mask: &mask2 }, &mut dx, false);
-            assert!(dx == want_dx, "masked input gradient differs ({} {g:?})", isa.name());
+            assert!(dx == want_dx, "masked input gradient differs ({} {} {g:?})", u.precision().name(), isa.name());
             // The input gradient gated by a ReLU mask below (c_in channels) as it
             // is written, added to what dx held, against adding then masking.
             let below = relu_mask(&randn(85, c_in * h * w), w);
@@ -431,8 +438,17 @@ fn winograd_fused_mask_and_pool_match_the_separate_passes() {
             let mut dx = held.clone();
             let out = Output::Gated { y: &mut dx, accumulate: true, gate: &below };
             u.backward_into(isa, &g, Input::Masked { dy: &dyf, mask: &mask2 }, out);
-            assert!(dx == want_dx, "gated input gradient differs ({} {g:?})", isa.name());
+            assert!(dx == want_dx, "gated input gradient differs ({} {} {g:?})", u.precision().name(), isa.name());
             assert!(dx.iter().enumerate().any(|(i, &v)| !below.get(i) && held[i] != 0.0 && v == 0.0), "nothing was gated");
+        };
+        for isa in Isa::available() {
+            check(isa, &u);
+        }
+        // bf16 multiplies (where this CPU has them): the fused forms are the
+        // same numbers as the separate passes at that precision too.
+        let mut u16 = u.clone();
+        if u16.set_precision(Precision::Bf16).is_ok() {
+            check(Isa::detect(), &u16);
         }
     }
 }
@@ -625,7 +641,7 @@ fn padded_strides_are_whole_vectors_off_256_bytes() {
 #[test]
 fn aligned_windows_start_on_a_cache_line() {
     use neural_style::ops::simd::{aligned_window, window_start, LANES};
-    let mut v = Vec::new();
+    let mut v = Vec::<f32>::new();
     for n in [1, 15, 16, 100, 4096, 1 << 20, 3] {
         let w = aligned_window(&mut v, n);
         assert_eq!((w.len(), w.as_ptr() as usize % 64), (n, 0), "n {n}");
@@ -635,10 +651,127 @@ fn aligned_windows_start_on_a_cache_line() {
     // The buffer holds the window and at most a vector's worth before it (what
     // the memory estimate counts), grown only when a larger window is asked for.
     for n in [1, 100, 4096, 1 << 16] {
-        let mut v = Vec::new();
+        let mut v = Vec::<f32>::new();
         aligned_window(&mut v, n);
         assert_eq!(v.len(), n + LANES - 1, "n {n}");
         aligned_window(&mut v, n / 2);
         assert_eq!(v.len(), n + LANES - 1, "n {n}: a smaller window reuses the buffer");
+    }
+    // Other element types (bf16 pairs are u32 words, so also 16 to a line).
+    let mut v = Vec::<u32>::new();
+    for n in [1, 17, 4096] {
+        let w = aligned_window(&mut v, n);
+        assert_eq!((w.len(), w.as_ptr() as usize % 64), (n, 0), "u32, n {n}");
+    }
+    let mut v = Vec::<u16>::new();
+    aligned_window(&mut v, 1000);
+    assert_eq!(v.len(), 1000 + 31, "u16: the slack is a line's worth of elements less one");
+}
+
+/// bf16 rounding is to the nearest, ties to even, and a NaN stays one.
+#[test]
+fn bf16_rounds_to_nearest_ties_to_even() {
+    use neural_style::ops::bf16::{from_bf16, pair, to_bf16};
+    // 1 + 2^-8 is halfway between 1 (even) and 1 + 2^-7: down; 1 + 3 2^-8 is
+    // halfway between 1 + 2^-7 (odd) and 1 + 2^-6: up; just past half: up.
+    assert_eq!(to_bf16(1.0), 0x3f80);
+    assert_eq!(to_bf16(1.0 + 2f32.powi(-8)), 0x3f80);
+    assert_eq!(to_bf16(1.0 + 3.0 * 2f32.powi(-8)), 0x3f82);
+    assert_eq!(to_bf16(1.0 + 2f32.powi(-8) + 2f32.powi(-20)), 0x3f81);
+    assert_eq!(to_bf16(-1.0 - 2f32.powi(-7)), 0xbf81);
+    assert_eq!(to_bf16(f32::MAX), 0x7f80, "past the largest bf16: infinity");
+    assert!(from_bf16(to_bf16(f32::NAN)).is_nan());
+    assert!(from_bf16(to_bf16(f32::from_bits(0x7f80_0001))).is_nan(), "a NaN with only low bits set is not rounded to infinity");
+    // Within half a unit in the last place: at most 2^-8 of |x|.
+    for x in randn(90, 1000) {
+        let r = from_bf16(to_bf16(x));
+        assert!((r - x).abs() <= x.abs() * 2f32.powi(-8), "{x} -> {r}");
+    }
+    assert_eq!(pair(1.0, -2.0), 0xc000_3f80, "the even element in the low half");
+}
+
+/// The bf16 GEMM against its plain reference and against f64 on the rounded
+/// operands, at every row count the kernel splits into and column counts
+/// around its panels, without touching C outside its columns.
+#[test]
+fn bf16_gemm_matches_its_reference_at_every_edge() {
+    use neural_style::ops::bf16::{from_bf16, gemm_bf16, gemm_bf16_reference, kernel_available, pair};
+    if !kernel_available() {
+        println!("no AVX512_BF16 here: gemm_bf16 is its reference, checked against f64 only");
+    }
+    for &rows in &[1, 3, 7, 8, 9, 17] {
+        for &kpairs in &[1, 2, 5, 33] {
+            for &ncols in &[1, 15, 16, 17, 47, 48, 49, 97] {
+                let (lda, ldb, ldc) = (kpairs + 3, ncols + 5, ncols + 7);
+                let a: Vec<u32> = randn(91, rows * lda).chunks_exact(1).zip(randn(92, rows * lda)).map(|(x, y)| pair(x[0], y)).collect();
+                let b: Vec<u32> = randn(93, kpairs * ldb).iter().zip(randn(94, kpairs * ldb)).map(|(&x, y)| pair(x, y.max(0.0))).collect();
+                let mut c = vec![f32::NAN; rows * ldc];
+                gemm_bf16(rows, kpairs, ncols, &a, lda, 1, &b, ldb, &mut c, ldc);
+                let mut want = vec![f32::NAN; rows * ldc];
+                gemm_bf16_reference(rows, kpairs, ncols, &a, lda, 1, &b, ldb, &mut want, ldc);
+                let half = |w: u32, t: usize| from_bf16((w >> (16 * t)) as u16) as f64;
+                for r in 0..rows {
+                    for j in 0..ldc {
+                        let at = format!("{rows}x{kpairs}x{ncols} at ({r}, {j})");
+                        let (got, refr) = (c[r * ldc + j], want[r * ldc + j]);
+                        if j >= ncols {
+                            assert!(got.is_nan(), "{at}: written outside C's columns");
+                            continue;
+                        }
+                        let (exact, scale) = (0..kpairs).flat_map(|q| [0, 1].map(move |t| (q, t))).fold((0.0, 0.0), |(s, m), (q, t)| {
+                            let p = half(a[r * lda + q], t) * half(b[q * ldb + j], t);
+                            (s + p, m + p.abs())
+                        });
+                        let tol = 1e-6 * f64::max(scale, 1e-30);
+                        assert!((got as f64 - exact).abs() <= tol, "{at}: {got} against exactly {exact}");
+                        assert!((refr as f64 - exact).abs() <= tol, "{at}: the reference's {refr} against exactly {exact}");
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// bf16 Winograd (where this CPU has it): the forward stays f32's to the bit;
+/// the input gradient against the direct f64-accumulated reference on
+/// VGG-like and awkward shapes is close to bf16's rounding as F(4x4)'s
+/// transforms amplify it (measured 5.1e-2 to 7.3e-2 of the largest element,
+/// against f32's 4e-6 to 1e-5), not equal to f32's (the setting does change
+/// the products), and the same bits on one, two and three threads.
+#[test]
+fn winograd_bf16_is_close_to_the_reference_and_thread_independent() {
+    use neural_style::ops::winograd::WinogradWeights;
+    use neural_style::Precision;
+    let mut u = WinogradWeights::new(1, 1, &[0.0; 9]);
+    if u.set_precision(Precision::Bf16).is_err() {
+        assert_eq!(u.precision(), Precision::F32, "a refused precision changed the weights");
+        println!("no AVX512_BF16 at the kernels' level here: bf16 is refused (checked), nothing else to check");
+        return;
+    }
+    for &(c_in, c_out, h, w) in &[(3, 64, 17, 33), (9, 19, 8, 9), (64, 64, 32, 31), (70, 130, 33, 17), (256, 128, 12, 16), (64, 3, 9, 70)] {
+        let g = ConvGeom { c_in, c_out, h, w, k: 3, pad: 1 };
+        let x: Vec<f32> = randn(95, c_in * h * w).iter().map(|v| v.max(0.0)).collect();
+        let wt: Vec<f32> = randn(96, c_out * c_in * 9).iter().map(|v| v / (9.0 * c_in as f32).sqrt()).collect();
+        let u32 = WinogradWeights::new(c_out, c_in, &wt);
+        let mut u16 = u32.clone();
+        u16.set_precision(Precision::Bf16).unwrap();
+        let dy = randn(97, c_out * h * w);
+        let want_dx = conv_backward_reference(&g, &dy, &wt);
+        let run = |u: &WinogradWeights| {
+            let mut y = vec![f32::NAN; c_out * h * w];
+            u.forward(&g, &x, None, false, false, &mut y);
+            let mut dx = vec![f32::NAN; x.len()];
+            u.backward_input(&g, &dy, &mut dx, false);
+            (y, dx)
+        };
+        let (y16, dx16) = with_threads(1, || run(&u16));
+        let (y32, dx32) = with_threads(1, || run(&u32));
+        assert!(y16 == y32, "bf16 changed the forward ({g:?})");
+        println!("{g:?}: input gradient {:.1e} (f32 {:.1e})", rel_err(&dx16, &want_dx), rel_err(&dx32, &want_dx));
+        assert_close(&format!("bf16 input gradient {g:?}"), &dx16, &want_dx, 0.1);
+        assert!(dx16 != dx32, "bf16 gave f32's bits ({g:?})");
+        for threads in [2, 3] {
+            assert!(with_threads(threads, || run(&u16)) == (y16.clone(), dx16.clone()), "bf16 on {threads} threads differs ({g:?})");
+        }
     }
 }

@@ -453,3 +453,45 @@ fn the_instruction_set_can_be_pinned_and_a_wrong_one_is_refused() {
     assert!(err.contains("NEURAL_STYLE_ISA: expected avx512, avx2 or portable, got 'avx3'"), "{err}");
     assert!(!c.out.exists());
 }
+
+/// `--precision bf16` rounds the input gradients' products only: where the
+/// CPU has AVX512_BF16 the first evaluation's loss (a forward) is f32's to
+/// the bit and the picture is not; pinned below AVX-512 (every CPU can be)
+/// it is refused in one line before anything starts, as is a word it does
+/// not know.
+#[test]
+fn bf16_precision_changes_the_gradient_only_and_is_refused_where_it_cannot_run() {
+    let c = case("precision");
+    let trace = c.d.join("trace.jsonl");
+    let with = |precision: &str, isa: Option<&str>| {
+        let mut cmd = Command::new(BIN);
+        cmd.args(c.args(&["--size", "48", "--iterations", "3", "--precision", precision, "--trace", &s(&trace)]));
+        if let Some(isa) = isa {
+            cmd.env("NEURAL_STYLE_ISA", isa);
+        }
+        let o = cmd.output().unwrap();
+        let lines = std::fs::read_to_string(&trace).unwrap_or_default();
+        let first = lines.lines().next().unwrap_or_default().split(",\"").find(|f| f.starts_with("loss\"")).map(String::from);
+        let _ = std::fs::remove_file(&trace);
+        (o, first, std::fs::read(&c.out).ok())
+    };
+    let (o, loss32, pic32) = with("f32", None);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    if neural_style::ops::bf16::kernel_available() {
+        let (o, loss16, pic16) = with("bf16", None);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        assert!(loss32.is_some() && loss16 == loss32, "the first loss differs: {loss32:?} against {loss16:?}");
+        assert!(pic16 != pic32, "bf16 painted f32's picture");
+    }
+    let _ = std::fs::remove_file(&c.out);
+    let (o, _, pic) = with("bf16", Some("portable"));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("bf16 needs"), "{err}");
+    assert!(pic.is_none(), "a refused run wrote a picture");
+    let (o, _, _) = with("bf61", None);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("--precision: expected f32 or bf16, got 'bf61' (did you mean bf16?)"), "{err}");
+}

@@ -35,7 +35,7 @@ files() {
     vgg) echo "src/vgg/model.rs src/vgg/workspace.rs src/vgg/layers.rs" ;;
     ops) echo "src/ops/gemm.rs src/ops/simd.rs src/ops/kernels.rs src/ops/geom.rs src/ops/relu.rs src/ops/reduce.rs src/ops/cache.rs" ;;
     conv) echo "src/ops/conv.rs src/ops/im2col.rs src/ops/pool.rs" ;;
-    winograd) echo "src/ops/winograd.rs" ;;
+    winograd) echo "src/ops/winograd.rs src/ops/bf16.rs" ;;
     bin) echo "src/bin/neural-style/args.rs src/bin/neural-style/batch.rs src/bin/neural-style/commands.rs src/bin/neural-style/flags.rs src/bin/neural-style/main.rs src/bin/neural-style/run.rs src/bin/neural-style/signals.rs" ;;
     *) echo "unknown module '$1'" >&2; exit 2 ;;
   esac

@@ -2,6 +2,7 @@
 //! F(4x4,3x3) ([`super::winograd`]) or im2col + GEMM ([`super::conv`], the
 //! reference), one set of forward and backward entry points for both.
 
+use super::bf16::Precision;
 use super::conv::{conv_backward_input, conv_backward_input_add, conv_forward, flip_transpose, ConvGeom};
 use super::relu::{relu_backward, ReluMask};
 use super::simd::Isa;
@@ -65,6 +66,23 @@ impl Kernels {
         match self {
             Kernels::Im2col { weight, .. } => weight.clone(),
             Kernels::Winograd(u) => u.weight(),
+        }
+    }
+
+    /// How the products multiply: im2col is f32 only (a precision other than
+    /// f32 leaves it so); Winograd takes `p` if this CPU can run it.
+    pub fn set_precision(&mut self, p: Precision) -> Result<(), crate::Error> {
+        match self {
+            Kernels::Im2col { .. } => p.check(),
+            Kernels::Winograd(u) => u.set_precision(p),
+        }
+    }
+
+    /// How the products multiply.
+    pub fn precision(&self) -> Precision {
+        match self {
+            Kernels::Im2col { .. } => Precision::F32,
+            Kernels::Winograd(u) => u.precision(),
         }
     }
 

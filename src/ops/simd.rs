@@ -143,13 +143,14 @@ impl Isa {
 /// Floats in one AVX-512 vector: the micro-kernel's column unit.
 pub const LANES: usize = 16;
 
-/// A window of `n` floats of `v` that starts on a 64-byte boundary, `v`
+/// A window of `n` elements of `v` that starts on a 64-byte boundary, `v`
 /// grown as needed (its old contents are not kept in place). Large
 /// allocations start 16 bytes past a page here (glibc), so without this
 /// every other vector load of a row would straddle two cache lines.
-pub fn aligned_window(v: &mut Vec<f32>, n: usize) -> &mut [f32] {
-    if v.len() < n + LANES - 1 {
-        v.resize(n + LANES - 1, 0.0);
+pub fn aligned_window<T: Copy + Default>(v: &mut Vec<T>, n: usize) -> &mut [T] {
+    let slack = 64 / std::mem::size_of::<T>().max(1) - 1;
+    if v.len() < n + slack {
+        v.resize(n + slack, T::default());
     }
     let skip = window_start(v);
     &mut v[skip..skip + n]
@@ -180,8 +181,8 @@ pub fn prefetch(s: &[f32], write: bool) {
 }
 
 /// Where [`aligned_window`] starts in `v`: the floats before the first 64-byte boundary.
-pub fn window_start(v: &[f32]) -> usize {
-    v.as_ptr().align_offset(64).min(LANES - 1)
+pub fn window_start<T>(v: &[T]) -> usize {
+    v.as_ptr().align_offset(64).min(64 / std::mem::size_of::<T>().max(1) - 1)
 }
 
 /// A row stride for a buffer of `cols` floats per row: a whole number of

@@ -25,7 +25,16 @@
 //! the bias, the previous contents (when accumulating) and the ReLU as it
 //! writes. The im2col path in [`super::conv`] stays the reference; the tests
 //! compare the two on every layer shape.
+//!
+//! **bf16** (opt in, [`Precision::Bf16`]): the input gradient's 36 products
+//! multiply bf16 `U'` and `V` ([`super::bf16`]): the input transform rounds
+//! pairs of channels as it finishes them, each task rounds its rows of `U'`
+//! before its products. The forward stays f32, so the loss is f32's: with the
+//! forward in bf16 too, F(4x4)'s transforms amplified the rounding to 4.8e-2
+//! to 9.1e-2 of a layer's largest output (random weights, the tests' shapes)
+//! and the default job's loss came out 2.3% worse (`docs/performance.md`).
 
+use super::bf16::{gemm_bf16, pack_pair_rows, Precision};
 use super::cache::caches;
 use super::gemm::{uniform, ColumnTiles};
 use super::geom::ConvGeom;
@@ -189,6 +198,9 @@ pub struct WinogradWeights {
     /// gradient's reads down a column spread over the L1 sets) cost 9 MB at
     /// 512x512 and measured no faster (`engine layers 512`, `docs/performance.md`).
     u: Vec<f32>,
+    /// How the input gradient's products multiply ([`Precision::Bf16`]: `U`
+    /// and `V` rounded to bf16 as a task packs them; the forward stays f32).
+    precision: Precision,
 }
 
 impl WinogradWeights {
@@ -223,7 +235,21 @@ impl WinogradWeights {
                 }
             }
         });
-        WinogradWeights { c_out, c_in, u }
+        WinogradWeights { c_out, c_in, u, precision: Precision::F32 }
+    }
+
+    /// How the input gradient's products multiply from now on; refused (and
+    /// nothing changed) if this CPU cannot run `p` ([`Precision::check`]).
+    /// The forward, and so the loss, stays f32 whatever `p`.
+    pub fn set_precision(&mut self, p: Precision) -> Result<(), crate::Error> {
+        p.check()?;
+        self.precision = p;
+        Ok(())
+    }
+
+    /// How the input gradient's products multiply.
+    pub fn precision(&self) -> Precision {
+        self.precision
     }
 
     /// The weights `(c_out, c_in, 3, 3)` back, to within rounding: rows 0, 1
@@ -309,7 +335,8 @@ impl WinogradWeights {
     }
 
     fn operand(&self, flipped: bool) -> Operand<'_> {
-        Operand { u: &self.u, c_out: self.c_out, c_in: self.c_in, flipped }
+        let bf16 = flipped && self.precision == Precision::Bf16;
+        Operand { u: &self.u, c_out: self.c_out, c_in: self.c_in, flipped, bf16 }
     }
 }
 
@@ -320,6 +347,8 @@ struct Operand<'a> {
     c_out: usize,
     c_in: usize,
     flipped: bool,
+    /// Multiply in bf16 (the input gradient only).
+    bf16: bool,
 }
 
 impl Operand<'_> {
@@ -334,6 +363,22 @@ impl Operand<'_> {
             (k * n + r0 * self.c_in, self.c_in, 1, 1.0)
         }
     }
+
+    /// bf16, the input gradient only: rows `r0..r0 + rows` of the k-th
+    /// (flipped) matrix, scaled, as pairs along its columns, stored by pairs:
+    /// `out (ceil(c_out / 2), rows)`, word `(q, r)` holding columns `2q` and
+    /// `2q + 1` of row `r0 + r` (a zero past the last column). Those are
+    /// rows `2q`, `2q + 1` of the forward's `U_kk`, read along.
+    fn pack_flipped(&self, isa: Isa, k: usize, r0: usize, rows: usize, out: &mut [u32]) {
+        let (offset, rs, cs, alpha) = self.matrix(k, r0);
+        debug_assert!(self.flipped && rs == 1);
+        let kpairs = self.c_out.div_ceil(2);
+        for (q, words) in out.chunks_exact_mut(rows).take(kpairs).enumerate() {
+            let lo = &self.u[offset + 2 * q * cs..][..rows];
+            let hi = (2 * q + 1 < self.c_out).then(|| &self.u[offset + (2 * q + 1) * cs..][..rows]);
+            pack_pair_rows(isa, alpha, lo, hi, words);
+        }
+    }
 }
 
 /// Per-thread buffers, kept across calls and evaluations.
@@ -346,6 +391,10 @@ struct Scratch {
     rows: Vec<f32>,
     /// six input rows rebuilt from a pooled or masked gradient
     unpooled: Vec<f32>,
+    /// bf16 only: two channels' 36 rows of `V` in f32, before they are paired
+    pairs: Vec<f32>,
+    /// bf16 only: the rows of `U'_k` a task multiplies, as pairs
+    a16: Vec<u32>,
 }
 
 thread_local! {
@@ -353,6 +402,8 @@ thread_local! {
     /// V (36, c_in, ldv) of the block being convolved, shared by the block's
     /// tasks; a cell of its own, because the calling thread also runs tasks.
     static BLOCK: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
+    /// bf16 only: V (36, ceil(c_in / 2), ldv) as pairs of channels.
+    static BLOCK16: RefCell<Vec<u32>> = const { RefCell::new(Vec::new()) };
 }
 
 /// How a layer is cut: blocks of `block_rows` rows of tiles are transformed
@@ -418,16 +469,38 @@ impl Cut {
     }
 }
 
-/// Bytes of scratch a convolution of `g` uses on `threads` threads: the
-/// shared `V` of one block, plus each thread's `M` and row buffers.
+/// Bytes of scratch a convolution of `g` uses on `threads` threads in f32:
+/// the shared `V` of one block, plus each thread's `M` and row buffers.
 pub fn scratch_bytes(g: &ConvGeom, threads: usize) -> usize {
+    scratch_bytes_with(g, threads, Precision::F32)
+}
+
+/// [`scratch_bytes`] at a precision, for the layer of forward geometry `g`:
+/// at bf16 the input gradient holds its `V` as pairs (half the bytes) and
+/// adds per thread two channels' f32 rows of `V` and the packed rows of one
+/// `U'_k`.
+pub fn scratch_bytes_with(g: &ConvGeom, threads: usize, precision: Precision) -> usize {
+    let f32 = scratch_for(g, threads, false);
+    match precision {
+        Precision::F32 => f32,
+        Precision::Bf16 => f32.max(scratch_for(&g.input_gradient(), threads, true)),
+    }
+}
+
+/// The scratch of one convolution of geometry `g`, multiplied in f32 or bf16.
+fn scratch_for(g: &ConvGeom, threads: usize, bf16: bool) -> usize {
     let (th, tw) = (g.h.div_ceil(M).max(1), g.w.div_ceil(M).max(1));
     let cut = Cut::for_geom(g, threads);
     let ldv = (cut.block_rows.min(th) * tw + LANES - 1).div_ceil(LANES) * LANES;
     let ldm = (cut.task_rows.min(th) * tw).div_ceil(LANES) * LANES;
+    let rows = cut.rows.min(g.c_out);
     // Each buffer also holds up to LANES - 1 floats before its aligned window.
-    let per_thread = K * cut.rows.min(g.c_out) * ldm + 28 * (tw + 1) + 6 * g.w + M * g.w + 3 * LANES;
-    4 * (g.c_in * K * ldv + LANES + threads * per_thread)
+    let per_thread = K * rows * ldm + 28 * (tw + 1) + 6 * g.w + M * g.w + 3 * LANES;
+    let (v, extra) = match bf16 {
+        false => (g.c_in * K * ldv, 0),
+        true => (g.c_in.div_ceil(2) * K * ldv, 2 * K * ldv + rows * g.c_in.div_ceil(2) + 2 * LANES),
+    };
+    4 * (v + LANES + threads * (per_thread + extra))
 }
 
 /// Channels per input-transform task.
@@ -499,66 +572,106 @@ fn conv(isa: Isa, g: &ConvGeom, input: Input, op: &Operand, bias: Option<&[f32]>
             (None, Some(ColumnTiles::new(pooled, co, ph * pw)), Some(ColumnTiles::new(mask.words_mut(), co, h * wpr)), false)
         }
     };
+    // One channel's 36 rows of V over the block's tile rows b0..b1, into
+    // `vc` (36 rows), with the thread's row buffers.
+    let transform = |c: usize, b0: usize, b1: usize, vc: &mut [&mut [f32]], rows: &mut [f32], unpooled: &mut [f32]| {
+        for tr in b0..b1 {
+            // Input rows 4tr-1 .. 4tr+4; those outside the image are zero.
+            let y = |r: usize| (M * tr + r).checked_sub(1).filter(|&y| y < h);
+            let d: [Option<&[f32]>; 6] = match input {
+                Input::Plain(x) => std::array::from_fn(|r| y(r).map(|y| &x[(c * h + y) * w..(c * h + y + 1) * w])),
+                Input::Unpooled { dy, mask } => {
+                    for (r, row) in unpooled.chunks_exact_mut(w).enumerate() {
+                        match y(r) {
+                            Some(y) if y < 2 * ph => {
+                                unpool_row(isa, &dy[(c * ph + y / 2) * pw..(c * ph + y / 2 + 1) * pw], mask.row(c * h + y), row)
+                            }
+                            _ => row.fill(0.0),
+                        }
+                    }
+                    let u = &*unpooled;
+                    std::array::from_fn(|r| y(r).map(|_| &u[r * w..(r + 1) * w]))
+                }
+                Input::Masked { dy, mask } => {
+                    for (r, row) in unpooled.chunks_exact_mut(w).enumerate() {
+                        if let Some(y) = y(r) {
+                            masked_copy(isa, &dy[(c * h + y) * w..(c * h + y + 1) * w], mask.row(c * h + y), row);
+                        }
+                    }
+                    let u = &*unpooled;
+                    std::array::from_fn(|r| y(r).map(|_| &u[r * w..(r + 1) * w]))
+                }
+            };
+            input_tile_row(isa, d, w, tw, rows, vc, (tr - b0) * tw);
+        }
+    };
+    let bf16 = op.bf16;
+    // bf16: the products' depth in pairs of input channels.
+    let cpairs = ci.div_ceil(2);
     BLOCK.with(|cell| {
         let mut vbuf = cell.borrow_mut();
+        let mut vbuf16 = BLOCK16.with(|cell| std::mem::take(&mut *cell.borrow_mut()));
         for b0 in (0..th).step_by(cut.block_rows) {
             let b1 = (b0 + cut.block_rows).min(th);
             // Columns of V: the block's tiles, with room for a task's last
             // 16-wide panel to run past its own tiles.
             let ldv = ((b1 - b0) * tw + LANES - 1).div_ceil(LANES) * LANES;
-            let v = aligned_window(&mut vbuf, ci * K * ldv);
-            // V (36, c_in, ldv): each plane V_k's rows a step apart for the
-            // products. Channel c's 36 rows, handed to its transform task,
-            // are rows[36 c..36 (c + 1)].
-            let mut planes: Vec<_> = v.chunks_mut(ci * ldv).map(|p| p.chunks_mut(ldv)).collect();
-            let mut channel_rows: Vec<&mut [f32]> = Vec::with_capacity(ci * K);
-            for _ in 0..ci {
-                channel_rows.extend(planes.iter_mut().map(|p| p.next().expect("a plane has c_in rows")));
-            }
-            // Channels in parallel.
-            channel_rows.par_chunks_mut(K * CHANNELS_PER_TASK).enumerate().for_each(|(chunk, vs)| {
-                SCRATCH.with(|cell| {
-                    let Scratch { rows, unpooled, .. } = &mut *cell.borrow_mut();
-                    let rows = aligned_window(rows, (6 * 4 + 4) * (tw + 1));
-                    let unpooled = aligned_window(unpooled, 6 * w);
-                    for (j, vc) in vs.chunks_mut(K).enumerate() {
-                        let c = chunk * CHANNELS_PER_TASK + j;
-                        for tr in b0..b1 {
-                            // Input rows 4tr-1 .. 4tr+4; those outside the image are zero.
-                            let y = |r: usize| (M * tr + r).checked_sub(1).filter(|&y| y < h);
-                            let d: [Option<&[f32]>; 6] = match input {
-                                Input::Plain(x) => std::array::from_fn(|r| y(r).map(|y| &x[(c * h + y) * w..(c * h + y + 1) * w])),
-                                Input::Unpooled { dy, mask } => {
-                                    for (r, row) in unpooled.chunks_exact_mut(w).enumerate() {
-                                        match y(r) {
-                                            Some(y) if y < 2 * ph => unpool_row(
-                                                isa,
-                                                &dy[(c * ph + y / 2) * pw..(c * ph + y / 2 + 1) * pw],
-                                                mask.row(c * h + y),
-                                                row,
-                                            ),
-                                            _ => row.fill(0.0),
-                                        }
-                                    }
-                                    let u = &*unpooled;
-                                    std::array::from_fn(|r| y(r).map(|_| &u[r * w..(r + 1) * w]))
-                                }
-                                Input::Masked { dy, mask } => {
-                                    for (r, row) in unpooled.chunks_exact_mut(w).enumerate() {
-                                        if let Some(y) = y(r) {
-                                            masked_copy(isa, &dy[(c * h + y) * w..(c * h + y + 1) * w], mask.row(c * h + y), row);
-                                        }
-                                    }
-                                    let u = &*unpooled;
-                                    std::array::from_fn(|r| y(r).map(|_| &u[r * w..(r + 1) * w]))
-                                }
-                            };
-                            input_tile_row(isa, d, w, tw, rows, vc, (tr - b0) * tw);
+            let (v, v16): (&[f32], &[u32]) = if !bf16 {
+                let v = aligned_window(&mut vbuf, ci * K * ldv);
+                // V (36, c_in, ldv): each plane V_k's rows a step apart for the
+                // products. Channel c's 36 rows, handed to its transform task,
+                // are rows[36 c..36 (c + 1)].
+                let mut planes: Vec<_> = v.chunks_mut(ci * ldv).map(|p| p.chunks_mut(ldv)).collect();
+                let mut channel_rows: Vec<&mut [f32]> = Vec::with_capacity(ci * K);
+                for _ in 0..ci {
+                    channel_rows.extend(planes.iter_mut().map(|p| p.next().expect("a plane has c_in rows")));
+                }
+                // Channels in parallel.
+                channel_rows.par_chunks_mut(K * CHANNELS_PER_TASK).enumerate().for_each(|(chunk, vs)| {
+                    SCRATCH.with(|cell| {
+                        let Scratch { rows, unpooled, .. } = &mut *cell.borrow_mut();
+                        let rows = aligned_window(rows, (6 * 4 + 4) * (tw + 1));
+                        let unpooled = aligned_window(unpooled, 6 * w);
+                        for (j, vc) in vs.chunks_mut(K).enumerate() {
+                            transform(chunk * CHANNELS_PER_TASK + j, b0, b1, vc, rows, unpooled);
                         }
-                    }
-                })
-            });
-            let v = &*v;
+                    })
+                });
+                (&*v, &[])
+            } else {
+                let v16 = aligned_window(&mut vbuf16, cpairs * K * ldv);
+                // V (36, c_in / 2, ldv) as pairs of channels: pair q's 36 rows
+                // are rows[36 q..36 (q + 1)], made from its two channels' f32
+                // rows in the thread's scratch.
+                let mut planes: Vec<_> = v16.chunks_mut(cpairs * ldv).map(|p| p.chunks_mut(ldv)).collect();
+                let mut pair_rows: Vec<&mut [u32]> = Vec::with_capacity(cpairs * K);
+                for _ in 0..cpairs {
+                    pair_rows.extend(planes.iter_mut().map(|p| p.next().expect("a plane has c_in / 2 rows")));
+                }
+                let cols = (b1 - b0) * tw;
+                pair_rows.par_chunks_mut(K * CHANNELS_PER_TASK / 2).enumerate().for_each(|(chunk, vs)| {
+                    SCRATCH.with(|cell| {
+                        let Scratch { rows, unpooled, pairs, .. } = &mut *cell.borrow_mut();
+                        let rows = aligned_window(rows, (6 * 4 + 4) * (tw + 1));
+                        let unpooled = aligned_window(unpooled, 6 * w);
+                        let (lo, hi) = aligned_window(pairs, 2 * K * ldv).split_at_mut(K * ldv);
+                        for (j, vq) in vs.chunks_mut(K).enumerate() {
+                            let c = 2 * (chunk * CHANNELS_PER_TASK / 2 + j);
+                            let mut l = lo.chunks_exact_mut(ldv);
+                            transform(c, b0, b1, &mut std::array::from_fn::<_, K, _>(|_| l.next().unwrap()), rows, unpooled);
+                            if c + 1 < ci {
+                                let mut h = hi.chunks_exact_mut(ldv);
+                                transform(c + 1, b0, b1, &mut std::array::from_fn::<_, K, _>(|_| h.next().unwrap()), rows, unpooled);
+                            }
+                            for (k, row) in vq.iter_mut().enumerate() {
+                                let hi = (c + 1 < ci).then(|| &hi[k * ldv..k * ldv + cols]);
+                                pack_pair_rows(isa, 1.0, &lo[k * ldv..k * ldv + cols], hi, &mut row[..cols]);
+                            }
+                        }
+                    })
+                });
+                (&[], &*v16)
+            };
             let row_blocks = co.div_ceil(cut.rows);
             let tasks = (b1 - b0).div_ceil(cut.task_rows) * row_blocks;
             // The block's tiles: output channel blocks x runs of task_rows tile
@@ -591,10 +704,16 @@ fn conv(isa: Isa, g: &ConvGeom, input: Input, op: &Operand, bias: Option<&[f32]>
                     let m = aligned_window(&mut s.m, K * nb * ldm);
                     // M_k (nb, tiles) = U_k[o0..o1] (nb, c_in) x V_k (c_in, tiles)
                     for k in 0..K {
-                        let (offset, rs, cs, alpha) = op.matrix(k, o0);
-                        let uk = Strided { data: op.u, offset, rs, cs };
-                        let vk = &v[k * ci * ldv + col0..];
-                        gemm_rows(isa, nb, ci, ldm, alpha, uk, vk, ldv, false, &mut m[k * nb * ldm..(k + 1) * nb * ldm], ldm);
+                        let mk = &mut m[k * nb * ldm..(k + 1) * nb * ldm];
+                        if bf16 {
+                            let a16 = aligned_window(&mut s.a16, cpairs * nb);
+                            op.pack_flipped(isa, k, o0, nb, a16);
+                            gemm_bf16(nb, cpairs, ldm, a16, 1, nb, &v16[k * cpairs * ldv + col0..], ldv, mk, ldm);
+                        } else {
+                            let (offset, rs, cs, alpha) = op.matrix(k, o0);
+                            let uk = Strided { data: op.u, offset, rs, cs };
+                            gemm_rows(isa, nb, ci, ldm, alpha, uk, &v[k * ci * ldv + col0..], ldv, false, mk, ldm);
+                        }
                     }
                     let rows = aligned_window(&mut s.rows, 4 * 6 * tw + M * tw + M * w);
                     for ob in 0..nb {
@@ -630,6 +749,7 @@ fn conv(isa: Isa, g: &ConvGeom, input: Input, op: &Operand, bias: Option<&[f32]>
                 });
             });
         }
+        BLOCK16.with(|cell| *cell.borrow_mut() = vbuf16);
     });
 }
 

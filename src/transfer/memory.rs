@@ -35,7 +35,7 @@ pub fn estimate_memory(net: &Vgg19, config: &Config, h: usize, w: usize, threads
         if config.style_layers.iter().any(|t| t.index() == i) {
             targets += 4 * l.c_out * l.c_out; // the target Gram A
         }
-        scratch = scratch.max(winograd::scratch_bytes(&l.geom(fh, fw), threads));
+        scratch = scratch.max(winograd::scratch_bytes_with(&l.geom(fh, fw), threads, l.kernels.precision()));
         weights += l.bytes();
     }
     let pixels = 4 * 3 * h * w;

@@ -4,6 +4,7 @@
 use super::layers::{LayerSpec, Tap, VGG19};
 use super::workspace::{Buf, Workspace};
 use crate::error::Error;
+use crate::ops::bf16::Precision;
 use crate::ops::conv::ConvGeom;
 pub use crate::ops::kernels::{ConvAlgo, Kernels, WINOGRAD_MIN_CHANNELS};
 use crate::ops::pool::{
@@ -185,6 +186,19 @@ impl Vgg19 {
     pub fn truncated(mut self, deepest: Tap) -> Vgg19 {
         self.layers.truncate(deepest.index() + 1);
         self
+    }
+
+    /// How the Winograd layers' products multiply (f32 by default; bf16 is
+    /// an opt-in for CPUs with AVX512_BF16, refused elsewhere with nothing
+    /// changed).
+    pub fn set_precision(&mut self, p: Precision) -> Result<(), Error> {
+        p.check()?;
+        self.layers.iter_mut().try_for_each(|l| l.kernels.set_precision(p))
+    }
+
+    /// How the Winograd layers' products multiply.
+    pub fn precision(&self) -> Precision {
+        self.layers.iter().map(|l| l.kernels.precision()).find(|&p| p != Precision::F32).unwrap_or_default()
     }
 
     /// The convolution layers, first to deepest kept.

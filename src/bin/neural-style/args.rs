@@ -7,7 +7,7 @@ use neural_style::color::PreserveColors;
 use neural_style::optim::lbfgs::DEFAULT_HISTORY;
 use neural_style::optim::Optimizer;
 use neural_style::transfer::{Config, Init};
-use neural_style::{Pooling, Tap};
+use neural_style::{Pooling, Precision, Tap};
 use std::path::{Path, PathBuf};
 
 /// Everything the command line said.
@@ -27,6 +27,7 @@ pub struct Args {
     pub history: usize,
     pub learning_rate: f32,
     pub threads: Option<usize>,
+    pub precision: Precision,
     pub max_memory_mb: Option<u64>,
     pub print_every: usize,
     pub save_every: Option<usize>,

@@ -13,7 +13,8 @@ use std::time::Instant;
 /// The session the flags ask for: the network as deep as the deepest tap, the
 /// masks loaded, the memory limit, snapshots, the trace and Ctrl-C.
 pub(crate) fn session(a: &Args) -> Result<Session, Fail> {
-    let net = weights::network(a.weights.as_deref(), a.pooling, a.normalized, a.config.deepest_tap())?;
+    let mut net = weights::network(a.weights.as_deref(), a.pooling, a.normalized, a.config.deepest_tap())?;
+    net.set_precision(a.precision)?;
     let mut config = a.config.clone();
     config.style_masks = a.style_masks.as_deref().map(load_masks).transpose()?;
     config.style_image_masks = a.style_image_masks.as_deref().map(load_masks).transpose()?;
