@@ -628,6 +628,20 @@ fn the_memory_estimate_adds_up_its_parts() {
     assert!(est(&base, 2) > e);
     // And the estimate grows with the image.
     assert!(estimate_memory(&net, &base, 2 * h, 2 * w, 1) as i64 > e + 3 * (2 * 10 + 22) as i64 * pixels as i64);
+    // bf16 input gradients keep their own buffers beside f32's: the largest
+    // layer's, added.
+    let mut net16 = net.clone();
+    if net16.set_precision(neural_style::Precision::Bf16).is_ok() {
+        let (mut fh, mut fw, mut extra) = (h, w, 0);
+        for l in &net.layers()[..=deepest] {
+            if l.spec.pool_before {
+                (fh, fw) = (fh / 2, fw / 2);
+            }
+            extra = extra.max(neural_style::ops::winograd::bf16_scratch_bytes(&l.geom(fh, fw), 1));
+        }
+        assert!(extra > 0);
+        assert_eq!(estimate_memory(&net16, &base, h, w, 1) as i64 - e, extra as i64);
+    }
 }
 
 #[test]

@@ -469,38 +469,35 @@ impl Cut {
     }
 }
 
-/// Bytes of scratch a convolution of `g` uses on `threads` threads in f32:
-/// the shared `V` of one block, plus each thread's `M` and row buffers.
+/// Bytes of scratch a convolution of `g` uses on `threads` threads: the
+/// shared `V` of one block, plus each thread's `M` and row buffers. The
+/// buffers are kept, at the largest size a run's layers asked for.
 pub fn scratch_bytes(g: &ConvGeom, threads: usize) -> usize {
-    scratch_bytes_with(g, threads, Precision::F32)
+    let (ldv, _, per_thread) = scratch_shape(g, threads);
+    4 * (g.c_in * K * ldv + LANES + threads * per_thread)
 }
 
-/// [`scratch_bytes`] at a precision, for the layer of forward geometry `g`:
-/// at bf16 the input gradient holds its `V` as pairs (half the bytes) and
-/// adds per thread two channels' f32 rows of `V` and the packed rows of one
-/// `U'_k`.
-pub fn scratch_bytes_with(g: &ConvGeom, threads: usize, precision: Precision) -> usize {
-    let f32 = scratch_for(g, threads, false);
-    match precision {
-        Precision::F32 => f32,
-        Precision::Bf16 => f32.max(scratch_for(&g.input_gradient(), threads, true)),
-    }
+/// Bytes of scratch the input gradient of the layer of forward geometry `g`
+/// adds at [`Precision::Bf16`], kept beside [`scratch_bytes`]' (their own
+/// buffers): its `V` as pairs, and per thread two channels' f32 rows of `V`
+/// and the packed rows of one `U'_k`.
+pub fn bf16_scratch_bytes(g: &ConvGeom, threads: usize) -> usize {
+    let g = g.input_gradient();
+    let (ldv, rows, _) = scratch_shape(&g, threads);
+    let cpairs = g.c_in.div_ceil(2);
+    4 * (cpairs * K * ldv + LANES + threads * (2 * K * ldv + rows * cpairs + 2 * LANES))
 }
 
-/// The scratch of one convolution of geometry `g`, multiplied in f32 or bf16.
-fn scratch_for(g: &ConvGeom, threads: usize, bf16: bool) -> usize {
+/// A convolution's row stride of `V`, output channels per task and floats of
+/// per-thread buffers (each also holds up to LANES - 1 floats before its
+/// aligned window).
+fn scratch_shape(g: &ConvGeom, threads: usize) -> (usize, usize, usize) {
     let (th, tw) = (g.h.div_ceil(M).max(1), g.w.div_ceil(M).max(1));
     let cut = Cut::for_geom(g, threads);
     let ldv = (cut.block_rows.min(th) * tw + LANES - 1).div_ceil(LANES) * LANES;
     let ldm = (cut.task_rows.min(th) * tw).div_ceil(LANES) * LANES;
     let rows = cut.rows.min(g.c_out);
-    // Each buffer also holds up to LANES - 1 floats before its aligned window.
-    let per_thread = K * rows * ldm + 28 * (tw + 1) + 6 * g.w + M * g.w + 3 * LANES;
-    let (v, extra) = match bf16 {
-        false => (g.c_in * K * ldv, 0),
-        true => (g.c_in.div_ceil(2) * K * ldv, 2 * K * ldv + rows * g.c_in.div_ceil(2) + 2 * LANES),
-    };
-    4 * (v + LANES + threads * (per_thread + extra))
+    (ldv, rows, K * rows * ldm + 28 * (tw + 1) + 6 * g.w + M * g.w + 3 * LANES)
 }
 
 /// Channels per input-transform task.
