@@ -7,8 +7,8 @@
 //!
 //! Words on the command line pick parts (`layers`, `winograd` (the layers without
 //! the im2col reference), `eval`, `memory`, `losses`), sizes (numbers >= 16),
-//! `--threads 1,2`, `--runs N` and `--precision f32|bf16` (the whole
-//! evaluations' input gradients).
+//! `--threads 1,2`, `--runs N` and `--precision f32|bf16` (the Winograd
+//! input gradients', in `winograd`, `layers` and `eval`).
 
 use ndarray::Array3;
 use neural_style::objective::{content_targets, style_targets};
@@ -55,7 +55,10 @@ fn randn(seed: u64, n: usize) -> Vec<f32> {
 /// `im2col`: also time the reference path (`layers`); without it (`winograd`)
 /// only the engine's, much sooner.
 fn layers(size: usize, threads: usize, runs: usize, im2col: bool) {
-    println!("\n## Convolutions at {size}x{size}, {threads} thread(s): GFLOP/s (median of {runs}; time in ms: median [min, max])");
+    println!(
+        "\n## Convolutions at {size}x{size}, {threads} thread(s), precision {}: GFLOP/s (median of {runs}; time in ms: median [min, max])",
+        PRECISION.get_or_init(Precision::default).name()
+    );
     println!(
         "| layer | shape | im2col forward GFLOP/s | forward ms | backward GFLOP/s | backward ms | Winograd forward ms | backward ms |"
     );
@@ -74,7 +77,8 @@ fn layers(size: usize, threads: usize, runs: usize, im2col: bool) {
         let wflip = flip_transpose(&g, &wt);
         let mut y = vec![0.0; g.c_out * h * w];
         let mut dx = vec![0.0; g.c_in * h * w];
-        let u = WinogradWeights::new(g.c_out, g.c_in, &wt);
+        let mut u = WinogradWeights::new(g.c_out, g.c_in, &wt);
+        u.set_precision(*PRECISION.get_or_init(Precision::default)).unwrap();
         let wf = time(runs, || u.forward(&g, &x, Some(&b), true, false, &mut y));
         let wb = time(runs, || u.backward_input(&g, &y, &mut dx, false));
         (twf, twb) = (twf + wf.median, twb + wb.median);
