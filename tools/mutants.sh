@@ -58,7 +58,7 @@ tests() {
     vgg) echo "accuracy golden gradients ops optimise" ;;
     ops) echo "ops accuracy gradients robust" ;;
     conv) echo "ops accuracy gradients golden" ;;
-    winograd) echo "ops accuracy gradients" ;;
+    winograd) echo "ops accuracy gradients robust" ;;
     bin) echo "cli flag_table counts batch docs spatial robust weights" ;;
   esac
 }

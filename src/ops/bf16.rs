@@ -286,3 +286,21 @@ mod avx512 {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_precision_is_read_by_its_name_and_bf16_runs_where_the_kernel_does() {
+        for p in [Precision::F32, Precision::Bf16] {
+            assert_eq!(p.name().parse::<Precision>().ok(), Some(p));
+        }
+        assert_eq!(Precision::default(), Precision::F32);
+        let err = "fp16".parse::<Precision>().unwrap_err().to_string();
+        assert!(err.contains("expected f32 or bf16, got 'fp16'"), "{err}");
+        assert!(Precision::F32.check().is_ok());
+        assert_eq!(Precision::Bf16.check().is_ok(), kernel_available());
+        assert!(!kernel_available() || cpu_has_bf16());
+    }
+}
