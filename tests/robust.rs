@@ -456,7 +456,8 @@ fn the_instruction_set_can_be_pinned_and_a_wrong_one_is_refused() {
 
 /// `--precision bf16` rounds the input gradients' products only: where the
 /// CPU has AVX512_BF16 the first evaluation's loss (a forward) is f32's to
-/// the bit and the picture is not; pinned below AVX-512 (every CPU can be)
+/// the bit and the picture is not (f32, the default, paints what no flag
+/// paints); pinned below AVX-512 (every CPU can be)
 /// it is refused in one line before anything starts, as is a word it does
 /// not know.
 #[test]
@@ -477,6 +478,10 @@ fn bf16_precision_changes_the_gradient_only_and_is_refused_where_it_cannot_run()
     };
     let (o, loss32, pic32) = with("f32", None);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // f32 is the default: the same picture without the flag.
+    let o = Command::new(BIN).args(c.args(&["--size", "48", "--iterations", "3"])).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(std::fs::read(&c.out).ok() == pic32, "the default is not f32");
     if neural_style::ops::bf16::kernel_available() {
         let (o, loss16, pic16) = with("bf16", None);
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
