@@ -493,10 +493,23 @@ fn bf16_precision_changes_the_gradient_only_and_is_refused_where_it_cannot_run()
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.contains("bf16 needs"), "{err}");
+    // It says why: the level pinned, or the CPU.
+    let has = cpu_has_bf16();
+    let why = if has { "NEURAL_STYLE_ISA pins them to portable" } else { "which this CPU lacks" };
+    assert!(err.contains("bf16 needs") && err.contains(why), "{err}");
     assert!(pic.is_none(), "a refused run wrote a picture");
     let (o, _, _) = with("bf61", None);
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(err.contains("--precision: expected f32 or bf16, got 'bf61' (did you mean bf16?)"), "{err}");
+}
+
+/// Whether the CPU has AVX-512F and AVX512_BF16 (whatever level is pinned).
+fn cpu_has_bf16() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("avx512bf16")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    false
 }
