@@ -1,8 +1,10 @@
-//! bf16 multiplies for the Winograd products, opt in (`--precision bf16`):
-//! `U` and `V` rounded to bf16 (8 bits of mantissa) as they are packed, the
-//! products and sums in f32 by AVX512_BF16's `vdpbf16ps`, which does twice
-//! the multiplies of an f32 FMA per instruction. f32 stays the default and
-//! the reference; the transforms before and after the products stay in f32.
+//! bf16 multiplies for the Winograd input gradient's products, opt in
+//! (`--precision bf16`): `U'` and `V` rounded to bf16 (8 bits of mantissa)
+//! as they are packed, the products and sums in f32 by AVX512_BF16's
+//! `vdpbf16ps`, which does twice the multiplies of an f32 FMA per
+//! instruction. The forward (so the loss) and the transforms stay f32; f32
+//! stays the default and the reference ([`super::winograd`] says why the
+//! forward is not rounded).
 //!
 //! Layouts: a matrix `A (rows, k)` is held as pairs along k, one 32-bit word
 //! per pair, the even element in the low half (so a row of pairs is the row's
@@ -13,7 +15,7 @@
 use crate::error::Error;
 use crate::ops::simd::Isa;
 
-/// How the Winograd products multiply.
+/// How the Winograd input gradient's products multiply.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Precision {
     /// f32 throughout: the default and the reference.

@@ -69,8 +69,9 @@ impl Kernels {
         }
     }
 
-    /// How the products multiply: im2col is f32 only (a precision other than
-    /// f32 leaves it so); Winograd takes `p` if this CPU can run it.
+    /// How the input gradient's products multiply: im2col is f32 only (a
+    /// precision other than f32 leaves it so); Winograd takes `p` if this CPU
+    /// can run it.
     pub fn set_precision(&mut self, p: Precision) -> Result<(), crate::Error> {
         match self {
             Kernels::Im2col { .. } => p.check(),
@@ -78,7 +79,7 @@ impl Kernels {
         }
     }
 
-    /// How the products multiply.
+    /// How the input gradient's products multiply.
     pub fn precision(&self) -> Precision {
         match self {
             Kernels::Im2col { .. } => Precision::F32,

@@ -188,15 +188,15 @@ impl Vgg19 {
         self
     }
 
-    /// How the Winograd layers' products multiply (f32 by default; bf16 is
-    /// an opt-in for CPUs with AVX512_BF16, refused elsewhere with nothing
-    /// changed).
+    /// How the Winograd layers' input gradients multiply (f32 by default;
+    /// bf16 is an opt-in for CPUs with AVX512_BF16, refused elsewhere with
+    /// nothing changed). The forward, and so every loss, stays f32.
     pub fn set_precision(&mut self, p: Precision) -> Result<(), Error> {
         p.check()?;
         self.layers.iter_mut().try_for_each(|l| l.kernels.set_precision(p))
     }
 
-    /// How the Winograd layers' products multiply.
+    /// How the Winograd layers' input gradients multiply.
     pub fn precision(&self) -> Precision {
         self.layers.iter().map(|l| l.kernels.precision()).find(|&p| p != Precision::F32).unwrap_or_default()
     }
