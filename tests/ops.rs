@@ -745,6 +745,13 @@ fn winograd_bf16_is_close_to_the_reference_and_thread_independent() {
     let mut u = WinogradWeights::new(1, 1, &[0.0; 9]);
     if u.set_precision(Precision::Bf16).is_err() {
         assert_eq!(u.precision(), Precision::F32, "a refused precision changed the weights");
+        // Refused only where it cannot run: no AVX512_BF16, or the kernels pinned lower.
+        #[cfg(target_arch = "x86_64")]
+        assert!(
+            !(is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("avx512bf16"))
+                || neural_style::ops::simd::Isa::detect().name() != "avx512",
+            "bf16 refused on a CPU that has it"
+        );
         println!("no AVX512_BF16 at the kernels' level here: bf16 is refused (checked), nothing else to check");
         return;
     }
