@@ -680,6 +680,7 @@ fn bf16_rounds_to_nearest_ties_to_even() {
     assert_eq!(to_bf16(1.0 + 2f32.powi(-8) + 2f32.powi(-20)), 0x3f81);
     assert_eq!(to_bf16(-1.0 - 2f32.powi(-7)), 0xbf81);
     assert_eq!(to_bf16(f32::MAX), 0x7f80, "past the largest bf16: infinity");
+    assert_eq!((to_bf16(f32::INFINITY), to_bf16(f32::NEG_INFINITY)), (0x7f80, 0xff80), "infinities stay infinities");
     assert!(from_bf16(to_bf16(f32::NAN)).is_nan());
     assert!(from_bf16(to_bf16(f32::from_bits(0x7f80_0001))).is_nan(), "a NaN with only low bits set is not rounded to infinity");
     // Within half a unit in the last place: at most 2^-8 of |x|.
