@@ -783,3 +783,16 @@ fn winograd_bf16_is_close_to_the_reference_and_thread_independent() {
         }
     }
 }
+
+/// The bf16 GEMM with nothing to multiply: no rows or no columns leave C
+/// alone (however short A and B are), no pairs make C zero.
+#[test]
+fn bf16_gemm_with_nothing_to_multiply() {
+    use neural_style::ops::bf16::gemm_bf16;
+    let mut c = vec![7.0f32; 12];
+    gemm_bf16(0, 2, 3, &[], 2, 1, &[], 3, &mut c, 3);
+    gemm_bf16(3, 2, 0, &[], 2, 1, &[], 3, &mut c, 3);
+    assert!(c.iter().all(|&v| v == 7.0), "C changed with no rows or no columns: {c:?}");
+    gemm_bf16(2, 0, 3, &[], 1, 1, &[], 3, &mut c, 4);
+    assert_eq!(c, [0.0, 0.0, 0.0, 7.0, 0.0, 0.0, 0.0, 7.0, 7.0, 7.0, 7.0, 7.0], "an empty sum is zero, in C's columns only");
+}
