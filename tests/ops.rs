@@ -710,6 +710,13 @@ fn bf16_gemm_matches_its_reference_at_every_edge() {
                 gemm_bf16(rows, kpairs, ncols, &a, lda, 1, &b, ldb, &mut c, ldc);
                 let mut want = vec![f32::NAN; rows * ldc];
                 gemm_bf16_reference(rows, kpairs, ncols, &a, lda, 1, &b, ldb, &mut want, ldc);
+                // A stored by columns (how the input gradient reads `U'`): the same numbers.
+                let at: Vec<u32> = (0..kpairs * rows).map(|i| a[(i % rows) * lda + i / rows]).collect();
+                let (mut ct, mut wantt) = (vec![f32::NAN; rows * ldc], vec![f32::NAN; rows * ldc]);
+                gemm_bf16(rows, kpairs, ncols, &at, 1, rows, &b, ldb, &mut ct, ldc);
+                gemm_bf16_reference(rows, kpairs, ncols, &at, 1, rows, &b, ldb, &mut wantt, ldc);
+                let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert!(bits(&ct) == bits(&c) && bits(&wantt) == bits(&want), "{rows}x{kpairs}x{ncols}: A by columns differs");
                 let half = |w: u32, t: usize| from_bf16((w >> (16 * t)) as u16) as f64;
                 for r in 0..rows {
                     for j in 0..ldc {
