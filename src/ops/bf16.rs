@@ -73,7 +73,12 @@ fn cpu_has_bf16() -> bool {
 /// Whether the bf16 kernel runs here: AVX512_BF16 on the CPU and the kernels
 /// at the AVX-512 level (not pinned lower).
 pub fn kernel_available() -> bool {
-    cpu_has_bf16() && Isa::detect().name() == "avx512"
+    #[cfg(target_arch = "x86_64")]
+    {
+        cpu_has_bf16() && Isa::detect().level() == crate::ops::simd::Level::Avx512
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    false
 }
 
 /// `x` rounded to the nearest bf16, ties to even; a NaN stays a NaN.
@@ -121,10 +126,11 @@ crate::ops::simd::multiversion! {
     }
 }
 
-/// `C (rows, ncols) = A B` with `A (rows, 2 kpairs)` as pairs (word `(r,
-/// q)` at `a[r * rsa + q * csa]`), `B (2 kpairs, ncols)` as rows of pairs (row stride `ldb`
-/// words) and `C` f32 (row stride `ldc`): products of the bf16 values, summed
-/// in f32 one pair at a time in increasing order, the same for any blocking.
+/// `C (rows, ncols) = A B` with `A (rows, 2 kpairs)` as pairs (word
+/// `(r, q)` at `a[r * rsa + q * csa]`), `B (2 kpairs, ncols)` as rows of
+/// pairs (row stride `ldb` words) and `C` f32 (row stride `ldc`): products
+/// of the bf16 values, summed in f32 one pair at a time in increasing order,
+/// the same for any blocking.
 #[allow(clippy::too_many_arguments)]
 pub fn gemm_bf16(
     rows: usize,

@@ -617,14 +617,8 @@ fn conv(isa: Isa, g: &ConvGeom, input: Input, op: &Operand, bias: Option<&[f32]>
                 let v = aligned_window(&mut vbuf, ci * K * ldv);
                 // V (36, c_in, ldv): each plane V_k's rows a step apart for the
                 // products. Channel c's 36 rows, handed to its transform task,
-                // are rows[36 c..36 (c + 1)].
-                let mut planes: Vec<_> = v.chunks_mut(ci * ldv).map(|p| p.chunks_mut(ldv)).collect();
-                let mut channel_rows: Vec<&mut [f32]> = Vec::with_capacity(ci * K);
-                for _ in 0..ci {
-                    channel_rows.extend(planes.iter_mut().map(|p| p.next().expect("a plane has c_in rows")));
-                }
-                // Channels in parallel.
-                channel_rows.par_chunks_mut(K * CHANNELS_PER_TASK).enumerate().for_each(|(chunk, vs)| {
+                // are rows[36 c..36 (c + 1)]. Channels in parallel.
+                rows_by_channel(v, ci, ldv).par_chunks_mut(K * CHANNELS_PER_TASK).enumerate().for_each(|(chunk, vs)| {
                     SCRATCH.with(|cell| {
                         let Scratch { rows, unpooled, .. } = &mut *cell.borrow_mut();
                         let rows = aligned_window(rows, (6 * 4 + 4) * (tw + 1));
@@ -640,13 +634,8 @@ fn conv(isa: Isa, g: &ConvGeom, input: Input, op: &Operand, bias: Option<&[f32]>
                 // V (36, c_in / 2, ldv) as pairs of channels: pair q's 36 rows
                 // are rows[36 q..36 (q + 1)], made from its two channels' f32
                 // rows in the thread's scratch.
-                let mut planes: Vec<_> = v16.chunks_mut(cpairs * ldv).map(|p| p.chunks_mut(ldv)).collect();
-                let mut pair_rows: Vec<&mut [u32]> = Vec::with_capacity(cpairs * K);
-                for _ in 0..cpairs {
-                    pair_rows.extend(planes.iter_mut().map(|p| p.next().expect("a plane has c_in / 2 rows")));
-                }
                 let cols = (b1 - b0) * tw;
-                pair_rows.par_chunks_mut(K * CHANNELS_PER_TASK / 2).enumerate().for_each(|(chunk, vs)| {
+                rows_by_channel(v16, cpairs, ldv).par_chunks_mut(K * CHANNELS_PER_TASK / 2).enumerate().for_each(|(chunk, vs)| {
                     SCRATCH.with(|cell| {
                         let Scratch { rows, unpooled, pairs, .. } = &mut *cell.borrow_mut();
                         let rows = aligned_window(rows, (6 * 4 + 4) * (tw + 1));
@@ -748,6 +737,18 @@ fn conv(isa: Isa, g: &ConvGeom, input: Input, op: &Operand, bias: Option<&[f32]>
         }
         BLOCK16.with(|cell| *cell.borrow_mut() = vbuf16);
     });
+}
+
+/// The rows of `v (36, channels, ld)` ordered by channel: channel c's 36
+/// rows, `V_0[c]` to `V_35[c]`, are `rows[36 c..36 (c + 1)]` (what one
+/// channel's input transform writes).
+fn rows_by_channel<T>(v: &mut [T], channels: usize, ld: usize) -> Vec<&mut [T]> {
+    let mut planes: Vec<_> = v.chunks_mut(channels * ld).map(|p| p.chunks_mut(ld)).collect();
+    let mut rows = Vec::with_capacity(channels * K);
+    for _ in 0..channels {
+        rows.extend(planes.iter_mut().map(|p| p.next().expect("a plane has a row per channel")));
+    }
+    rows
 }
 
 multiversion! {
